@@ -1,0 +1,7 @@
+"""Run pip-accel as ``python -m pip_accel``."""
+
+import sys
+
+from pip_accel.cli import main
+
+sys.exit(main())

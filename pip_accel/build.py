@@ -1,0 +1,102 @@
+"""Building source distributions into wheels, once, through PEP 517.
+
+pip builds the wheel (``pip wheel --no-deps``) with the target interpreter,
+offline, taking the build back-ends from the local index. The wheel goes into
+the binary cache. A file lock per cache key makes concurrent pip-accel
+processes build one sdist once between them.
+"""
+
+import logging
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from filelock import FileLock
+from humanfriendly import Spinner, Timer, format_timespan
+
+from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.exceptions import BuildError, PipFailedError
+from pip_accel.pip import Pip, error_summary
+
+logger = logging.getLogger(__name__)
+
+
+class Builder:
+    """Turns source distributions into cached wheels."""
+
+    def __init__(
+        self, pip: Pip, cache: BinaryCache, sources: Path, locks: Path, options: Sequence[str] = ()
+    ) -> None:
+        """Prepare to build.
+
+        :param pip: runs pip for the target interpreter.
+        :param cache: where built wheels go.
+        :param sources: the local index, where the build back-ends are found.
+        :param locks: a directory for the lock files of builds.
+        :param options: the user's build options for ``pip wheel``.
+        """
+        self.pip = pip
+        self.cache = cache
+        self.sources = sources
+        self.locks = locks
+        self.options = list(options)
+
+    def wheel_for(self, sdist: Path, key: CacheKey) -> tuple[Path, bool]:
+        """The cached wheel of ``sdist`` and whether it was built now, for want of one."""
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached, False
+        self.locks.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.locks / f"{key.name}-{key.version}-{key.source_sha256}.lock")):
+            cached = self.cache.get(key)  # another process may have built it meanwhile
+            if cached is not None:
+                return cached, False
+            with tempfile.TemporaryDirectory(prefix="pip-accel-build-") as directory:
+                wheel = self._build(sdist, key, Path(directory))
+                stored = self.cache.put(key, wheel)
+        return stored, True
+
+    def _build(self, sdist: Path, key: CacheKey, directory: Path) -> Path:
+        """Run ``pip wheel`` on one sdist and return the wheel it made."""
+        args = [
+            "wheel", "--no-deps", "--no-index", "--find-links", str(self.sources),
+            "--wheel-dir", str(directory), *self.options, str(sdist),
+        ]  # fmt: skip
+        timer = Timer()
+        label = f"Building {key.name} {key.version} from {sdist.name}"
+        try:
+            run_with_spinner(self.pip, args, label)
+        except PipFailedError as error:
+            raise BuildError(
+                f"Failed to build {key.name} {key.version}: {error} (build output above)",
+                error.output,
+                error.returncode,
+            ) from error
+        wheels = list(directory.glob("*.whl"))
+        if len(wheels) != 1:
+            raise BuildError(f"Building {key.name} {key.version} made no wheel.")
+        logger.info("Built %s in %s.", wheels[0].name, format_timespan(timer.elapsed_time))
+        return wheels[0]
+
+
+def run_with_spinner(pip: Pip, args: Sequence[str], label: str) -> None:
+    """Run pip with a spinner and the elapsed time; show pip's output when it fails."""
+    logger.info("%s ..", label)
+    if pip.stream:
+        pip.run(args)
+        return
+    command = pip.command(args)
+    logger.debug("Running %s", " ".join(command))
+    with tempfile.TemporaryFile(mode="w+") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
+        with Spinner(label=label, timer=Timer()) as spinner:
+            while process.poll() is None:
+                spinner.step()
+                time.sleep(0.1)
+        if process.returncode != 0:
+            output.seek(0)
+            text = output.read()
+            logger.error("%s failed; its output follows:\n%s", label, text.rstrip())
+            raise PipFailedError(error_summary(text), text, process.returncode)

@@ -1,0 +1,136 @@
+"""The ``pip-accel`` command: pip's command line in, an accelerated install out.
+
+pip's own parsers read the command line, so everything pip accepts is
+accepted and everything it rejects is rejected with pip's message (exit code
+2). ``install`` runs through :class:`~pip_accel.accelerator.PipAccelerator`;
+every other subcommand runs pip itself and keeps pip's exit code. Expected
+failures end in one line and exit code 1; ``-v`` adds the traceback.
+"""
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import coloredlogs
+
+from pip_accel import __version__
+from pip_accel.accelerator import PipAccelerator
+from pip_accel.config import DEFAULT_LOG_FORMAT, Config
+from pip_accel.environment import TargetEnvironment, select_interpreter
+from pip_accel.exceptions import PipAcceleratorError
+from pip_accel.pip import (
+    CommandLine,
+    Pip,
+    general_dests,
+    parse_install,
+    pass_through,
+    split_command,
+)
+
+logger = logging.getLogger("pip_accel")
+
+USAGE = """\
+Usage: pip-accel install [pip's install options] <requirements>
+       pip-accel <any other pip command> [options]
+
+pip-accel is a drop-in wrapper around pip that keeps every downloaded archive
+in a local index, builds every source distribution into a wheel once, and
+installs from those caches, with no network once a requirement set was seen.
+
+It accepts every option pip accepts. Examples:
+
+  pip-accel install -r requirements.txt
+  pip-accel install --python /path/to/venv -r requirements.txt
+
+Configuration: environment variables PIP_ACCEL_* and the [pip-accel] section
+of /etc/pip-accel.conf, ~/.pip-accel/pip-accel.conf or $PIP_ACCEL_CONFIG.
+See `pip help install` for pip's options.
+"""
+
+HANDED_OVER = {
+    "dry_run": "--dry-run asks for pip's own resolution",
+    "json_report_file": "--report describes pip's own resolution",
+}
+"""Install options with which pip-accel hands the whole command to pip, and why."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run pip-accel with ``argv`` (default: the process's arguments); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        sys.stdout.write(USAGE)
+        return 0
+    general, rest = split_command(args)
+    if general.version:
+        pip_version = pass_through_version()
+        sys.stdout.write(f"pip-accel {__version__} ({pip_version})\n")
+        return 0
+    if not rest or rest[0] != "install":
+        return pass_through(args)
+    return run_install(args)
+
+
+def pass_through_version() -> str:
+    """The version line of the pip that pip-accel runs."""
+    from pip import __version__ as pip_version
+
+    return f"pip {pip_version}"
+
+
+def run_install(args: list[str]) -> int:
+    """Parse an install command line with pip's parser and run it."""
+    position = args.index("install")
+    command_line = parse_install(args[:position] + args[position + 1 :])
+    verbosity = (command_line.options.verbose or 0) - (command_line.options.quiet or 0)
+    try:
+        setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity)
+        config = Config()
+        config.validate()
+        setup_logging(config.log_format, config.log_verbosity, verbosity)
+        reason = _handed_over(command_line)
+        if reason:
+            logger.info("Handing the whole command to pip: %s.", reason)
+            return pass_through(args)
+        accelerate(config, command_line, verbosity)
+    except PipAcceleratorError as error:
+        logger.debug("Traceback:", exc_info=True)
+        logger.error("%s", error)
+        return 1
+    except KeyboardInterrupt:
+        logger.error("Interrupted.")
+        return 130
+    return 0
+
+
+def accelerate(config: Config, command_line: CommandLine, verbosity: int) -> None:
+    """Run the accelerated install for the chosen target."""
+    python = select_interpreter(command_line.options.python, os.environ)
+    target = TargetEnvironment(python)
+    foreign = None if target.info["prefix"] == sys.prefix else python
+    general = command_line.tokens(general_dests(), {"python", "version", "help"})
+    pip = Pip(foreign, general, stream=verbosity > 0)
+    PipAccelerator(config, command_line, target, pip).install()
+
+
+def _handed_over(command_line: CommandLine) -> str | None:
+    """Why the whole command goes to pip unchanged, or None."""
+    for dest, reason in HANDED_OVER.items():
+        if command_line.given(dest):
+            return reason
+    return None
+
+
+def setup_logging(fmt: str, level_name: str, verbosity: int) -> None:
+    """Log to standard error in ``fmt`` at ``level_name``, adjusted by ``-v`` and ``-q``."""
+    level = logging.getLevelName(level_name) - 10 * verbosity
+    coloredlogs.install(
+        level=max(logging.DEBUG, min(logging.CRITICAL, level)),
+        fmt=fmt,
+        logger=logger,
+        stream=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Downloading archives into the local index, with the user's index options.
+
+pip downloads (``pip download --dest <data>/sources``), tried again up to
+``max-retries`` times when the network fails. The static build requirements
+of every new source distribution are downloaded too, so that pip-accel can
+build it later with no network at all.
+"""
+
+import logging
+import tarfile
+import tomllib
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from humanfriendly import pluralize
+
+from pip_accel.exceptions import DownloadError, PipFailedError
+from pip_accel.index import LocalIndex
+from pip_accel.pip import INDEX_DESTS, CommandLine, Pip
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BUILD_REQUIREMENTS = ("setuptools>=40.8.0", "wheel")
+"""What pip builds a project with when its pyproject.toml does not say."""
+
+NETWORK_TROUBLE = (
+    "connection", "timed out", "timeout", "temporary failure", "name resolution",
+    "max retries exceeded", "remote end closed", "http error", "ssl", "503", "502", "500",
+)  # fmt: skip
+"""Words in pip's output that tell a network failure, worth another try."""
+
+
+class Downloader:
+    """Fills the local index."""
+
+    def __init__(
+        self, pip: Pip, index: LocalIndex, command_line: CommandLine, retries: int
+    ) -> None:
+        """Download what ``command_line`` needs into ``index``, trying ``retries`` more times."""
+        self.pip = pip
+        self.index = index
+        self.command_line = command_line
+        self.retries = retries
+
+    def download(self) -> set[Path]:
+        """Download every archive the requirements need; return the new ones."""
+        before = {archive.path for archive in self.index.archives()}
+        args = self.command_line.tokens_for("download", {"python", "download_dir"})
+        self._download([*args, *self.command_line.arguments], "the requirements")
+        new = {archive.path for archive in self.index.archives()} - before
+        logger.info("Downloaded %s into the local index.", pluralize(len(new), "new archive"))
+        self._download_build_requirements(sorted(new))
+        return new
+
+    def _download(self, args: list[str], what: str) -> None:
+        """Run ``pip download``, trying again when the network fails."""
+        command = ["download", "--dest", str(self.index.directory), "--progress-bar", "off", *args]
+        for attempt in range(1, self.retries + 2):
+            try:
+                self.pip.run(command)
+                return
+            except PipFailedError as error:
+                if attempt > self.retries or not _is_network_trouble(error.output):
+                    raise DownloadError(
+                        f"Could not download {what}: {error}", error.output
+                    ) from error
+                logger.warning(
+                    "Downloading %s failed (attempt %d of %d): %s; trying again.",
+                    what, attempt, self.retries + 1, error,
+                )  # fmt: skip
+
+    def _download_build_requirements(self, archives: list[Path]) -> None:
+        """Keep the build back-ends of new sdists in the local index."""
+        wanted: dict[tuple[str, ...], list[str]] = {}
+        for archive in archives:
+            if not archive.name.endswith(".whl"):
+                wanted.setdefault(build_requirements(archive), []).append(archive.name)
+        index = self.command_line.tokens(INDEX_DESTS)
+        for requirements, names in wanted.items():
+            try:
+                self._download([*index, "--", *requirements], "the build requirements")
+            except DownloadError as error:
+                logger.warning(
+                    "Could not keep the build requirements of %s in the local index (%s);"
+                    " building them will need the network.", ", ".join(names), error,
+                )  # fmt: skip
+
+
+def _is_network_trouble(output: str) -> bool:
+    """Whether pip's output tells of a network failure rather than a real answer."""
+    text = output.lower()
+    return any(word in text for word in NETWORK_TROUBLE)
+
+
+def build_requirements(sdist: Path) -> tuple[str, ...]:
+    """The static build requirements that an sdist's pyproject.toml declares."""
+    try:
+        data = _read_pyproject(sdist)
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, tomllib.TOMLDecodeError, UnicodeError):
+        data = None
+    requires = (data or {}).get("build-system", {}).get("requires")
+    if not isinstance(requires, list) or not requires:
+        return DEFAULT_BUILD_REQUIREMENTS
+    return tuple(str(requirement) for requirement in requires)
+
+
+def _read_pyproject(sdist: Path) -> dict[str, Any] | None:
+    """The parsed top-level pyproject.toml of an sdist, or None when it has none."""
+    if sdist.name.endswith(".zip"):
+        with zipfile.ZipFile(sdist) as archive:
+            names = [name for name in archive.namelist() if name.count("/") == 1]
+            found = [name for name in names if name.endswith("/pyproject.toml")]
+            return tomllib.loads(archive.read(found[0]).decode()) if found else None
+    with tarfile.open(sdist) as archive:
+        for member in archive:
+            if member.name.count("/") == 1 and member.name.endswith("/pyproject.toml"):
+                stream = archive.extractfile(member)
+                return tomllib.loads(stream.read().decode()) if stream else None
+    return None

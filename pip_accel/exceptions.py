@@ -1,0 +1,53 @@
+"""The exceptions of pip-accel, each with a message meant for people.
+
+Every error that pip-accel expects to happen (bad configuration, a failing
+pip, a failing build, an unsafe wheel) is a subclass of
+:class:`PipAcceleratorError`. The command line reports those as one line and
+exit code 1; anything else is a bug and shows a traceback.
+"""
+
+
+class PipAcceleratorError(Exception):
+    """The root of every error that pip-accel reports to its user."""
+
+
+class ConfigurationError(PipAcceleratorError):
+    """A configuration value, file or directory is unusable."""
+
+
+class EnvironmentProbeError(PipAcceleratorError):
+    """The target interpreter could not be found or inspected."""
+
+
+class PipFailedError(PipAcceleratorError):
+    """A pip subprocess exited with an error.
+
+    The message is pip's own error text (its last ``ERROR:`` lines) so the
+    user reads what pip said, not what pip-accel guessed.
+    """
+
+    def __init__(self, message: str, output: str = "", returncode: int = 1) -> None:
+        """Remember pip's output and exit code next to the message."""
+        super().__init__(message)
+        self.output = output
+        self.returncode = returncode
+
+
+class DownloadError(PipFailedError):
+    """Downloading archives into the local index failed after every retry."""
+
+
+class BuildError(PipFailedError):
+    """Building a wheel from a source distribution failed."""
+
+
+class InstallError(PipAcceleratorError):
+    """Installing a wheel into the target environment failed."""
+
+
+class UnsafeWheelError(InstallError):
+    """A wheel holds a file that would land outside the target environment."""
+
+
+class CacheError(PipAcceleratorError):
+    """A binary cache backend could not read or store an entry."""

@@ -1,0 +1,237 @@
+"""Every contact with pip: its option parser, and pip run as a subprocess.
+
+pip states that its internals are no API, so pip-accel imports nothing of pip
+but its option parsers, to read a command line exactly as pip would. All real
+work (resolution, downloads, wheel builds, pass-through) runs ``python -m pip``
+of pip-accel's own interpreter, pointed at the target with pip's ``--python``.
+
+The command line is kept as *option groups*: the tokens of one option (say
+``-r requirements.txt``) together with pip's description of that option. Each
+pip command that pip-accel runs gets those groups its own parser accepts, so
+an option is passed to every pip command that understands it, and to no other.
+"""
+
+import json
+import logging
+import optparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pip_accel.exceptions import PipFailedError
+
+logger = logging.getLogger(__name__)
+
+INDEX_DESTS = frozenset({"index_url", "extra_index_urls", "no_index", "find_links"})
+"""Options that say where pip looks for distributions."""
+
+REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "dependency_groups"})
+"""Options that name what to install, besides the positional arguments."""
+
+
+@dataclass(frozen=True)
+class OptionGroup:
+    """The tokens of one option on the command line, or of one positional argument."""
+
+    tokens: tuple[str, ...]
+    dest: str | None = None
+    """The destination of the option in pip's parser (None for a positional argument)."""
+
+
+@dataclass
+class CommandLine:
+    """A pip command line, read by pip's own parsers."""
+
+    command: str
+    groups: list[OptionGroup]
+    options: optparse.Values = field(default_factory=optparse.Values)
+
+    def tokens(self, accepted: Iterable[str] = (), excluded: Iterable[str] = ()) -> list[str]:
+        """The tokens of the options whose destination is accepted and not excluded."""
+        accepted, excluded = set(accepted), set(excluded)
+        chosen: list[str] = []
+        for group in self.groups:
+            if group.dest is not None and group.dest in accepted and group.dest not in excluded:
+                chosen.extend(group.tokens)
+        return chosen
+
+    def tokens_for(self, command: str, excluded: Iterable[str] = ()) -> list[str]:
+        """The option tokens that pip's ``command`` accepts (no positional arguments)."""
+        return self.tokens(command_dests(command), excluded)
+
+    @property
+    def arguments(self) -> list[str]:
+        """The positional arguments (requirement specifiers) after the command name."""
+        return [group.tokens[0] for group in self.groups if group.dest is None]
+
+    def given(self, dest: str) -> bool:
+        """Whether an option with this destination appears on the command line."""
+        return any(group.dest == dest for group in self.groups)
+
+
+def _command_parser(command: str) -> optparse.OptionParser:
+    """pip's option parser of one command."""
+    from pip._internal.commands import create_command
+
+    parser: optparse.OptionParser = create_command(command).parser
+    return parser
+
+
+@cache
+def command_dests(command: str) -> frozenset[str]:
+    """The destinations of every option that pip's ``command`` accepts."""
+    parser = _command_parser(command)
+    return frozenset(option.dest for option in parser._get_all_options() if option.dest)
+
+
+@cache
+def general_dests() -> frozenset[str]:
+    """The destinations of pip's general options (those every command accepts)."""
+    from pip._internal.cli.main_parser import create_main_parser
+
+    parser = create_main_parser()
+    return frozenset(option.dest for option in parser._get_all_options() if option.dest)
+
+
+def split_command(argv: Sequence[str]) -> tuple[optparse.Values, list[str]]:
+    """Read pip's general options; return them and the rest (command first).
+
+    Raises :class:`SystemExit` with status 2 and pip's message on a bad option.
+    """
+    from pip._internal.cli.main_parser import create_main_parser
+
+    parser = create_main_parser()
+    general, rest = parser.parse_args(list(argv))
+    return general, rest
+
+
+def parse_install(argv: Sequence[str]) -> CommandLine:
+    """Read an ``install`` command line (without the word install) with pip's parser.
+
+    pip's parser validates everything (exiting with status 2 and pip's message
+    on an error); the option groups are then found with the same parser.
+    """
+    parser = _command_parser("install")
+    options, _ = parser.parse_args(list(argv))
+    groups = list(_split_groups(parser, list(argv)))
+    return CommandLine("install", groups, options)
+
+
+def _split_groups(parser: optparse.OptionParser, argv: list[str]) -> Iterator[OptionGroup]:
+    """Split a command line into option groups, expanding ``-abc`` clusters."""
+    position = 0
+    while position < len(argv):
+        token = argv[position]
+        if token == "--":
+            yield from (OptionGroup((rest,)) for rest in argv[position + 1 :])
+            return
+        if token.startswith("--"):
+            group, position = _long_option(parser, argv, position)
+            yield group
+        elif token.startswith("-") and token != "-":
+            groups, position = _short_options(parser, argv, position)
+            yield from groups
+        else:
+            yield OptionGroup((token,))
+            position += 1
+
+
+def _long_option(
+    parser: optparse.OptionParser, argv: list[str], position: int
+) -> tuple[OptionGroup, int]:
+    """Read one ``--name[=value]`` option (abbreviations allowed, as in optparse)."""
+    name, has_value, value = argv[position].partition("=")
+    option = parser._long_opt[parser._match_long_opt(name)]  # type: ignore[attr-defined]
+    if option.takes_value():
+        if has_value:
+            return OptionGroup((option.get_opt_string(), value), option.dest), position + 1
+        return OptionGroup((name, argv[position + 1]), option.dest), position + 2
+    return OptionGroup((option.get_opt_string(),), option.dest), position + 1
+
+
+def _short_options(
+    parser: optparse.OptionParser, argv: list[str], position: int
+) -> tuple[list[OptionGroup], int]:
+    """Read a cluster of short options such as ``-Uqr file``."""
+    letters = argv[position][1:]
+    groups = []
+    for index, letter in enumerate(letters):
+        option = parser._short_opt["-" + letter]  # type: ignore[attr-defined]
+        if option.takes_value():
+            rest = letters[index + 1 :]
+            if rest:
+                groups.append(OptionGroup(("-" + letter, rest), option.dest))
+                return groups, position + 1
+            groups.append(OptionGroup(("-" + letter, argv[position + 1]), option.dest))
+            return groups, position + 2
+        groups.append(OptionGroup(("-" + letter,), option.dest))
+    return groups, position + 1
+
+
+class Pip:
+    """Runs pip as a subprocess of pip-accel's own interpreter, for one target."""
+
+    def __init__(self, target: Path | None, general: Sequence[str] = (), stream: bool = False):
+        """Prepare to run pip.
+
+        :param target: the interpreter to act on, when it is not pip-accel's own.
+        :param general: pip's general options from the user's command line.
+        :param stream: show pip's output as it runs instead of capturing it.
+        """
+        self.target = target
+        self.general = list(general)
+        self.stream = stream
+
+    def command(self, args: Sequence[str]) -> list[str]:
+        """The full command that runs pip with ``args``."""
+        command = [sys.executable, "-m", "pip", *self.general]
+        if self.target is not None:
+            command += ["--python", str(self.target)]
+        return command + list(args)
+
+    def run(self, args: Sequence[str], env: dict[str, str] | None = None) -> str:
+        """Run pip, returning its output, or raise :class:`PipFailedError` with pip's error."""
+        command = self.command(args)
+        logger.debug("Running %s", " ".join(command))
+        environment = {**os.environ, **(env or {})}
+        if self.stream:
+            result = subprocess.run(command, env=environment, check=False)
+            output = ""
+        else:
+            result = subprocess.run(
+                command, env=environment, check=False, text=True,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+            output = result.stdout
+        if result.returncode != 0:
+            raise PipFailedError(error_summary(output), output, result.returncode)
+        return output
+
+    def report(self, args: Sequence[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+        """Run ``pip install --dry-run --report`` and return pip's installation report."""
+        with tempfile.TemporaryDirectory(prefix="pip-accel-report-") as directory:
+            path = Path(directory) / "report.json"
+            self.run(["install", "--dry-run", "--report", str(path), *args], env)
+            report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return report
+
+
+def pass_through(argv: Sequence[str]) -> int:
+    """Run pip with exactly these arguments and return its exit code."""
+    return subprocess.run([sys.executable, "-m", "pip", *argv], check=False).returncode
+
+
+def error_summary(output: str) -> str:
+    """pip's own error text: its ``ERROR:`` lines, else its last line."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    errors = [re.sub(r"^ERROR:\s*", "", line) for line in lines if line.startswith("ERROR:")]
+    if errors:
+        return " ".join(errors)
+    return lines[-1].strip() if lines else "pip failed without saying why"

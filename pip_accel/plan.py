@@ -1,0 +1,105 @@
+"""The plan of an install: what pip's installation report says to install.
+
+pip resolves (``pip install --dry-run --report``) and pip-accel acts on the
+result. Each :class:`PlannedDistribution` says what is to be installed and
+where its files come from: an archive (a wheel, or an sdist to build), or a
+source tree that pip itself installs (editables, local directories, VCS
+checkouts, remote direct URLs).
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+
+@dataclass(frozen=True)
+class PlannedDistribution:
+    """One distribution of pip's installation report."""
+
+    name: NormalizedName
+    version: str
+    url: str
+    requested: bool
+    is_direct: bool
+    download_info: dict[str, Any] = field(hash=False, compare=False)
+
+    @classmethod
+    def from_report(cls, item: dict[str, Any]) -> "PlannedDistribution":
+        """Read one entry of the ``install`` list of pip's report."""
+        metadata = item["metadata"]
+        return cls(
+            name=canonicalize_name(metadata["name"]),
+            version=metadata["version"],
+            url=item["download_info"]["url"],
+            requested=bool(item.get("requested", False)),
+            is_direct=bool(item.get("is_direct", False)),
+            download_info=item["download_info"],
+        )
+
+    @property
+    def local_path(self) -> Path | None:
+        """The local file or directory of a ``file:`` URL, else None."""
+        parsed = urlparse(self.url)
+        if parsed.scheme != "file":
+            return None
+        return Path(url2pathname(unquote(parsed.path)))
+
+    @property
+    def handed_to_pip(self) -> bool:
+        """Whether pip installs this itself: anything that is not a local archive."""
+        return "archive_info" not in self.download_info or self.local_path is None
+
+    @property
+    def is_editable(self) -> bool:
+        """Whether this is an editable requirement."""
+        return bool(self.download_info.get("dir_info", {}).get("editable"))
+
+    @property
+    def pip_requirement(self) -> list[str]:
+        """The arguments that make pip install exactly this distribution."""
+        if self.is_editable and self.local_path is not None:
+            return ["--editable", str(self.local_path)]
+        if self.local_path is not None:
+            return [str(self.local_path)]
+        vcs = self.download_info.get("vcs_info")
+        if vcs:
+            return [f"{self.name} @ {vcs['vcs']}+{self.url}@{vcs['commit_id']}"]
+        return [f"{self.name} @ {self.url}"]
+
+    def __str__(self) -> str:
+        """The name and version, for log messages."""
+        return f"{self.name} {self.version}"
+
+
+@dataclass
+class Plan:
+    """Everything pip would install, in pip's order."""
+
+    distributions: list[PlannedDistribution]
+
+    @classmethod
+    def from_report(cls, report: dict[str, Any]) -> "Plan":
+        """Read pip's installation report."""
+        return cls([PlannedDistribution.from_report(item) for item in report.get("install", [])])
+
+    @property
+    def archives(self) -> list[PlannedDistribution]:
+        """The distributions pip-accel installs from archives."""
+        return [item for item in self.distributions if not item.handed_to_pip]
+
+    @property
+    def handed_to_pip(self) -> list[PlannedDistribution]:
+        """The distributions pip installs itself, after the rest."""
+        return [item for item in self.distributions if item.handed_to_pip]
+
+    def __bool__(self) -> bool:
+        """Whether there is anything to install."""
+        return bool(self.distributions)
+
+    def __len__(self) -> int:
+        """The number of distributions to install."""
+        return len(self.distributions)

@@ -1,0 +1,61 @@
+"""The requirement and constraint files named on a command line, followed recursively.
+
+pip-accel reads them only for what pip's report cannot tell it in advance:
+whether hash-checking mode is on (``--require-hashes``, or any ``--hash``).
+"""
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from pip_accel.pip import CommandLine
+
+NESTED = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(\s*=\s*|\s+)(\S+)")
+"""A line of a requirements file that names another file."""
+
+HASH_OPTION = re.compile(r"(^|\s)--(hash|require-hashes)\b")
+"""An option of a requirements file that turns hash-checking mode on."""
+
+
+def requirement_files(command_line: CommandLine) -> list[Path]:
+    """Every local requirements or constraints file, nested ones included, once each."""
+    seen: dict[Path, None] = {}
+    for dest in ("requirements", "constraints"):
+        for group in command_line.groups:
+            if group.dest == dest:
+                _collect(Path(group.tokens[-1]), seen)
+    return list(seen)
+
+
+def _collect(path: Path, seen: dict[Path, None]) -> None:
+    """Add ``path`` and the files it names (URLs are left to pip)."""
+    if "://" in str(path) or not path.is_file():
+        return
+    path = path.absolute()
+    if path in seen:
+        return
+    seen[path] = None
+    for line in _logical_lines(path):
+        match = NESTED.match(line)
+        if match:
+            _collect(path.parent / match.group(3), seen)
+
+
+def _logical_lines(path: Path) -> Iterator[str]:
+    """The lines of a requirements file, continuations joined, comments removed."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for line in text.replace("\\\n", " ").splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", line).strip()
+        if line:
+            yield line
+
+
+def uses_hashes(command_line: CommandLine) -> bool:
+    """Whether pip will run in hash-checking mode for this command line."""
+    if command_line.given("require_hashes"):
+        return True
+    for path in requirement_files(command_line):
+        for line in _logical_lines(path):
+            if HASH_OPTION.search(line):
+                return True
+    return False
