@@ -162,9 +162,8 @@ class Stash:
     def _files(self, site: Path) -> Iterator[Path]:
         """The files of the distribution that exist: those in RECORD, and their bytecode."""
         record = self.installed.dist_info / "RECORD"
-        rows = (
-            csv.reader(record.read_text(encoding="utf-8").splitlines()) if record.is_file() else []
-        )
+        text = record.read_text(encoding="utf-8") if record.is_file() else ""
+        rows = csv.reader(text.splitlines())
         seen: set[Path] = set()
         for row in rows:
             if not row:

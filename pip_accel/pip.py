@@ -148,11 +148,11 @@ def _long_option(
 ) -> tuple[OptionGroup, int]:
     """Read one ``--name[=value]`` option (abbreviations allowed, as in optparse)."""
     name, has_value, value = argv[position].partition("=")
-    option = parser._long_opt[parser._match_long_opt(name)]  # type: ignore[attr-defined]
+    option = parser._long_opt[parser._match_long_opt(name)]
     if option.takes_value():
         if has_value:
             return OptionGroup((option.get_opt_string(), value), option.dest), position + 1
-        return OptionGroup((name, argv[position + 1]), option.dest), position + 2
+        return OptionGroup((option.get_opt_string(), argv[position + 1]), option.dest), position + 2
     return OptionGroup((option.get_opt_string(),), option.dest), position + 1
 
 
@@ -163,7 +163,7 @@ def _short_options(
     letters = argv[position][1:]
     groups = []
     for index, letter in enumerate(letters):
-        option = parser._short_opt["-" + letter]  # type: ignore[attr-defined]
+        option = parser._short_opt["-" + letter]
         if option.takes_value():
             rest = letters[index + 1 :]
             if rest:
@@ -201,17 +201,21 @@ class Pip:
         command = self.command(args)
         logger.debug("Running %s", " ".join(command))
         environment = {**os.environ, **(env or {})}
-        if self.stream:
-            result = subprocess.run(command, env=environment, check=False)
-            output = ""
-        else:
-            result = subprocess.run(
-                command, env=environment, check=False, text=True,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            output = result.stdout
+        capture = None if self.stream else subprocess.PIPE
+        result = subprocess.run(
+            command,
+            env=environment,
+            check=False,
+            text=True,
+            stdout=capture,
+            stderr=subprocess.STDOUT,
+        )
+        output = result.stdout or ""
         if result.returncode != 0:
-            raise PipFailedError(error_summary(output), output, result.returncode)
+            summary = (
+                error_summary(output) if output else f"pip exited with code {result.returncode}"
+            )
+            raise PipFailedError(summary, output, result.returncode)
         return output
 
     def report(self, args: Sequence[str], env: dict[str, str] | None = None) -> dict[str, Any]:
