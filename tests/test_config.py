@@ -1,0 +1,131 @@
+"""Bad configuration stops pip-accel with one line, exit 1 and nothing installed.
+
+Each test drives the real ``pip-accel`` command. The requirement named is
+served by nobody, so a run that got past the configuration would fail for
+another reason, with another message: the assertions tell the two apart.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from helpers import pip_accel_cmd, run
+
+CONFIG_ERROR_EXIT = 1
+
+
+def install(env: dict[str, str], venv_python: str = "") -> "tuple[int, str, str]":
+    """Run ``pip-accel install purepkg`` and return exit code, stdout and stderr."""
+    args = ["install", "--no-index", "purepkg"]
+    if venv_python:
+        args[1:1] = ["--python", venv_python]
+    result = run([*pip_accel_cmd(), *args], env)
+    return result.returncode, result.stdout, result.stderr
+
+
+def error_lines(stderr: str) -> list[str]:
+    """The lines of standard error that are not empty."""
+    return [line for line in stderr.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "option"),
+    [
+        ("PIP_ACCEL_MAX_RETRIES", "many", "max-retries"),
+        ("PIP_ACCEL_MAX_RETRIES", "-1", "max-retries"),
+        ("PIP_ACCEL_AUTO_INSTALL", "perhaps", "auto-install"),
+        ("PIP_ACCEL_LOG_VERBOSITY", "chatty", "log-verbosity"),
+        ("PIP_ACCEL_S3_READONLY", "sometimes", "s3-readonly"),
+        ("PIP_ACCEL_S3_TIMEOUT", "soon", "s3-timeout"),
+        ("PIP_ACCEL_S3_RETRIES", "1.5", "s3-retries"),
+    ],
+)
+def test_bad_environment_value(
+    isolated_env: dict[str, str], variable: str, value: str, option: str
+) -> None:
+    """A bad value in the environment names the option, the value and the variable."""
+    code, _, stderr = install({**isolated_env, variable: value})
+    assert code == CONFIG_ERROR_EXIT
+    lines = error_lines(stderr)
+    assert len(lines) == 1, stderr
+    assert option in lines[0] and repr(value) in lines[0] and f"${variable}" in lines[0]
+    assert "Traceback" not in stderr
+
+
+def test_bad_value_in_file(isolated_env: dict[str, str], tmp_path: Path) -> None:
+    """A bad value in a configuration file names the file."""
+    config = tmp_path / "bad.conf"
+    config.write_text("[pip-accel]\nmax-retries = lots\n")
+    code, _, stderr = install({**isolated_env, "PIP_ACCEL_CONFIG": str(config)})
+    assert code == CONFIG_ERROR_EXIT
+    assert len(error_lines(stderr)) == 1
+    assert str(config) in stderr and "max-retries" in stderr and "'lots'" in stderr
+
+
+def test_missing_named_file(isolated_env: dict[str, str], tmp_path: Path) -> None:
+    """A file named by $PIP_ACCEL_CONFIG that does not exist is an error, not ignored."""
+    missing = tmp_path / "nowhere.conf"
+    code, _, stderr = install({**isolated_env, "PIP_ACCEL_CONFIG": str(missing)})
+    assert code == CONFIG_ERROR_EXIT
+    assert len(error_lines(stderr)) == 1
+    assert str(missing) in stderr and "PIP_ACCEL_CONFIG" in stderr
+
+
+def test_file_without_section(isolated_env: dict[str, str], tmp_path: Path) -> None:
+    """A configuration file without a [pip-accel] section is an error."""
+    config = tmp_path / "nosection.conf"
+    config.write_text("[other]\nmax-retries = 2\n")
+    code, _, stderr = install({**isolated_env, "PIP_ACCEL_CONFIG": str(config)})
+    assert code == CONFIG_ERROR_EXIT
+    assert len(error_lines(stderr)) == 1
+    assert "[pip-accel]" in stderr and str(config) in stderr
+
+
+def test_unknown_option_in_file(isolated_env: dict[str, str], tmp_path: Path) -> None:
+    """A misspelt option in a file is reported, not silently ignored."""
+    config = tmp_path / "typo.conf"
+    config.write_text("[pip-accel]\nmax-retry = 2\n")
+    code, _, stderr = install({**isolated_env, "PIP_ACCEL_CONFIG": str(config)})
+    assert code == CONFIG_ERROR_EXIT
+    assert "max-retry" in stderr and str(config) in stderr
+
+
+def test_user_file_is_read(isolated_env: dict[str, str]) -> None:
+    """~/.pip-accel/pip-accel.conf is read (a bad value in it proves it)."""
+    config = Path(isolated_env["HOME"]) / ".pip-accel" / "pip-accel.conf"
+    config.parent.mkdir(parents=True)
+    config.write_text("[pip-accel]\nlog-verbosity = loud\n")
+    code, _, stderr = install(isolated_env)
+    assert code == CONFIG_ERROR_EXIT
+    assert str(config) in stderr and "log-verbosity" in stderr
+
+
+def test_environment_wins_over_file(isolated_env: dict[str, str], tmp_path: Path) -> None:
+    """An environment variable overrides the same option in a file."""
+    config = tmp_path / "bad.conf"
+    config.write_text("[pip-accel]\nmax-retries = lots\n")
+    env = {**isolated_env, "PIP_ACCEL_CONFIG": str(config), "PIP_ACCEL_MAX_RETRIES": "2"}
+    code, _, stderr = install(env)
+    assert "max-retries" not in stderr
+    assert code == 1  # the requirement cannot be found: a later, different failure
+    assert "purepkg" in stderr
+
+
+def test_data_directory_under_a_file(isolated_env: dict[str, str], tmp_path: Path) -> None:
+    """A data directory below a regular file cannot be created, even by root."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    env = {**isolated_env, "PIP_ACCEL_CACHE": str(blocker / "data")}
+    code, _, stderr = install(env)
+    assert code == CONFIG_ERROR_EXIT
+    lines = error_lines(stderr)
+    assert len(lines) == 1, stderr
+    assert str(blocker / "data") in lines[0] and "$PIP_ACCEL_CACHE" in lines[0]
+
+
+def test_traceback_only_with_verbose(isolated_env: dict[str, str]) -> None:
+    """-v adds the traceback to the one-line error."""
+    env = {**isolated_env, "PIP_ACCEL_MAX_RETRIES": "many"}
+    result = run([*pip_accel_cmd(), "install", "-v", "--no-index", "purepkg"], env)
+    assert result.returncode == CONFIG_ERROR_EXIT
+    assert "Traceback" in result.stderr and "max-retries" in result.stderr
