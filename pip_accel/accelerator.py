@@ -6,7 +6,8 @@ editables and source trees to pip. Each step lives in its own module.
 """
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from humanfriendly import Timer, format_timespan, pluralize
@@ -18,13 +19,21 @@ from pip_accel.config import Config
 from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import PipFailedError
-from pip_accel.index import IndexView, LocalIndex
+from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.install import InstallOptions, WheelInstaller
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import Plan, PlannedDistribution
 from pip_accel.requirements import uses_hashes
 
 logger = logging.getLogger(__name__)
+
+INCOMPLETE = (
+    "No matching distribution",
+    "Could not find a version",
+    "ResolutionImpossible",
+    "conflicting dependencies",
+)
+"""What pip says when the local index lacks distributions (and downloading may help)."""
 
 NOT_FOR_PLANNING = INDEX_DESTS | {"python", "dry_run", "json_report_file", "progress_bar", "log"}
 """Options that pip-accel sets itself when it asks pip for a plan."""
@@ -52,8 +61,6 @@ class Summary:
     built: int = 0
     downloaded: int = 0
     by_pip: int = 0
-    new_archives: set[Path] = field(default_factory=set)
-    """The archives downloaded during this run."""
 
     def describe(self, seconds: float) -> str:
         """A sentence such as "Installed 3 packages (1 built, 2 from cache) in 1.2 seconds"."""
@@ -87,6 +94,8 @@ class PipAccelerator:
         locks = config.binary_cache / ".locks"
         self.builder = Builder(pip, self.cache, self.index.directory, locks, build_options)
         self.summary = Summary()
+        self.new_archives: set[Path] = set()
+        """The archives downloaded during this run."""
 
     def install(self) -> Summary:
         """Plan, download, build and install; return what was done."""
@@ -95,7 +104,7 @@ class PipAccelerator:
         if not plan:
             logger.info("Nothing to do: every requirement is installed already.")
             return self.summary
-        wheels = {item: self._wheel(item, view) for item in plan.archives}
+        wheels = self._wheels(plan, view)
         if self.command_line.options.target_dir:
             self._hand_to_pip(plan.handed_to_pip, list(wheels.values()))
         else:
@@ -105,16 +114,34 @@ class PipAccelerator:
         return self.summary
 
     def _plan(self) -> tuple[Plan, IndexView]:
-        """Resolve offline; download and resolve again when the local index falls short."""
+        """Resolve offline; download and resolve again when the local index falls short.
+
+        The sdists just downloaded are built before resolving again, so that
+        pip sees their wheels and does not prepare their metadata once more.
+        """
         if self.command_line.options.upgrade:
             logger.info("Upgrading: asking the package index for newer versions first.")
         else:
             try:
                 return self._resolve()
             except PipFailedError as error:
+                if not any(phrase in error.output for phrase in INCOMPLETE):
+                    raise
                 logger.info("The local index cannot satisfy the requirements yet: %s", error)
-        self.summary.new_archives = self.downloader.download()
+        self.new_archives = self.downloader.download()
+        if not self.hashes:
+            self.builder.wheels_for(self._keys(Archive(path) for path in self.new_archives))
         return self._resolve()
+
+    def _keys(self, archives: Iterable[Archive]) -> dict[CacheKey, Path]:
+        """The cache keys of those sdists whose file names tell name and version."""
+        keys = {}
+        for archive in archives:
+            name_and_version = None if archive.is_wheel else archive.name_and_version()
+            if name_and_version:
+                sha256 = self.index.sha256(archive.path)
+                keys[CacheKey(self.target.namespace, *name_and_version, sha256)] = archive.path
+        return keys
 
     def _resolve(self) -> tuple[Plan, IndexView]:
         """Ask pip for a plan against the local index only, with no network."""
@@ -126,24 +153,42 @@ class PipAccelerator:
         logger.debug("The plan: %s.", ", ".join(map(str, plan.distributions)) or "nothing")
         return plan, view
 
-    def _wheel(self, item: PlannedDistribution, view: IndexView) -> Path:
-        """The wheel to install for a planned archive, built when needed."""
+    def _wheels(self, plan: Plan, view: IndexView) -> dict[PlannedDistribution, Path]:
+        """The wheel of every planned archive, building the sdists that have none yet."""
+        wheels: dict[PlannedDistribution, Path] = {}
+        pending: dict[PlannedDistribution, tuple[CacheKey, Path]] = {}
+        for item in plan.archives:
+            archive, wheel = self._source(item, view)
+            if wheel is not None:
+                wheels[item] = wheel
+            else:
+                sha256 = self.index.sha256(archive)
+                key = CacheKey(self.target.namespace, item.name, item.version, sha256)
+                pending[item] = (key, archive)
+        built = self.builder.wheels_for(dict(pending.values()))
+        wheels.update({item: built[key] for item, (key, _) in pending.items()})
+        self._count(wheels, view)
+        return {item: wheels[item] for item in plan.archives}
+
+    def _source(self, item: PlannedDistribution, view: IndexView) -> tuple[Path, Path | None]:
+        """The archive of a planned item, and its wheel when there is one without building."""
         path = item.local_path
         assert path is not None  # planned archives are local files
         entry = view.lookup(path.name) if path.parent == view.directory else None
         archive = entry.archive if entry else path
         if entry and entry.wheel:
-            return entry.wheel
-        if archive in self.summary.new_archives:
-            self.summary.downloaded += 1
-        if archive.name.endswith(".whl"):
-            return archive
-        key = CacheKey(self.target.namespace, item.name, item.version, self.index.sha256(archive))
-        wheel, built = self.builder.wheel_for(archive, key)
-        if built:
-            self.summary.built += 1
-            self.summary.downloaded -= archive in self.summary.new_archives
-        return wheel
+            return archive, entry.wheel
+        return archive, archive if archive.name.endswith(".whl") else None
+
+    def _count(self, wheels: dict[PlannedDistribution, Path], view: IndexView) -> None:
+        """Tell built and downloaded distributions apart, for the summary."""
+        for item, wheel in wheels.items():
+            path = item.local_path
+            entry = view.lookup(path.name) if path else None
+            if wheel in self.builder.built:
+                self.summary.built += 1
+            elif (entry.archive if entry else path) in self.new_archives:
+                self.summary.downloaded += 1
 
     def _install(self, wheels: dict[PlannedDistribution, Path]) -> None:
         """Install each wheel with pip-accel's own installer, in pip's order."""

@@ -7,14 +7,16 @@ processes build one sdist once between them.
 """
 
 import logging
+import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from filelock import FileLock
-from humanfriendly import Spinner, Timer, format_timespan
+from humanfriendly import Spinner, Timer, format_timespan, pluralize
 
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.exceptions import BuildError, PipFailedError
@@ -42,23 +44,37 @@ class Builder:
         self.sources = sources
         self.locks = locks
         self.options = list(options)
+        self.jobs = max(1, os.cpu_count() or 1)
+        self.built: set[Path] = set()
+        """The wheels this builder built (rather than found in the cache)."""
 
-    def wheel_for(self, sdist: Path, key: CacheKey) -> tuple[Path, bool]:
-        """The cached wheel of ``sdist`` and whether it was built now, for want of one."""
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached, False
+    def wheels_for(self, sdists: Mapping[CacheKey, Path]) -> dict[CacheKey, Path]:
+        """The cached wheel of each sdist, building the missing ones, several at a time."""
+        wheels = {key: self.cache.get(key) for key in sdists}
+        missing = [key for key, wheel in wheels.items() if wheel is None]
+        if len(missing) > 1:
+            logger.info("Building %s, %d at a time.", pluralize(len(missing), "sdist"), self.jobs)
+        with ThreadPoolExecutor(max_workers=self.jobs) as executor:
+            built = executor.map(
+                lambda key: self._locked_build(sdists[key], key, len(missing) == 1), missing
+            )
+            wheels.update(zip(missing, built, strict=True))
+        return {key: wheel for key, wheel in wheels.items() if wheel is not None}
+
+    def _locked_build(self, sdist: Path, key: CacheKey, spinner: bool) -> Path:
+        """Build one sdist unless another process did so while this one waited for the lock."""
         self.locks.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.locks / f"{key.name}-{key.version}-{key.source_sha256}.lock")):
-            cached = self.cache.get(key)  # another process may have built it meanwhile
+            cached = self.cache.get(key)
             if cached is not None:
-                return cached, False
+                return cached
             with tempfile.TemporaryDirectory(prefix="pip-accel-build-") as directory:
-                wheel = self._build(sdist, key, Path(directory))
+                wheel = self._build(sdist, key, Path(directory), spinner)
                 stored = self.cache.put(key, wheel)
-        return stored, True
+        self.built.add(stored)
+        return stored
 
-    def _build(self, sdist: Path, key: CacheKey, directory: Path) -> Path:
+    def _build(self, sdist: Path, key: CacheKey, directory: Path, spinner: bool) -> Path:
         """Run ``pip wheel`` on one sdist and return the wheel it made."""
         args = [
             "wheel", "--no-deps", "--no-index", "--find-links", str(self.sources),
@@ -67,8 +83,10 @@ class Builder:
         timer = Timer()
         label = f"Building {key.name} {key.version} from {sdist.name}"
         try:
-            run_with_spinner(self.pip, args, label)
+            run_with_spinner(self.pip, args, label, spinner)
         except PipFailedError as error:
+            if error.output:
+                logger.error("%s failed; its output follows:\n%s", label, error.output.rstrip())
             raise BuildError(
                 f"Failed to build {key.name} {key.version}: {error} (build output above)",
                 error.output,
@@ -81,22 +99,21 @@ class Builder:
         return wheels[0]
 
 
-def run_with_spinner(pip: Pip, args: Sequence[str], label: str) -> None:
-    """Run pip with a spinner and the elapsed time; show pip's output when it fails."""
+def run_with_spinner(pip: Pip, args: Sequence[str], label: str, spinner: bool = True) -> None:
+    """Run pip, with a spinner and the elapsed time when ``spinner`` (and not streaming)."""
     logger.info("%s ..", label)
-    if pip.stream:
+    if pip.stream or not spinner:
         pip.run(args)
         return
     command = pip.command(args)
     logger.debug("Running %s", " ".join(command))
     with tempfile.TemporaryFile(mode="w+") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
-        with Spinner(label=label, timer=Timer()) as spinner:
+        with Spinner(label=label, timer=Timer()) as progress:
             while process.poll() is None:
-                spinner.step()
+                progress.step()
                 time.sleep(0.1)
         if process.returncode != 0:
             output.seek(0)
             text = output.read()
-            logger.error("%s failed; its output follows:\n%s", label, text.rstrip())
             raise PipFailedError(error_summary(text), text, process.returncode)

@@ -17,14 +17,15 @@ import coloredlogs
 from pip_accel import __version__
 from pip_accel.accelerator import PipAccelerator
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
-from pip_accel.environment import TargetEnvironment, select_interpreter
-from pip_accel.exceptions import PipAcceleratorError
+from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
+from pip_accel.exceptions import BuildError, PipAcceleratorError
 from pip_accel.pip import (
     CommandLine,
     Pip,
     general_dests,
     parse_install,
     pass_through,
+    pip_version,
     split_command,
 )
 
@@ -48,6 +49,9 @@ of /etc/pip-accel.conf, ~/.pip-accel/pip-accel.conf or $PIP_ACCEL_CONFIG.
 See `pip help install` for pip's options.
 """
 
+BUILD_FAILED = "subprocess-exited-with-error"
+"""What pip says when a build step (metadata or wheel) of a distribution fails."""
+
 HANDED_OVER = {
     "dry_run": "--dry-run asks for pip's own resolution",
     "json_report_file": "--report describes pip's own resolution",
@@ -63,19 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     general, rest = split_command(args)
     if general.version:
-        pip_version = pass_through_version()
-        sys.stdout.write(f"pip-accel {__version__} ({pip_version})\n")
+        sys.stdout.write(f"pip-accel {__version__} (pip {pip_version()})\n")
         return 0
     if not rest or rest[0] != "install":
-        return pass_through(args)
+        return pass_through(args, active_environment(general.python, os.environ))
     return run_install(args)
-
-
-def pass_through_version() -> str:
-    """The version line of the pip that pip-accel runs."""
-    from pip import __version__ as pip_version
-
-    return f"pip {pip_version}"
 
 
 def run_install(args: list[str]) -> int:
@@ -91,10 +87,11 @@ def run_install(args: list[str]) -> int:
         reason = _handed_over(command_line)
         if reason:
             logger.info("Handing the whole command to pip: %s.", reason)
-            return pass_through(args)
+            return pass_through(args, active_environment(command_line.options.python, os.environ))
         accelerate(config, command_line, verbosity)
     except PipAcceleratorError as error:
         logger.debug("Traceback:", exc_info=True)
+        show_build_output(error)
         logger.error("%s", error)
         return 1
     except KeyboardInterrupt:
@@ -111,6 +108,13 @@ def accelerate(config: Config, command_line: CommandLine, verbosity: int) -> Non
     general = command_line.tokens(general_dests(), {"python", "version", "help"})
     pip = Pip(foreign, general, stream=verbosity > 0)
     PipAccelerator(config, command_line, target, pip).install()
+
+
+def show_build_output(error: PipAcceleratorError) -> None:
+    """Show the output of a build that pip ran and that failed (unless shown already)."""
+    output = getattr(error, "output", "")
+    if output and BUILD_FAILED in output and not isinstance(error, BuildError):
+        logger.error("pip failed to build a distribution; its output follows:\n%s", output.rstrip())
 
 
 def _handed_over(command_line: CommandLine) -> str | None:

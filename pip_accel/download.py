@@ -7,7 +7,9 @@ build it later with no network at all.
 """
 
 import logging
+import os
 import tarfile
+import tempfile
 import tomllib
 import zipfile
 from pathlib import Path
@@ -54,8 +56,22 @@ class Downloader:
         return new
 
     def _download(self, args: list[str], what: str) -> None:
-        """Run ``pip download``, trying again when the network fails."""
-        command = ["download", "--dest", str(self.index.directory), "--progress-bar", "off", *args]
+        """Run ``pip download``, trying again when the network fails.
+
+        pip writes into a private directory whose files are then renamed into
+        the index, so that a concurrent pip-accel never sees half an archive.
+        Archives the index has already are taken from it (``--find-links``).
+        """
+        with tempfile.TemporaryDirectory(prefix=".incoming-", dir=self.index.directory) as incoming:
+            index = ["--find-links", str(self.index.directory)]
+            command = ["download", "--dest", incoming, "--progress-bar", "off", *index, *args]
+            self._retry(command, what)
+            for path in Path(incoming).iterdir():
+                if not (self.index.directory / path.name).exists():
+                    os.replace(path, self.index.directory / path.name)
+
+    def _retry(self, command: list[str], what: str) -> None:
+        """Run pip until it succeeds, up to ``retries`` more times when the network fails."""
         for attempt in range(1, self.retries + 2):
             try:
                 self.pip.run(command)

@@ -68,6 +68,18 @@ def select_interpreter(python_option: str | None, environ: Mapping[str, str]) ->
     return path
 
 
+def active_environment(python_option: str | None, environ: Mapping[str, str]) -> Path | None:
+    """The active virtual environment that pip should act on, when it is not pip-accel's own.
+
+    Used for commands handed to pip unchanged: pip's own ``--python`` is
+    already on their command line, so only ``$VIRTUAL_ENV`` needs adding.
+    """
+    venv = environ.get("VIRTUAL_ENV")
+    if python_option or not venv or _is_own_environment(Path(venv)):
+        return None
+    return Path(venv) / "bin" / "python"
+
+
 def _is_own_environment(venv: Path) -> bool:
     """Whether a virtual environment is the one pip-accel itself runs in."""
     try:

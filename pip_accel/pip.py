@@ -63,8 +63,12 @@ class CommandLine:
         return chosen
 
     def tokens_for(self, command: str, excluded: Iterable[str] = ()) -> list[str]:
-        """The option tokens that pip's ``command`` accepts (no positional arguments)."""
-        return self.tokens(command_dests(command), excluded)
+        """The option tokens that pip's ``command`` accepts, but for the general options.
+
+        The general options (``-v``, ``--proxy``, ...) go to every pip command
+        through :class:`Pip`, so they are left out here to avoid repeating them.
+        """
+        return self.tokens(command_dests(command) - general_dests(), excluded)
 
     @property
     def arguments(self) -> list[str]:
@@ -227,9 +231,17 @@ class Pip:
             return report
 
 
-def pass_through(argv: Sequence[str]) -> int:
-    """Run pip with exactly these arguments and return its exit code."""
-    return subprocess.run([sys.executable, "-m", "pip", *argv], check=False).returncode
+def pass_through(argv: Sequence[str], target: Path | None = None) -> int:
+    """Run pip with these arguments (for ``target`` if given) and return its exit code."""
+    python = ["--python", str(target)] if target else []
+    return subprocess.run([sys.executable, "-m", "pip", *python, *argv], check=False).returncode
+
+
+def pip_version() -> str:
+    """The version of the pip that pip-accel runs."""
+    from pip import __version__
+
+    return str(__version__)
 
 
 def error_summary(output: str) -> str:

@@ -1,0 +1,124 @@
+"""Fixtures of the pip-accel tests: isolated environments, fixture packages, an index, venvs.
+
+No hermetic test touches the network beyond 127.0.0.1: the fixture projects are written by
+``fixtures.py``, and the build back-ends they need (setuptools, wheel, flit_core) come from
+the directory PIP_ACCEL_TEST_WHEELS, which ``make test`` and ``make check`` fill once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+
+from fixtures import build_all
+from helpers import (
+    IndexFactory,
+    PackageIndex,
+    Venv,
+    VenvFactory,
+    create_venv,
+    isolated_environment,
+)
+
+#: The build back-ends that the fixture projects need, as wheel file name prefixes.
+REQUIRED_WHEELS = ("setuptools-", "wheel-", "flit_core-")
+
+MISSING_WHEELS = (
+    "PIP_ACCEL_TEST_WHEELS must name a directory with the setuptools, wheel and flit_core wheels:"
+    " run `make test` (or `make check`), which fetches them"
+)
+
+
+def find_test_wheels() -> Path | None:
+    """Return the directory of the build back-ends' wheels, or None if it is incomplete."""
+    value = os.environ.get("PIP_ACCEL_TEST_WHEELS")
+    if not value or not Path(value).is_dir():
+        return None
+    names = [path.name for path in Path(value).glob("*.whl")]
+    if not all(any(name.startswith(prefix) for name in names) for prefix in REQUIRED_WHEELS):
+        return None
+    return Path(value)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail the whole session at once, with one line, when the back-ends' wheels are missing."""
+    if find_test_wheels() is None:
+        raise pytest.UsageError(MISSING_WHEELS)
+
+
+@pytest.fixture(scope="session")
+def backend_wheels() -> list[Path]:
+    """The wheels of the build back-ends, from PIP_ACCEL_TEST_WHEELS."""
+    directory = find_test_wheels()
+    assert directory is not None, MISSING_WHEELS
+    return sorted(directory.glob("*.whl"))
+
+
+@pytest.fixture(scope="session")
+def fixture_sdists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every fixture archive, written once per session, keyed by ``<name>-<version>``.
+
+    See ``fixtures.build_all``: ``fixture_sdists["chain-a-1.0"]`` is ``chain_a-1.0.tar.gz``,
+    ``fixture_sdists["evilpkg-1.0"]`` the wheel that tries to write ``../evil.txt``.
+    """
+    return build_all(tmp_path_factory.mktemp("fixture-sdists"))
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of every subprocess of a test; see ``helpers.isolated_environment``.
+
+    HOME is ``tmp_path/"home"``, PIP_ACCEL_CACHE ``tmp_path/"data"`` (not created, so that
+    pip-accel creates it) and PIP_ACCEL_TEST_BUILD_LOG ``tmp_path/"builds.log"``.
+    """
+    home = tmp_path / "home"
+    home.mkdir()
+    return isolated_environment(home, tmp_path / "data", tmp_path / "builds.log")
+
+
+@pytest.fixture
+def build_log(isolated_env: dict[str, str]) -> Path:
+    """The file in which the ``cext`` fixture records each of its builds."""
+    return Path(isolated_env["PIP_ACCEL_TEST_BUILD_LOG"])
+
+
+@pytest.fixture
+def make_package_index(
+    tmp_path: Path, fixture_sdists: dict[str, Path], backend_wheels: list[Path]
+) -> Iterator[IndexFactory]:
+    """A factory of started package indexes, each serving its own directory.
+
+    ``make_package_index(None)`` serves every fixture archive and the build back-ends;
+    ``make_package_index([paths])`` only those files. All of them are stopped at teardown.
+    """
+    indexes: list[PackageIndex] = []
+
+    def make(files: Iterable[Path] | None = None) -> PackageIndex:
+        name = f"index{len(indexes)}"
+        index = PackageIndex(tmp_path / name, tmp_path / f"{name}.log")
+        indexes.append(index)
+        index.add(*(files if files is not None else [*fixture_sdists.values(), *backend_wheels]))
+        return index.start()
+
+    yield make
+    for index in indexes:
+        index.stop()
+
+
+@pytest.fixture
+def package_index(make_package_index: IndexFactory) -> PackageIndex:
+    """A started index of every fixture archive and build back-end: ``.url``, ``.add()``..."""
+    return make_package_index(None)
+
+
+@pytest.fixture
+def make_venv(tmp_path: Path, isolated_env: dict[str, str]) -> VenvFactory:
+    """A factory of virtual environments without pip: ``make_venv(name="venv") -> Venv``."""
+
+    def make(name: str = "venv") -> Venv:
+        return create_venv(tmp_path / name, isolated_env)
+
+    return make
