@@ -146,9 +146,12 @@ class PipAccelerator:
     def _resolve(self) -> tuple[Plan, IndexView]:
         """Ask pip for a plan against the local index only, with no network."""
         with self.index.view(self.cache, self.target.namespace, not self.hashes) as view:
+            # In the environment to override pip's configuration files; on the
+            # command line for pip's --isolated mode, which ignores the environment.
             env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(view.directory)}
+            local = ["--no-index", "--find-links", str(view.directory)]
             args = self.command_line.tokens_for("install", NOT_FOR_PLANNING)
-            report = self.pip.report([*args, *self.command_line.arguments], env)
+            report = self.pip.report([*local, *args, *self.command_line.arguments], env)
         plan = Plan.from_report(report)
         logger.debug("The plan: %s.", ", ".join(map(str, plan.distributions)) or "nothing")
         return plan, view

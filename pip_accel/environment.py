@@ -10,6 +10,7 @@ interpreter that runs pip-accel. The target is inspected by running
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -49,7 +50,8 @@ class InstalledDistribution:
 def select_interpreter(python_option: str | None, environ: Mapping[str, str]) -> Path:
     """Choose the interpreter to install for, and log which and why."""
     if python_option:
-        path = Path(python_option).expanduser().absolute()
+        found = shutil.which(python_option) if not os.path.exists(python_option) else None
+        path = Path(found or python_option).expanduser().absolute()
         if path.is_dir():
             path = path / "bin" / "python"
         reason = "pip's --python option"
