@@ -1,0 +1,159 @@
+"""Time pip, uv and pip-accel installing a requirement set into new virtual environments.
+
+Each tool gets its own empty cache; a *cold* run starts with that cache empty,
+a *warm* run follows one earlier run. The tools take turns run by run, so that
+a slower or busier moment of the machine spreads over all of them. Every pip
+involved ignores the machine's pip configuration (``PIP_CONFIG_FILE=/dev/null``
+and no inherited ``PIP_*`` variables).
+
+Usage::
+
+    python benchmarks/run.py benchmarks/requirements-web.txt --runs 3
+
+It prints the median seconds per tool and state, the ratios of pip-accel to
+uv and to pip, and the peak memory (largest resident set of any one process).
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+    "elapsed = time.perf_counter() - start\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(code, elapsed, peak)\n"
+)
+"""Runs one command; prints its exit code, seconds and peak resident set (KiB)."""
+
+Tool = Callable[[Path, Path, Path], list[str]]
+"""Makes the command that installs a requirements file into a venv, with a cache directory."""
+
+
+def isolated_environment(home: Path) -> dict[str, str]:
+    """The environment of every measured command: no pip configuration of this machine."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("PIP_", "UV_"))}
+    env.pop("VIRTUAL_ENV", None)
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", HOME=str(home))
+    return env
+
+
+def pip_tool(bench: Path) -> Tool:
+    """pip (the newest, installed in the benchmark's own environment), acting on the venv."""
+    python = bench / "bin" / "python"
+    return lambda venv, requirements, cache: [
+        str(python), "-m", "pip", "--python", str(venv / "bin" / "python"),
+        "install", "--cache-dir", str(cache), "-r", str(requirements),
+    ]  # fmt: skip
+
+
+def uv_tool(bench: Path) -> Tool:
+    """uv pip install, with its own cache."""
+    uv = bench / "bin" / "uv"
+    return lambda venv, requirements, cache: [
+        str(uv), "pip", "install", "--python", str(venv / "bin" / "python"),
+        "--cache-dir", str(cache), "--compile-bytecode", "-r", str(requirements),
+    ]  # fmt: skip
+
+
+def accel_tool(bench: Path) -> Tool:
+    """pip-accel, with its data directory as its cache."""
+    accel = bench / "bin" / "pip-accel"
+    return lambda venv, requirements, cache: [
+        "env", f"PIP_ACCEL_CACHE={cache}", f"PIP_CACHE_DIR={cache}/pip", str(accel), "install",
+        "--python", str(venv / "bin" / "python"), "-r", str(requirements),
+    ]  # fmt: skip
+
+
+def prepare(bench: Path, env: dict[str, str]) -> None:
+    """Create the benchmark's own environment with the newest pip, uv and this pip-accel."""
+    if not (bench / "bin" / "pip-accel").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(bench)], check=True, env=env)
+        pip = [str(bench / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "--upgrade", "pip", "uv"], check=True, env=env)
+        subprocess.run([*pip, str(Path(__file__).parent.parent)], check=True, env=env)
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Run a command; return its seconds and peak memory in MiB, failing loudly on an error."""
+    result = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *command], env=env, capture_output=True, text=True
+    )
+    code, seconds, peak = result.stdout.split()
+    if code != "0":
+        raise SystemExit(f"Failed (exit {code}): {' '.join(command)}")
+    return float(seconds), int(peak) // 1024
+
+
+def new_venv(root: Path, env: dict[str, str]) -> Path:
+    """A new, empty virtual environment (without pip) under ``root``."""
+    venv = Path(tempfile.mkdtemp(prefix="venv-", dir=root))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=env)
+    return venv
+
+
+def benchmark(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list[float]]]:
+    """Measure each tool cold and warm ``runs`` times, the tools taking turns."""
+    env = isolated_environment(work / "home")
+    (work / "home").mkdir(parents=True, exist_ok=True)
+    bench = work / "bench-env"
+    prepare(bench, env)
+    tools = {"pip": pip_tool(bench), "uv": uv_tool(bench), "pip-accel": accel_tool(bench)}
+    results: dict[str, dict[str, list[float]]] = {name: {} for name in tools}
+    for run in range(runs):
+        for name, tool in tools.items():
+            cache = work / f"cache-{name}-{run}"
+            for state in ("cold", "warm"):
+                venv = new_venv(work, env)
+                seconds, peak = measure(tool(venv, requirements, cache), env)
+                results[name].setdefault(state, []).append(seconds)
+                results[name].setdefault(f"{state} MiB", []).append(peak)
+                shutil.rmtree(venv)
+                print(f"run {run + 1} {name:9} {state}: {seconds:6.2f} s, {peak} MiB", flush=True)
+            shutil.rmtree(cache, ignore_errors=True)
+    return results
+
+
+def report(results: dict[str, dict[str, list[float]]]) -> dict[str, float]:
+    """Print the medians and the ratios; return them."""
+    medians = {
+        f"{tool} {key}": statistics.median(values)
+        for tool, columns in results.items()
+        for key, values in columns.items()
+    }
+    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    for key, value in medians.items():
+        print(f"median {key:22} {value:8.2f}")
+    for state in ("cold", "warm"):
+        accel = medians[f"pip-accel {state}"]
+        print(f"{state}: pip-accel/uv = {accel / medians[f'uv {state}']:.2f},"
+              f" pip-accel/pip = {accel / medians[f'pip {state}']:.2f}")  # fmt: skip
+    return medians
+
+
+def main() -> None:
+    """Parse the command line, run the benchmark, print and save the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("requirements", type=Path)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "pip-accel-bench")
+    parser.add_argument("--json", type=Path, help="also write the medians here")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    medians = report(benchmark(args.requirements.absolute(), args.runs, args.work))
+    if args.json:
+        args.json.write_text(json.dumps(medians, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
