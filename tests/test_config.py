@@ -129,3 +129,12 @@ def test_traceback_only_with_verbose(isolated_env: dict[str, str]) -> None:
     result = run([*pip_accel_cmd(), "install", "-v", "--no-index", "purepkg"], env)
     assert result.returncode == CONFIG_ERROR_EXIT
     assert "Traceback" in result.stderr and "max-retries" in result.stderr
+
+
+def test_sample_configuration_file_is_valid(isolated_env: dict[str, str]) -> None:
+    """The sample file in config/ is accepted as it is (the run then fails for the index only)."""
+    sample = Path(__file__).parent.parent / "config" / "pip-accel.conf"
+    env = {key: value for key, value in isolated_env.items() if key != "PIP_ACCEL_CACHE"}
+    code, _, stderr = install({**env, "PIP_ACCEL_CONFIG": str(sample)})
+    assert code == 1 and "purepkg" in stderr.splitlines()[-1], stderr
+    assert (Path(env["HOME"]) / ".pip-accel" / "sources").is_dir()
