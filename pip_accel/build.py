@@ -91,6 +91,7 @@ class Builder:
                 f"Failed to build {key.name} {key.version}: {error} (build output above)",
                 error.output,
                 error.returncode,
+                project=key.name,
             ) from error
         wheels = list(directory.glob("*.whl"))
         if len(wheels) != 1:

@@ -20,6 +20,7 @@ from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
 from pip_accel.exceptions import BuildError, PipAcceleratorError
 from pip_accel.pip import (
+    BUILD_FAILED,
     CommandLine,
     Pip,
     general_dests,
@@ -48,9 +49,6 @@ Configuration: environment variables PIP_ACCEL_* and the [pip-accel] section
 of /etc/pip-accel.conf, ~/.pip-accel/pip-accel.conf or $PIP_ACCEL_CONFIG.
 See `pip help install` for pip's options.
 """
-
-BUILD_FAILED = "subprocess-exited-with-error"
-"""What pip says when a build step (metadata or wheel) of a distribution fails."""
 
 HANDED_OVER = {
     "dry_run": "--dry-run asks for pip's own resolution",

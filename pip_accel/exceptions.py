@@ -40,6 +40,13 @@ class DownloadError(PipFailedError):
 class BuildError(PipFailedError):
     """Building a wheel from a source distribution failed."""
 
+    def __init__(
+        self, message: str, output: str = "", returncode: int = 1, project: str = ""
+    ) -> None:
+        """Remember pip's output, its exit code and the project whose build failed."""
+        super().__init__(message, output, returncode)
+        self.project = project
+
 
 class InstallError(PipAcceleratorError):
     """Installing a wheel into the target environment failed."""
@@ -51,3 +58,19 @@ class UnsafeWheelError(InstallError):
 
 class CacheError(PipAcceleratorError):
     """A binary cache backend could not read or store an entry."""
+
+
+class SystemDependencyError(PipAcceleratorError):
+    """A build needs system packages that pip-accel cannot or may not install."""
+
+
+class DefinitionError(SystemDependencyError):
+    """A data file of system dependencies is unusable."""
+
+
+class MissingSystemPackagesError(SystemDependencyError):
+    """A build failed for missing system packages, and pip-accel did not install them."""
+
+
+class SystemPackageInstallError(SystemDependencyError):
+    """The package manager failed to install (or list) system packages."""

@@ -35,6 +35,15 @@ INDEX_DESTS = frozenset({"index_url", "extra_index_urls", "no_index", "find_link
 REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "dependency_groups"})
 """Options that name what to install, besides the positional arguments."""
 
+BUILD_FAILED = "subprocess-exited-with-error"
+"""What pip says when a build step (metadata or wheel) of a distribution fails."""
+
+FAILED_PROJECT = re.compile(r"^ERROR: Failed to build '?(?P<name>[\w.-]+)'? when", re.MULTILINE)
+"""pip 25 and newer: "ERROR: Failed to build 'psycopg2' when getting requirements to build"."""
+
+PREPARED = re.compile(r"^(?:Collecting|Processing) (?P<what>\S+)", re.MULTILINE)
+"""The line with which pip starts to prepare a distribution: a requirement or an archive."""
+
 
 @dataclass(frozen=True)
 class OptionGroup:
@@ -251,3 +260,23 @@ def error_summary(output: str) -> str:
     if errors:
         return " ".join(errors)
     return lines[-1].strip() if lines else "pip failed without saying why"
+
+
+def failed_project(output: str) -> str | None:
+    """The project whose build step failed, according to pip's output, or None if unknown.
+
+    pip 25 and newer name it in their last error; older pips are read from the
+    last "Collecting" (a requirement) or "Processing" (an archive) line before
+    the first failed step.
+    """
+    named = FAILED_PROJECT.search(output)
+    if named:
+        return named.group("name")
+    position = output.find(BUILD_FAILED)
+    preparing = list(PREPARED.finditer(output, 0, position if position >= 0 else len(output)))
+    if not preparing:
+        return None
+    what = preparing[-1].group("what")
+    if "/" in what or what.endswith((".tar.gz", ".zip")):
+        return re.sub(r"\.(tar\.gz|zip|tar\.bz2)$", "", what.rsplit("/", 1)[-1]).rsplit("-", 1)[0]
+    return re.split(r"[^\w.-]", what, maxsplit=1)[0]
