@@ -6,9 +6,10 @@ editables and source trees to pip. Each step lives in its own module.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from humanfriendly import Timer, format_timespan, pluralize
 
@@ -16,6 +17,7 @@ from pip_accel.build import Builder
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.caches.local import LocalCacheBackend
 from pip_accel.config import Config
+from pip_accel.deps import SystemDependencies
 from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import PipFailedError
@@ -26,6 +28,8 @@ from pip_accel.plan import Plan, PlannedDistribution
 from pip_accel.requirements import uses_hashes
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 INCOMPLETE = (
     "No matching distribution",
@@ -93,6 +97,7 @@ class PipAccelerator:
         build_options = command_line.tokens_for("wheel", NOT_FOR_BUILDING)
         locks = config.binary_cache / ".locks"
         self.builder = Builder(pip, self.cache, self.index.directory, locks, build_options)
+        self.system_packages = SystemDependencies(config)
         self.summary = Summary()
         self.new_archives: set[Path] = set()
         """The archives downloaded during this run."""
@@ -100,11 +105,11 @@ class PipAccelerator:
     def install(self) -> Summary:
         """Plan, download, build and install; return what was done."""
         timer = Timer()
-        plan, view = self._plan()
+        plan, view = self._with_system_packages(self._plan)
         if not plan:
             logger.info("Nothing to do: every requirement is installed already.")
             return self.summary
-        wheels = self._wheels(plan, view)
+        wheels = self._with_system_packages(lambda: self._wheels(plan, view))
         if self.command_line.options.target_dir:
             self._hand_to_pip(plan.handed_to_pip, list(wheels.values()))
         else:
@@ -112,6 +117,17 @@ class PipAccelerator:
             self._hand_to_pip(plan.handed_to_pip, [])
         logger.info(self.summary.describe(timer.elapsed_time))
         return self.summary
+
+    def _with_system_packages(self, step: Callable[[], T]) -> T:
+        """Run a step; when a build in it failed for missing system packages, install them
+        (when allowed) and run the step once more. Builds that succeeded are cached by then."""
+        try:
+            return step()
+        except PipFailedError as error:
+            if not self.system_packages.install_missing(error):
+                raise
+        logger.info("Building again, now that the missing system packages are installed.")
+        return step()
 
     def _plan(self) -> tuple[Plan, IndexView]:
         """Resolve offline; download and resolve again when the local index falls short.

@@ -72,6 +72,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], str, Any]] = {
     "data-directory": (parse_path, "a directory", None),
     "max-retries": (_parse_integer, "a whole number of 0 or more", 3),
     "auto-install": (coerce_boolean, "a boolean (true/false, yes/no, 1/0)", None),
+    "system-dependencies": (parse_path, "a directory", None),
     "log-format": (str, "a log format", DEFAULT_LOG_FORMAT),
     "log-verbosity": (_parse_level, "a log level such as INFO or DEBUG", "INFO"),
     "s3-url": (str, "a URL", None),
@@ -191,6 +192,7 @@ class Config:
         for name in OPTIONS:
             self.get(name)
         self.data_directory  # noqa: B018 (creating it is the point)
+        self.system_dependencies  # noqa: B018 (checking that it exists is the point)
 
     @cached_property
     def data_directory(self) -> Path:
@@ -233,6 +235,22 @@ class Config:
         """Whether missing system packages may be installed (None: ask on a terminal)."""
         value = self.get("auto-install")
         return None if value is None else bool(value)
+
+    @property
+    def system_dependencies(self) -> Path | None:
+        """The directory of the user's own system dependency definitions, if one is set."""
+        configured = self.get("system-dependencies")
+        if not configured:
+            return None
+        path = Path(configured)
+        if not path.is_dir():
+            setting = self.setting("system-dependencies")
+            origin = f" (from {setting.source})" if setting else ""
+            raise ConfigurationError(
+                f"The system dependencies directory {path}{origin} is not a directory;"
+                " create it or change the option system-dependencies."
+            )
+        return path
 
     @property
     def log_format(self) -> str:
