@@ -83,6 +83,9 @@ class SystemDependencies:
         needs = self.missing(platform, project, error.output)
         if not needs:
             return False
+        if not isinstance(error, BuildError):  # the builder showed a BuildError's output
+            logger.error("pip failed to build a distribution; its output follows:\n%s",
+                         error.output.rstrip())  # fmt: skip
         packages = list(dict.fromkeys(need.package for need in needs))
         for package in packages:
             reasons = "; ".join(need.reason for need in needs if need.package == package)
