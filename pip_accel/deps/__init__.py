@@ -22,7 +22,7 @@ from typing import TextIO
 from humanfriendly import Timer, format_timespan
 
 from pip_accel.config import Config
-from pip_accel.deps.analysis import MissingFile, analyse
+from pip_accel.deps.analysis import analyse
 from pip_accel.deps.platforms import Platform, detect, install_command, load_platforms
 from pip_accel.exceptions import (
     BuildError,
@@ -175,6 +175,3 @@ def _packages(packages: Sequence[str]) -> str:
     """ "the system package X" or "the system packages X, Y"."""
     noun = "package" if len(packages) == 1 else "packages"
     return f"the system {noun} {', '.join(packages)}"
-
-
-__all__ = ["MissingFile", "Need", "SystemDependencies"]
