@@ -157,6 +157,26 @@ def test_refusal_names_the_package_and_the_command(
     assert installed_packages(venv, isolated_env) == {}
 
 
+def test_second_failure_shows_the_new_output(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """The package is installed, the build fails again: its new output, exit 1, no third try."""
+    setup_py = NEEDS_PG_CONFIG.replace("setup()", "raise SystemExit('libpq is too old, says pg')")
+    serve(package_index, tmp_path, "pgneeder", setup_py)
+    bin_dir = standins(tmp_path / "bin", "dnf", "rpm")
+    env = {**isolated_env, "PIP_ACCEL_AUTO_INSTALL": "on"}
+    result = accel_with(env, bin_dir, make_venv().python, "-i", package_index.url, "pgneeder")
+    assert result.returncode == 1, describe(result)
+    assert "libpq is too old, says pg" in result.stderr
+    assert [call for call in calls(bin_dir) if " install " in call] == [
+        "dnf install --assumeyes libpq-devel"
+    ]
+    assert "Traceback" not in result.stderr
+
+
 def test_no_terminal_means_no_install(
     isolated_env: dict[str, str],
     package_index: PackageIndex,
@@ -203,7 +223,7 @@ def test_searches_with_apt_file_and_dnf(tmp_path: Path, monkeypatch: pytest.Monk
     (bin_dir / "search.txt").write_text("libfrob-dev\nlibfrob-doc\n")
     assert debian.for_file(missing) == ("libfrob-dev",)
     assert calls(bin_dir)[-1] == (
-        r"apt-file search --package-only --regexp ^/usr/.*bin/frob\-config$"
+        r"apt-file search --package-only --regexp ^/?usr/.*bin/frob\-config$"
     )
     (bin_dir / "search.txt").write_text(
         "frob-devel-2:1.2-3.fc41.x86_64 : Headers of frob\nRepo        : fedora\n"

@@ -90,9 +90,12 @@ class MissingFile:
 
     @property
     def regexp(self) -> str:
-        """:attr:`glob` as an anchored regular expression, for tools that search by those."""
-        parts = [re.escape(part) for part in self.glob.split("*")]
-        return "^" + ".*".join(parts) + "$"
+        """:attr:`glob` as an anchored regular expression, for tools that search by those.
+
+        The leading slash is optional: Contents files of Debian list paths without it.
+        """
+        parts = [re.escape(part) for part in self.glob.removeprefix("/").split("*")]
+        return "^/?" + ".*".join(parts) + "$"
 
 
 def analyse(output: str) -> list[MissingFile]:
