@@ -83,15 +83,19 @@ class SystemDependencies:
         needs = self.missing(platform, project, error.output)
         if not needs:
             return False
-        if not isinstance(error, BuildError):  # the builder showed a BuildError's output
+        self._explain(error, needs)
+        self._install(platform, project, list(dict.fromkeys(need.package for need in needs)))
+        return True
+
+    @staticmethod
+    def _explain(error: PipFailedError, needs: list[Need]) -> None:
+        """Show the failed build's output (unless the builder did) and why each package."""
+        if not isinstance(error, BuildError):
             logger.error("pip failed to build a distribution; its output follows:\n%s",
                          error.output.rstrip())  # fmt: skip
-        packages = list(dict.fromkeys(need.package for need in needs))
-        for package in packages:
+        for package in dict.fromkeys(need.package for need in needs):
             reasons = "; ".join(need.reason for need in needs if need.package == package)
             logger.warning("The system package %s is not installed: %s.", package, reasons)
-        self._install(platform, project, packages)
-        return True
 
     def missing(self, platform: Platform, project: str | None, output: str) -> list[Need]:
         """What the build of ``project`` needs from the system and does not have."""
