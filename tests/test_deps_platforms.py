@@ -189,7 +189,7 @@ def test_no_terminal_means_no_install(
     venv = make_venv()
     result = accel_with(isolated_env, bin_dir, venv.python, "-i", package_index.url, "pgneeder")
     assert result.returncode == 1, describe(result)
-    assert "standard input is no terminal" in result.stderr.splitlines()[-1]
+    assert "standard input is no terminal to ask on" in result.stderr.splitlines()[-1]
     assert "`apk add libpq-dev`" in result.stderr.splitlines()[-1]
     assert "[y/N]" not in result.stderr
     assert calls(bin_dir) == ["apk --version", "apk info"]

@@ -3,8 +3,10 @@
 These tests change the system: they remove the small Debian package liblz4-dev (the
 header lz4.h and the link library of LZ4) before each test, let pip-accel install it or
 refuse to, and put the machine back as it was afterwards. They run where CI runs, as root
-on Debian or Ubuntu, and skip anywhere else. apt-get talks to the distribution's mirror,
-the package registry; everything else stays on 127.0.0.1.
+on Debian or Ubuntu, and skip anywhere else. One more test checks that apt knows every
+package that debian.ini names. apt-get talks to the distribution's mirror, the package
+registry (``apt-get update`` runs first when apt knows no packages yet, as in a fresh
+container); everything else stays on 127.0.0.1.
 """
 
 import os
@@ -18,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from pip_accel.deps.platforms import DATA, read_platform
 
 from fixtures import make_sdist, pyproject
 from helpers import Command, PackageIndex, VenvFactory, describe, installed_packages, pip_accel_cmd
@@ -78,13 +82,21 @@ def remove(package: str = PACKAGE) -> None:
     change(["dpkg", "--remove", package])
 
 
-@pytest.fixture
-def without_lz4_headers() -> Iterator[None]:
-    """No liblz4-dev during the test; afterwards, installed again exactly when it was before."""
+@pytest.fixture(scope="module")
+def apt_lists() -> None:
+    """apt knows the distribution's packages: a fresh container has to ``apt-get update`` first."""
     if os.geteuid() != 0:
         pytest.skip("changes the system packages, which needs root (CI runs as root)")
     if shutil.which("apt-get") is None or shutil.which("dpkg-query") is None:
         pytest.skip("needs Debian or Ubuntu (apt-get and dpkg-query); CI runs on Debian")
+    known = subprocess.run(["apt-cache", "show", PACKAGE], capture_output=True, check=False)
+    if known.returncode != 0:
+        change(["apt-get", "update"])
+
+
+@pytest.fixture
+def without_lz4_headers(apt_lists: None) -> Iterator[None]:
+    """No liblz4-dev during the test; afterwards, installed again exactly when it was before."""
     before = is_installed()
     if before:
         remove()
@@ -105,6 +117,19 @@ def lz4ext_index(package_index: PackageIndex, tmp_path: Path) -> PackageIndex:
     }
     package_index.add(make_sdist(tmp_path / "sdists", "lz4ext", "1.0", files))
     return package_index
+
+
+def test_every_debian_package_exists(apt_lists: None) -> None:
+    """Every package that debian.ini names is known to this machine's apt (CI: Debian 12)."""
+    platform = read_platform(DATA / "debian.ini")
+    names = sorted({name for table in platform.tables.values() for row in table.values()
+                    for name in row})  # fmt: skip
+    result = subprocess.run(
+        ["apt-cache", "show", "--no-all-versions", *names], capture_output=True, text=True
+    )
+    known = {line.split(": ", 1)[1] for line in result.stdout.splitlines()
+             if line.startswith("Package: ")}  # fmt: skip
+    assert set(names) - known == set()
 
 
 def test_installs_the_missing_package_and_builds_again(

@@ -140,7 +140,7 @@ class SystemDependencies:
         if self.auto_install is False:
             return "the auto-install option is off"
         if not self.stdin.isatty():
-            return "it asks first, and standard input is no terminal (auto-install is not set)"
+            return "the auto-install option is not set, and standard input is no terminal to ask on"
         return "" if ask(question, self.stdin) else "you answered no"
 
 
