@@ -119,8 +119,11 @@ class PipAccelerator:
         return self.summary
 
     def _with_system_packages(self, step: Callable[[], T]) -> T:
-        """Run a step; when a build in it failed for missing system packages, install them
-        (when allowed) and run the step once more. Builds that succeeded are cached by then."""
+        """Run a step, and once more after installing the system packages a failed build lacked.
+
+        Builds that succeeded before the failure are cached, so the second run redoes only
+        the rest. Whether packages may be installed, :mod:`pip_accel.deps` decides.
+        """
         try:
             return step()
         except PipFailedError as error:
