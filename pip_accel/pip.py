@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 INDEX_DESTS = frozenset({"index_url", "extra_index_urls", "no_index", "find_links"})
 """Options that say where pip looks for distributions."""
 
+HEADLINE = "\N{MULTIPLICATION SIGN}"
+"""The mark in front of the headline of an error in pip's output."""
+
 REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "dependency_groups"})
 """Options that name what to install, besides the positional arguments."""
 
@@ -245,9 +248,19 @@ def pip_version() -> str:
 
 
 def error_summary(output: str) -> str:
-    """pip's own error text: its ``ERROR:`` lines, else its last line."""
-    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    """pip's own error text: its ``ERROR:`` lines, else its last headline.
+
+    pip 23.0 reports a failed build step only with a headline (marked with a
+    multiplication sign) such as "Getting requirements to build wheel did not
+    run successfully.", so the requirement pip was collecting then is added.
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [re.sub(r"^ERROR:\s*", "", line) for line in lines if line.startswith("ERROR:")]
     if errors:
         return " ".join(errors)
-    return lines[-1].strip() if lines else "pip failed without saying why"
+    headlines = [line.lstrip(HEADLINE + " ") for line in lines if line.startswith(HEADLINE)]
+    collecting = [line.split(None, 1)[1] for line in lines if line.startswith("Collecting ")]
+    if headlines:
+        context = f" (while collecting {collecting[-1]})" if collecting else ""
+        return headlines[-1] + context
+    return lines[-1] if lines else "pip failed without saying why"
