@@ -23,7 +23,7 @@ from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.install import InstallOptions, WheelInstaller
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import Plan, PlannedDistribution
-from pip_accel.requirements import uses_hashes
+from pip_accel.requirements import index_options, uses_hashes
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,10 @@ class PipAccelerator:
         self.cache = BinaryCache([LocalCacheBackend(config)])
         self.hashes = uses_hashes(command_line)
         self.downloader = Downloader(pip, self.index, command_line, config.max_retries)
-        build_options = command_line.tokens_for("wheel", NOT_FOR_BUILDING)
+        build_options = [
+            *command_line.tokens_for("wheel", NOT_FOR_BUILDING),
+            *index_options(command_line, find_links_only=True),
+        ]
         locks = config.binary_cache / ".locks"
         self.builder = Builder(pip, self.cache, self.index.directory, locks, build_options)
         self.summary = Summary()

@@ -204,25 +204,30 @@ class Pip:
         return command + list(args)
 
     def run(self, args: Sequence[str], env: dict[str, str] | None = None) -> str:
-        """Run pip, returning its output, or raise :class:`PipFailedError` with pip's error."""
+        """Run pip, returning its output, or raise :class:`PipFailedError` with pip's error.
+
+        The output is captured even when it is streamed (shown line by line as
+        pip writes it), because callers read pip's error from it.
+        """
         command = self.command(args)
         logger.debug("Running %s", " ".join(command))
         environment = {**os.environ, **(env or {})}
-        capture = None if self.stream else subprocess.PIPE
-        result = subprocess.run(
-            command,
-            env=environment,
-            check=False,
-            text=True,
-            stdout=capture,
-            stderr=subprocess.STDOUT,
-        )
-        output = result.stdout or ""
-        if result.returncode != 0:
+        lines = []
+        with subprocess.Popen(
+            command, env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        ) as process:
+            assert process.stdout is not None  # stdout=PIPE
+            for line in process.stdout:
+                lines.append(line)
+                if self.stream:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+        output = "".join(lines)
+        if process.returncode != 0:
             summary = (
-                error_summary(output) if output else f"pip exited with code {result.returncode}"
+                error_summary(output) if output else f"pip exited with code {process.returncode}"
             )
-            raise PipFailedError(summary, output, result.returncode)
+            raise PipFailedError(summary, output, process.returncode)
         return output
 
     def report(self, args: Sequence[str], env: dict[str, str] | None = None) -> dict[str, Any]:
