@@ -6,6 +6,7 @@ editables and source trees to pip. Each step lives in its own module.
 """
 
 import logging
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from pip_accel.caches.local import LocalCacheBackend
 from pip_accel.config import Config
 from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
-from pip_accel.exceptions import PipFailedError
+from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.install import InstallOptions, WheelInstaller
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
@@ -109,10 +110,10 @@ class PipAccelerator:
             return self.summary
         wheels = self._wheels(plan, view)
         if self.command_line.options.target_dir:
-            self._hand_to_pip(plan.handed_to_pip, list(wheels.values()))
+            self._hand_wheels_to_pip(wheels)
         else:
             self._install(wheels)
-            self._hand_to_pip(plan.handed_to_pip, [])
+        self._hand_to_pip(plan.handed_to_pip)
         logger.info(self.summary.describe(timer.elapsed_time))
         return self.summary
 
@@ -122,19 +123,40 @@ class PipAccelerator:
         The sdists just downloaded are built before resolving again, so that
         pip sees their wheels and does not prepare their metadata once more.
         """
-        if self.command_line.options.upgrade:
-            logger.info("Upgrading: asking the package index for newer versions first.")
-        else:
-            try:
-                return self._resolve()
-            except PipFailedError as error:
-                if not any(phrase in error.output for phrase in INCOMPLETE):
-                    raise
-                logger.info("The local index cannot satisfy the requirements yet: %s", error)
-        self.new_archives = self.downloader.download()
+        offline = None if self.command_line.options.upgrade else self._resolve_offline()
+        if offline and (self.command_line.options.pre or not offline[0].prereleases):
+            return offline
+        try:
+            self.new_archives = self.downloader.download()
+        except DownloadError as error:
+            if offline is None:
+                raise
+            logger.warning("Using the pre-releases of the local index: %s", error)
+            return offline
         if not self.hashes:
             self.builder.wheels_for(self._keys(Archive(path) for path in self.new_archives))
         return self._resolve()
+
+    def _resolve_offline(self) -> tuple[Plan, IndexView] | None:
+        """The plan the local index alone gives, or None when it lacks distributions.
+
+        pip takes a pre-release when no final release matches, so a plan with
+        pre-releases (and no ``--pre``) may only mean that the local index has
+        not seen the final release: the package index is asked then too.
+        """
+        try:
+            plan, view = self._resolve()
+        except PipFailedError as error:
+            if not any(phrase in error.output for phrase in INCOMPLETE):
+                raise
+            logger.info("The local index cannot satisfy the requirements yet: %s", error)
+            return None
+        if plan.prereleases and not self.command_line.options.pre:
+            names = ", ".join(map(str, plan.prereleases))
+            logger.info(
+                "The local index offers pre-releases (%s); asking the package index.", names
+            )
+        return plan, view
 
     def _keys(self, archives: Iterable[Archive]) -> dict[CacheKey, Path]:
         """The cache keys of those sdists whose file names tell name and version."""
@@ -215,16 +237,30 @@ class PipAccelerator:
             installer.install(wheel, item.name, item.requested, direct_url)
             self.summary.installed += 1
 
-    def _hand_to_pip(self, items: list[PlannedDistribution], wheels: list[Path]) -> None:
-        """Let pip install wheels (for ``--target``) and source trees, without dependencies."""
-        if not items and not wheels:
-            return
-        requirements = [str(wheel) for wheel in wheels]
-        for item in items:
-            requirements += item.pip_requirement
+    def _hand_wheels_to_pip(self, wheels: dict[PlannedDistribution, Path]) -> None:
+        """Let pip install the wheels, for ``--target``, as pinned requirements.
+
+        Pins on a private ``--find-links`` directory, rather than paths, keep
+        pip from recording a direct reference to pip-accel's binary cache.
+        """
+        with tempfile.TemporaryDirectory(prefix="pip-accel-wheels-") as directory:
+            for wheel in wheels.values():
+                (Path(directory) / wheel.name).symlink_to(wheel)
+            pins = [f"{item.name}=={item.version}" for item in wheels]
+            self._pip_install(["--no-index", "--find-links", directory, *pins], len(pins))
+
+    def _hand_to_pip(self, items: list[PlannedDistribution]) -> None:
+        """Let pip install editables and other source trees, after the rest."""
+        if items:
+            requirements = [argument for item in items for argument in item.pip_requirement]
+            self._pip_install(
+                ["--find-links", str(self.index.directory), *requirements], len(items)
+            )
+
+    def _pip_install(self, args: list[str], count: int) -> None:
+        """Run ``pip install --no-deps`` with the user's install options and ``args``."""
         options = self.command_line.tokens_for("install", NOT_FOR_HANDING_OVER)
-        index = ["--find-links", str(self.index.directory)]
-        logger.info("Handing %s to pip.", pluralize(len(items) + len(wheels), "distribution"))
-        self.pip.run(["install", "--no-deps", *options, *index, *requirements])
-        self.summary.installed += len(items) + len(wheels)
-        self.summary.by_pip += len(items) + len(wheels)
+        logger.info("Handing %s to pip.", pluralize(count, "distribution"))
+        self.pip.run(["install", "--no-deps", *options, *args])
+        self.summary.installed += count
+        self.summary.by_pip += count

@@ -128,12 +128,6 @@ def test_pre_releases_only_with_pre(
     assert installed_packages(venv, env) == {"purepkg": "3.0b1"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pip-accel plans against its local index first: with only 3.0b1 there, pip's rule"
-    " 'a pre-release when no final release matches' picks it, where pip itself, seeing the"
-    " whole index, installs 2.0",
-)
 def test_pre_release_in_the_local_index_needs_pre(
     env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory, tmp_path: Path
 ) -> None:
@@ -236,11 +230,6 @@ def test_prefix_root_and_target(
     assert installed_packages(venv, env) == {}, "the venv itself must stay empty"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with --target pip-accel hands pip the path of its cached wheel, so pip records"
-    " a direct reference to pip-accel's binary cache in direct_url.json",
-)
 def test_target_records_no_direct_reference(
     env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory, tmp_path: Path
 ) -> None:
