@@ -317,9 +317,14 @@ class S3Server:
 
     SETUP_ACTIONS = 3
 
-    def __init__(self, log_file: Path) -> None:
-        """Describe a server logging to ``log_file``; ``start`` runs it."""
+    def __init__(self, log_file: Path, check_access: bool = True) -> None:
+        """Describe a server logging to ``log_file``; ``start`` runs it.
+
+        With ``check_access`` False, moto lets anyone do anything, even without
+        credentials, as a public bucket would let anyone read.
+        """
         self.log_file = log_file
+        self.check_access = check_access
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.admin: dict[str, str] = {}
@@ -331,7 +336,9 @@ class S3Server:
 
     def start(self) -> S3Server:
         """Start the server, wait until it answers and create the administrator."""
-        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(self.SETUP_ACTIONS))
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+        if self.check_access:
+            env["INITIAL_NO_AUTH_ACTION_COUNT"] = str(self.SETUP_ACTIONS)
         command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(

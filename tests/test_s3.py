@@ -118,6 +118,38 @@ def test_an_empty_worker_installs_from_s3_alone(
     assert cext_works(b_venv, b_env)
 
 
+def test_a_worker_without_credentials_reads_a_public_bucket(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+    tmp_path: Path,
+) -> None:
+    """No AWS credentials at all: the bucket is read anonymously and never written.
+
+    This server lets anyone list the bucket (moto does not check access here), and the
+    objects are made public-read after worker A uploaded them, as for a public cache.
+    """
+    server = S3Server(tmp_path / "public-moto.log", check_access=False).start()
+    try:
+        server.client().create_bucket(Bucket=BUCKET)
+        accel(worker(isolated_env, server, "a"), make_venv("a"), "-i", package_index.url, "cext")
+        for name in server.keys(BUCKET):
+            server.client().put_object_acl(Bucket=BUCKET, Key=name, ACL="public-read")
+        uploaded = server.keys(BUCKET)
+        b_env = worker(isolated_env, server, "b", CC="/bin/false")
+        b_env = {key: value for key, value in b_env.items() if not key.startswith("AWS_")}
+        b_env["AWS_EC2_METADATA_DISABLED"] = "true"
+        b_venv = make_venv("b")
+        result = accel(b_env, b_venv, "-i", package_index.url, "chain-a", "cext")
+        assert "Reading the S3 cache anonymously" in result.stderr
+        assert build_count(build_log) == 1
+        assert cext_works(b_venv, b_env)
+        assert server.keys(BUCKET) == uploaded, "an anonymous worker uploaded"
+    finally:
+        server.stop()
+
+
 def test_a_read_only_worker_uploads_nothing(
     isolated_env: dict[str, str],
     package_index: PackageIndex,

@@ -22,6 +22,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from pip_accel.config import Config
 from pip_accel.exceptions import CacheError, CacheWriteRefusedError
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class CacheBackend(Protocol):
         """Store ``wheel`` (a file whose name is a wheel file name) under ``key``."""
 
 
-def load_backends(config: Any) -> dict[str, CacheBackend]:
+def load_backends(config: Config) -> dict[str, CacheBackend]:
     """Every enabled backend: the bundled ones and those of installed distributions.
 
     A backend that cannot be loaded or set up is left out with a warning.
@@ -125,8 +126,14 @@ class Slot:
 
     name: str
     backend: CacheBackend
-    writable: bool
     remote: bool
+    refused: bool = False
+    """Whether the backend refused an upload during this run."""
+
+    @property
+    def writable(self) -> bool:
+        """Whether to store in the backend (which may turn read-only once it is used)."""
+        return not self.refused and bool(getattr(self.backend, "writable", True))
 
 
 class BinaryCache:
@@ -135,8 +142,8 @@ class BinaryCache:
     def __init__(self, backends: Mapping[str, CacheBackend]) -> None:
         """Use these backends, by name (sorted by priority here)."""
         slots = [
-            Slot(name, item, getattr(item, "writable", True), getattr(item, "remote", True))
-            for name, item in backends.items()
+            Slot(name, backend, bool(getattr(backend, "remote", True)))
+            for name, backend in backends.items()
         ]
         self.slots = sorted(slots, key=lambda slot: slot.backend.priority)
 
@@ -209,7 +216,7 @@ class BinaryCache:
         try:
             return getattr(slot.backend, method)(*args)
         except CacheWriteRefusedError as error:
-            slot.writable = False
+            slot.refused = True
             logger.warning(
                 "The %s cache backend is read-only for the rest of this run: %s", slot.name, error
             )

@@ -25,6 +25,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from humanfriendly import pluralize
+
 from pip_accel.caches import CACHE_FORMAT_VERSION, CacheKey
 from pip_accel.config import Config
 from pip_accel.exceptions import CacheError
@@ -56,12 +58,13 @@ class S3CacheBackend:
     @cached_property
     def client(self) -> Any:
         """The boto3 S3 client, made (and the bucket checked) on first use."""
-        from pip_accel.caches.s3_client import connect  # boto3 is slow to import
+        from pip_accel.caches.s3_client import check_bucket, connect  # boto3 is slow to import
 
         client, anonymous = connect(self.config)
-        if anonymous and self.writable:
+        if anonymous:
             logger.info("Reading the S3 cache anonymously (no AWS credentials found); not writing.")
             self.writable = False
+        check_bucket(client, self.config)
         return client
 
     def get(self, key: CacheKey) -> Path | None:
@@ -82,13 +85,13 @@ class S3CacheBackend:
 
     def put(self, key: CacheKey, wheel: Path) -> None:
         """Upload a wheel under ``key``."""
-        self._upload(wheel, f"{self.root}/{key.path}/{wheel.name}")
-        logger.info("Uploaded %s to the S3 cache.", wheel.name)
+        if self._upload(wheel, f"{self.root}/{key.path}/{wheel.name}"):
+            logger.info("Uploaded %s to the S3 cache.", wheel.name)
 
     def put_source(self, archive: Path) -> None:
         """Upload a downloaded archive, so that other machines need no package index for it."""
-        self._upload(archive, f"{self.root}/sources/{archive.name}")
-        logger.debug("Uploaded %s to the S3 cache.", archive.name)
+        if self._upload(archive, f"{self.root}/sources/{archive.name}"):
+            logger.debug("Uploaded %s to the S3 cache.", archive.name)
 
     def get_sources(self, directory: Path) -> list[Path]:
         """Download the archives of the bucket that ``directory`` lacks; return them."""
@@ -103,16 +106,29 @@ class S3CacheBackend:
             target = directory / name[len(prefix) :]
             if "/" not in name[len(prefix) :] and not target.exists():
                 fetched.append(self._download(name, target))
-        logger.info("Downloaded %d source archives from the S3 cache.", len(fetched))
+        if fetched:
+            count = pluralize(len(fetched), "source archive")
+            logger.info("Downloaded %s from the S3 cache into the local index.", count)
+        else:
+            logger.info("The S3 cache has no source archive that the local index lacks.")
         return fetched
 
-    def _upload(self, path: Path, name: str) -> None:
-        """Upload one file with the sha256 of its contents."""
+    def _upload(self, path: Path, name: str) -> bool:
+        """Upload one file with the sha256 of its contents, unless the backend turned read-only.
+
+        The backend learns that it is anonymous, and so read-only, when it
+        first connects, which may be right here.
+        """
+        with self._errors("connect to"):
+            client = self.client
+        if not self.writable:
+            return False
         digest = hash_file(path)
         with self._errors(f"store {path.name} in", writing=True), path.open("rb") as stream:
-            self.client.put_object(
+            client.put_object(
                 Bucket=self.bucket, Key=name, Body=stream, Metadata={"sha256": digest}
             )
+        return True
 
     def _download(self, name: str, target: Path) -> Path:
         """Download one object to ``target`` (atomically), checking its sha256."""

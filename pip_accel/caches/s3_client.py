@@ -23,7 +23,7 @@ DENIED = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled"}
 
 
 def connect(config: Config) -> tuple[Any, bool]:
-    """A client for the configured bucket, checked to exist; and whether it is anonymous."""
+    """A client for the configured S3 service, and whether it is anonymous (no credentials)."""
     try:
         import boto3
         from botocore import UNSIGNED
@@ -45,7 +45,6 @@ def connect(config: Config) -> tuple[Any, bool]:
         client = session.client("s3", endpoint_url=config.s3_url, config=settings)
     except ValueError as error:
         raise CacheError(f"Invalid s3-url {config.s3_url!r}: {error}") from error
-    check_bucket(client, config)
     return client, anonymous
 
 
