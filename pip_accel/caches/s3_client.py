@@ -21,18 +21,24 @@ BAD_CREDENTIALS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken"
 DENIED = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled"}
 """Error codes with which S3 refuses an operation to valid credentials."""
 
+ADVICE = [
+    (MISSING_BUCKET, "the bucket does not exist; create it, or set s3-create-bucket = true"),
+    (
+        BAD_CREDENTIALS,
+        "S3 refused the credentials ({code}); check AWS_ACCESS_KEY_ID and"
+        " AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials",
+    ),
+    (DENIED, "S3 denied access ({code}); check the credentials and the bucket policy"),
+]
+"""What S3's error codes mean for the user, and what to do about them."""
+
 
 def connect(config: Config) -> tuple[Any, bool]:
     """A client for the configured S3 service, and whether it is anonymous (no credentials)."""
-    try:
-        import boto3
-        from botocore import UNSIGNED
-        from botocore.config import Config as BotoConfig
-    except ImportError as error:
-        raise CacheError(
-            f"The S3 cache needs boto3, which is not installed ({error});"
-            " install it with: pip install 'pip-accel[s3]'"
-        ) from error
+    boto3 = import_boto3()
+    from botocore import UNSIGNED
+    from botocore.config import Config as BotoConfig
+
     session = boto3.session.Session()
     anonymous = session.get_credentials() is None
     settings = BotoConfig(
@@ -46,6 +52,18 @@ def connect(config: Config) -> tuple[Any, bool]:
     except ValueError as error:
         raise CacheError(f"Invalid s3-url {config.s3_url!r}: {error}") from error
     return client, anonymous
+
+
+def import_boto3() -> Any:
+    """The boto3 module, or a :class:`CacheError` that says how to install it."""
+    try:
+        import boto3
+    except ImportError as error:
+        raise CacheError(
+            f"The S3 cache needs boto3, which is not installed ({error});"
+            " install it with: pip install 'pip-accel[s3]'"
+        ) from error
+    return boto3
 
 
 def check_bucket(client: Any, config: Config) -> None:
@@ -78,27 +96,17 @@ def translate(error: BaseException, doing: str, writing: bool = False) -> CacheE
     """A :class:`CacheError` that says what went wrong with S3 and what to do about it."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    code = error_code(error)
-    if isinstance(error, ClientError):
-        if code in MISSING_BUCKET:
-            return CacheError(
-                f"{doing}: the bucket does not exist; create it, or set s3-create-bucket = true"
-            )
-        if code in BAD_CREDENTIALS:
-            return CacheError(
-                f"{doing}: S3 refused the credentials ({code}); check AWS_ACCESS_KEY_ID and"
-                " AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials"
-            )
-        if code in DENIED and writing:
-            return CacheWriteRefusedError(
-                f"{doing}: S3 denied the upload ({code}); these credentials may read the bucket"
-                " but not write to it (set s3-readonly = true to stop trying)"
-            )
-        if code in DENIED:
-            return CacheError(
-                f"{doing}: S3 denied access ({code}); check the credentials and the bucket policy"
-            )
-        return CacheError(f"{doing}: S3 answered {code or 'an error'}: {error}")
     if isinstance(error, BotoCoreError):
         return CacheError(f"{doing}: {error}; check s3-url, s3-timeout and the network")
-    return CacheError(f"{doing}: {type(error).__name__}: {error}")
+    if not isinstance(error, ClientError):
+        return CacheError(f"{doing}: {type(error).__name__}: {error}")
+    code = error_code(error)
+    if code in DENIED and writing:
+        return CacheWriteRefusedError(
+            f"{doing}: S3 denied the upload ({code}); these credentials may read the bucket"
+            " but not write to it (set s3-readonly = true to stop trying)"
+        )
+    for codes, advice in ADVICE:
+        if code in codes:
+            return CacheError(f"{doing}: {advice.format(code=code)}")
+    return CacheError(f"{doing}: S3 answered {code or 'an error'}: {error}")
