@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.caches import CacheKey
+from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.caches.local import LocalCacheBackend, checksum_file
 from pip_accel.config import Config
+from pip_accel.exceptions import CacheWriteRefusedError
 
 from helpers import (
     READER_POLICY,
@@ -141,7 +142,7 @@ def test_a_worker_without_credentials_reads_a_public_bucket(
         b_env = {key: value for key, value in b_env.items() if not key.startswith("AWS_")}
         b_env["AWS_EC2_METADATA_DISABLED"] = "true"
         b_venv = make_venv("b")
-        result = accel(b_env, b_venv, "-i", package_index.url, "chain-a", "cext")
+        result = accel(b_env, b_venv, "-i", package_index.url, "chain-c", "cext")
         assert "Reading the S3 cache anonymously" in result.stderr
         assert build_count(build_log) == 1
         assert cext_works(b_venv, b_env)
@@ -373,3 +374,47 @@ def test_boto3_is_imported_only_when_s3_is_configured(
     s3_env = worker(isolated_env, s3, "b")
     with_s3 = run([*command, "--python", s3_venv.python, *args], s3_env, check=True)
     assert "| boto3" in with_s3.stderr, "the control run did not use S3"
+
+
+class MemoryBackend:
+    """A backend of the unit tests below: wheels in a directory, optionally failing."""
+
+    def __init__(self, directory: Path, priority: int, remote: bool, fail: Exception | None):
+        """Keep wheels in ``directory``; raise ``fail`` from every ``put`` when given."""
+        self.directory, self.priority, self.remote, self.fail = directory, priority, remote, fail
+        directory.mkdir(parents=True)
+
+    def get(self, key: CacheKey) -> Path | None:
+        """The stored wheel of ``key``'s project, if any."""
+        found = sorted(self.directory.glob(f"{key.name}-*.whl"))
+        return found[0] if found else None
+
+    def put(self, key: CacheKey, wheel: Path) -> None:
+        """Store a copy of ``wheel``, or fail as told."""
+        if self.fail is not None:
+            raise self.fail
+        (self.directory / wheel.name).write_bytes(wheel.read_bytes())
+
+
+def test_binary_cache_copies_remote_hits_and_disables_failing_backends(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unit level: the manager's rules, with backends that fail in the two ways there are."""
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"wheel")
+    key = CacheKey("ns", "demo", "1.0", "0" * 64)
+    local = MemoryBackend(tmp_path / "local", 10, False, None)
+    remote = MemoryBackend(tmp_path / "remote", 50, True, None)
+    remote.put(key, wheel)
+    cache = BinaryCache({"remote": remote, "local": local})
+    assert cache.get(key, remote=False) is None, "a local-only lookup asked the remote backend"
+    assert cache.get(key) == tmp_path / "local" / wheel.name, "the remote hit was not copied"
+    refusing = MemoryBackend(tmp_path / "refusing", 20, True, CacheWriteRefusedError("no"))
+    broken = MemoryBackend(tmp_path / "broken", 30, True, OSError("disk on fire"))
+    cache = BinaryCache({"refusing": refusing, "broken": broken})
+    assert cache.put(key, wheel) is None
+    assert "The refusing cache backend is read-only for the rest of this run" in caplog.text
+    assert "Not using the broken cache backend for the rest of this run" in caplog.text
+    assert "disk on fire" in caplog.text
+    assert [slot.name for slot in cache.slots] == ["refusing"]
+    assert not cache.slots[0].writable
