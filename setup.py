@@ -40,6 +40,7 @@ setup(
         "console_scripts": ["pip-accel = pip_accel.cli:main"],
         "pip_accel.cache_backends": [
             "local = pip_accel.caches.local:LocalCacheBackend",
+            "s3 = pip_accel.caches.s3:S3CacheBackend",
         ],
     },
     classifiers=[

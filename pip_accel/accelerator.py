@@ -14,8 +14,7 @@ from pathlib import Path
 from humanfriendly import Timer, format_timespan, pluralize
 
 from pip_accel.build import Builder
-from pip_accel.caches import BinaryCache, CacheKey
-from pip_accel.caches.local import LocalCacheBackend
+from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.config import Config
 from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
@@ -88,7 +87,7 @@ class PipAccelerator:
         self.target = target
         self.pip = pip
         self.index = LocalIndex(config.source_index)
-        self.cache = BinaryCache([LocalCacheBackend(config)])
+        self.cache = BinaryCache(load_backends(config))
         self.hashes = uses_hashes(command_line)
         self.downloader = Downloader(pip, self.index, command_line, config.max_retries)
         build_options = [
@@ -118,12 +117,15 @@ class PipAccelerator:
         return self.summary
 
     def _plan(self) -> tuple[Plan, IndexView]:
-        """Resolve offline; download and resolve again when the local index falls short.
+        """Resolve offline; when the local index falls short, fill it and resolve again.
 
-        The sdists just downloaded are built before resolving again, so that
-        pip sees their wheels and does not prepare their metadata once more.
+        It is filled first from the source archives that the cache backends
+        keep (a shared cache of the fleet), then from the package index.
         """
-        offline = None if self.command_line.options.upgrade else self._resolve_offline()
+        upgrade = self.command_line.options.upgrade
+        offline = None if upgrade else self._resolve_offline()
+        if offline is None and not upgrade and self._fetch_sources():
+            offline = self._resolve_offline()
         if offline and (self.command_line.options.pre or not offline[0].prereleases):
             return offline
         try:
@@ -133,8 +135,8 @@ class PipAccelerator:
                 raise
             logger.warning("Using the pre-releases of the local index: %s", error)
             return offline
-        if not self.hashes:
-            self.builder.wheels_for(self._keys(Archive(path) for path in self.new_archives))
+        self.cache.put_sources(self.downloader.added)
+        self._prepare(self.new_archives)
         return self._resolve()
 
     def _resolve_offline(self) -> tuple[Plan, IndexView] | None:
@@ -153,10 +155,24 @@ class PipAccelerator:
             return None
         if plan.prereleases and not self.command_line.options.pre:
             names = ", ".join(map(str, plan.prereleases))
-            logger.info(
-                "The local index offers pre-releases (%s); asking the package index.", names
-            )
+            logger.info("The local index offers pre-releases (%s); asking the index too.", names)
         return plan, view
+
+    def _fetch_sources(self) -> bool:
+        """Fetch the source archives that the cache backends keep; return whether any came.
+
+        They are not built here: the bucket may hold archives of many other
+        requirement sets, and only those of the plan need a wheel.
+        """
+        return bool(self.cache.get_sources(self.index.directory))
+
+    def _prepare(self, archives: Iterable[Path]) -> None:
+        """Get wheels for new sdists before resolving again.
+
+        pip then sees their wheels and does not prepare their metadata once more.
+        """
+        if not self.hashes:
+            self.builder.wheels_for(self._keys(Archive(path) for path in archives))
 
     def _keys(self, archives: Iterable[Archive]) -> dict[CacheKey, Path]:
         """The cache keys of those sdists whose file names tell name and version."""

@@ -47,6 +47,8 @@ class Downloader:
         self.index = index
         self.command_line = command_line
         self.retries = retries
+        self.added: set[Path] = set()
+        """Every archive this downloader put into the index, build back-ends included."""
 
     def download(self) -> set[Path]:
         """Download every archive the requirements need; return the new ones."""
@@ -74,6 +76,7 @@ class Downloader:
             for path in Path(incoming).iterdir():
                 if not (self.index.directory / path.name).exists():
                     os.replace(path, self.index.directory / path.name)
+                    self.added.add(self.index.directory / path.name)
 
     def _retry(self, command: list[str], what: str) -> None:
         """Run pip until it succeeds, up to ``retries`` more times when the network fails."""
