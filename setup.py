@@ -40,13 +40,13 @@ setup(
         "console_scripts": ["pip-accel = pip_accel.cli:main"],
         "pip_accel.cache_backends": [
             "local = pip_accel.caches.local:LocalCacheBackend",
+            "s3 = pip_accel.caches.s3:S3CacheBackend",
         ],
     },
     classifiers=[
         "Development Status :: 4 - Beta",
         "Environment :: Console",
         "Intended Audience :: Developers",
-        "License :: OSI Approved :: MIT License",
         "Operating System :: POSIX",
         "Programming Language :: Python :: 3",
         "Topic :: Software Development :: Build Tools",

@@ -6,6 +6,7 @@ editables and source trees to pip. Each step lives in its own module.
 """
 
 import logging
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,18 +15,17 @@ from typing import TypeVar
 from humanfriendly import Timer, format_timespan, pluralize
 
 from pip_accel.build import Builder
-from pip_accel.caches import BinaryCache, CacheKey
-from pip_accel.caches.local import LocalCacheBackend
+from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.config import Config
 from pip_accel.deps import SystemDependencies
 from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
-from pip_accel.exceptions import PipFailedError
+from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.install import InstallOptions, WheelInstaller
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import Plan, PlannedDistribution
-from pip_accel.requirements import uses_hashes
+from pip_accel.requirements import index_options, uses_hashes
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +91,13 @@ class PipAccelerator:
         self.target = target
         self.pip = pip
         self.index = LocalIndex(config.source_index)
-        self.cache = BinaryCache([LocalCacheBackend(config)])
+        self.cache = BinaryCache(load_backends(config))
         self.hashes = uses_hashes(command_line)
         self.downloader = Downloader(pip, self.index, command_line, config.max_retries)
-        build_options = command_line.tokens_for("wheel", NOT_FOR_BUILDING)
+        build_options = [
+            *command_line.tokens_for("wheel", NOT_FOR_BUILDING),
+            *index_options(command_line, find_links_only=True),
+        ]
         locks = config.binary_cache / ".locks"
         self.builder = Builder(pip, self.cache, self.index.directory, locks, build_options)
         self.system_packages = SystemDependencies(config)
@@ -111,10 +114,10 @@ class PipAccelerator:
             return self.summary
         wheels = self._with_system_packages(lambda: self._wheels(plan, view))
         if self.command_line.options.target_dir:
-            self._hand_to_pip(plan.handed_to_pip, list(wheels.values()))
+            self._hand_wheels_to_pip(wheels)
         else:
             self._install(wheels)
-            self._hand_to_pip(plan.handed_to_pip, [])
+        self._hand_to_pip(plan.handed_to_pip)
         logger.info(self.summary.describe(timer.elapsed_time))
         return self.summary
 
@@ -133,24 +136,62 @@ class PipAccelerator:
         return step()
 
     def _plan(self) -> tuple[Plan, IndexView]:
-        """Resolve offline; download and resolve again when the local index falls short.
+        """Resolve offline; when the local index falls short, fill it and resolve again.
 
-        The sdists just downloaded are built before resolving again, so that
-        pip sees their wheels and does not prepare their metadata once more.
+        It is filled first from the source archives that the cache backends
+        keep (a shared cache of the fleet), then from the package index.
         """
-        if self.command_line.options.upgrade:
-            logger.info("Upgrading: asking the package index for newer versions first.")
-        else:
-            try:
-                return self._resolve()
-            except PipFailedError as error:
-                if not any(phrase in error.output for phrase in INCOMPLETE):
-                    raise
-                logger.info("The local index cannot satisfy the requirements yet: %s", error)
-        self.new_archives = self.downloader.download()
-        if not self.hashes:
-            self.builder.wheels_for(self._keys(Archive(path) for path in self.new_archives))
+        upgrade = self.command_line.options.upgrade
+        offline = None if upgrade else self._resolve_offline()
+        if offline is None and not upgrade and self._fetch_sources():
+            offline = self._resolve_offline()
+        if offline and (self.command_line.options.pre or not offline[0].prereleases):
+            return offline
+        try:
+            self.new_archives = self.downloader.download()
+        except DownloadError as error:
+            if offline is None:
+                raise
+            logger.warning("Using the pre-releases of the local index: %s", error)
+            return offline
+        self.cache.put_sources(self.downloader.added)
+        self._prepare(self.new_archives)
         return self._resolve()
+
+    def _resolve_offline(self) -> tuple[Plan, IndexView] | None:
+        """The plan the local index alone gives, or None when it lacks distributions.
+
+        pip takes a pre-release when no final release matches, so a plan with
+        pre-releases (and no ``--pre``) may only mean that the local index has
+        not seen the final release: the package index is asked then too.
+        """
+        try:
+            plan, view = self._resolve()
+        except PipFailedError as error:
+            if not any(phrase in error.output for phrase in INCOMPLETE):
+                raise
+            logger.info("The local index cannot satisfy the requirements yet: %s", error)
+            return None
+        if plan.prereleases and not self.command_line.options.pre:
+            names = ", ".join(map(str, plan.prereleases))
+            logger.info("The local index offers pre-releases (%s); asking the index too.", names)
+        return plan, view
+
+    def _fetch_sources(self) -> bool:
+        """Fetch the source archives that the cache backends keep; return whether any came.
+
+        They are not built here: the bucket may hold archives of many other
+        requirement sets, and only those of the plan need a wheel.
+        """
+        return bool(self.cache.get_sources(self.index.directory))
+
+    def _prepare(self, archives: Iterable[Path]) -> None:
+        """Get wheels for new sdists before resolving again.
+
+        pip then sees their wheels and does not prepare their metadata once more.
+        """
+        if not self.hashes:
+            self.builder.wheels_for(self._keys(Archive(path) for path in archives))
 
     def _keys(self, archives: Iterable[Archive]) -> dict[CacheKey, Path]:
         """The cache keys of those sdists whose file names tell name and version."""
@@ -231,16 +272,30 @@ class PipAccelerator:
             installer.install(wheel, item.name, item.requested, direct_url)
             self.summary.installed += 1
 
-    def _hand_to_pip(self, items: list[PlannedDistribution], wheels: list[Path]) -> None:
-        """Let pip install wheels (for ``--target``) and source trees, without dependencies."""
-        if not items and not wheels:
-            return
-        requirements = [str(wheel) for wheel in wheels]
-        for item in items:
-            requirements += item.pip_requirement
+    def _hand_wheels_to_pip(self, wheels: dict[PlannedDistribution, Path]) -> None:
+        """Let pip install the wheels, for ``--target``, as pinned requirements.
+
+        Pins on a private ``--find-links`` directory, rather than paths, keep
+        pip from recording a direct reference to pip-accel's binary cache.
+        """
+        with tempfile.TemporaryDirectory(prefix="pip-accel-wheels-") as directory:
+            for wheel in wheels.values():
+                (Path(directory) / wheel.name).symlink_to(wheel)
+            pins = [f"{item.name}=={item.version}" for item in wheels]
+            self._pip_install(["--no-index", "--find-links", directory, *pins], len(pins))
+
+    def _hand_to_pip(self, items: list[PlannedDistribution]) -> None:
+        """Let pip install editables and other source trees, after the rest."""
+        if items:
+            requirements = [argument for item in items for argument in item.pip_requirement]
+            self._pip_install(
+                ["--find-links", str(self.index.directory), *requirements], len(items)
+            )
+
+    def _pip_install(self, args: list[str], count: int) -> None:
+        """Run ``pip install --no-deps`` with the user's install options and ``args``."""
         options = self.command_line.tokens_for("install", NOT_FOR_HANDING_OVER)
-        index = ["--find-links", str(self.index.directory)]
-        logger.info("Handing %s to pip.", pluralize(len(items) + len(wheels), "distribution"))
-        self.pip.run(["install", "--no-deps", *options, *index, *requirements])
-        self.summary.installed += len(items) + len(wheels)
-        self.summary.by_pip += len(items) + len(wheels)
+        logger.info("Handing %s to pip.", pluralize(count, "distribution"))
+        self.pip.run(["install", "--no-deps", *options, *args])
+        self.summary.installed += count
+        self.summary.by_pip += count

@@ -8,9 +8,11 @@ processes build one sdist once between them.
 
 import logging
 import os
+import shutil
 import subprocess
 import tempfile
 import time
+import weakref
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -47,6 +49,8 @@ class Builder:
         self.jobs = max(1, os.cpu_count() or 1)
         self.built: set[Path] = set()
         """The wheels this builder built (rather than found in the cache)."""
+        self.kept: Path | None = None
+        """A directory for built wheels that no cache backend could store."""
 
     def wheels_for(self, sdists: Mapping[CacheKey, Path]) -> dict[CacheKey, Path]:
         """The cached wheel of each sdist, building the missing ones, several at a time."""
@@ -70,9 +74,16 @@ class Builder:
                 return cached
             with tempfile.TemporaryDirectory(prefix="pip-accel-build-") as directory:
                 wheel = self._build(sdist, key, Path(directory), spinner)
-                stored = self.cache.put(key, wheel)
+                stored = self.cache.put(key, wheel) or self._keep(wheel)
         self.built.add(stored)
         return stored
+
+    def _keep(self, wheel: Path) -> Path:
+        """Keep a wheel that no cache backend stored until the end of the run."""
+        if self.kept is None:
+            self.kept = Path(tempfile.mkdtemp(prefix="pip-accel-wheels-"))
+            weakref.finalize(self, shutil.rmtree, self.kept, ignore_errors=True)
+        return Path(shutil.copy(wheel, self.kept / wheel.name))
 
     def _build(self, sdist: Path, key: CacheKey, directory: Path, spinner: bool) -> Path:
         """Run ``pip wheel`` on one sdist and return the wheel it made."""

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import coloredlogs
 
@@ -85,7 +86,7 @@ def run_install(args: list[str]) -> int:
         reason = _handed_over(command_line)
         if reason:
             logger.info("Handing the whole command to pip: %s.", reason)
-            return pass_through(args, active_environment(command_line.options.python, os.environ))
+            return hand_over(command_line)
         accelerate(config, command_line, verbosity)
     except PipAcceleratorError as error:
         logger.debug("Traceback:", exc_info=True)
@@ -106,6 +107,20 @@ def accelerate(config: Config, command_line: CommandLine, verbosity: int) -> Non
     general = command_line.tokens(general_dests(), {"python", "version", "help"})
     pip = Pip(foreign, general, stream=verbosity > 0)
     PipAccelerator(config, command_line, target, pip).install()
+
+
+def hand_over(command_line: CommandLine) -> int:
+    """Run the whole install command with pip; return pip's exit code.
+
+    pip-accel takes ``--python`` after the word ``install`` too, pip only
+    before it, so the command is written anew with ``--python`` in front.
+    """
+    python = command_line.options.python
+    target = Path(python) if python else active_environment(None, os.environ)
+    tokens = [
+        token for group in command_line.groups if group.dest != "python" for token in group.tokens
+    ]
+    return pass_through(["install", *tokens], target)
 
 
 def show_build_output(error: PipAcceleratorError) -> None:

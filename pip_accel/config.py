@@ -261,3 +261,40 @@ class Config:
     def log_verbosity(self) -> str:
         """The name of pip-accel's log level before ``-v`` and ``-q``."""
         return str(self.get("log-verbosity"))
+
+    @property
+    def s3_bucket(self) -> str | None:
+        """The bucket of the S3 cache backend (None: the backend is off)."""
+        value = self.get("s3-bucket")
+        return str(value) if value else None
+
+    @property
+    def s3_prefix(self) -> str:
+        """The prefix of the S3 cache backend's object names, without outer slashes."""
+        return str(self.get("s3-prefix")).strip("/")
+
+    @property
+    def s3_url(self) -> str | None:
+        """The endpoint of an S3-compatible service (None: Amazon S3)."""
+        value = self.get("s3-url")
+        return str(value) if value else None
+
+    @property
+    def s3_readonly(self) -> bool:
+        """Whether the S3 cache backend only reads."""
+        return bool(self.get("s3-readonly"))
+
+    @property
+    def s3_create_bucket(self) -> bool:
+        """Whether the S3 cache backend creates its bucket when it does not exist."""
+        return bool(self.get("s3-create-bucket"))
+
+    @property
+    def s3_timeout(self) -> float:
+        """How many seconds a request to S3 may take."""
+        return float(self.get("s3-timeout"))
+
+    @property
+    def s3_retries(self) -> int:
+        """How many more times a failed request to S3 is tried."""
+        return int(self.get("s3-retries"))

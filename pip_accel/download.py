@@ -3,11 +3,13 @@
 pip downloads (``pip download --dest <data>/sources``), tried again up to
 ``max-retries`` times when the network fails. The static build requirements
 of every new source distribution are downloaded too, so that pip-accel can
-build it later with no network at all.
+build it later with no network at all, and those of the local source trees on
+the command line (editables and directories), so that pip can plan them offline.
 """
 
 import logging
 import os
+import re
 import tarfile
 import tempfile
 import tomllib
@@ -20,6 +22,7 @@ from humanfriendly import pluralize
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import LocalIndex
 from pip_accel.pip import INDEX_DESTS, CommandLine, Pip
+from pip_accel.requirements import index_options
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +47,19 @@ class Downloader:
         self.index = index
         self.command_line = command_line
         self.retries = retries
+        self.added: set[Path] = set()
+        """Every archive this downloader put into the index, build back-ends included."""
 
     def download(self) -> set[Path]:
         """Download every archive the requirements need; return the new ones."""
         before = {archive.path for archive in self.index.archives()}
         args = self.command_line.tokens_for("download", {"python", "download_dir"})
-        self._download([*args, *self.command_line.arguments], "the requirements")
+        # pip download takes no -e, but downloads what an editable needs when given as an argument.
+        editables = list(self.command_line.options.editables or [])
+        self._download([*args, *self.command_line.arguments, *editables], "the requirements")
         new = {archive.path for archive in self.index.archives()} - before
         logger.info("Downloaded %s into the local index.", pluralize(len(new), "new archive"))
-        self._download_build_requirements(sorted(new))
+        self._download_build_requirements([*sorted(new), *source_trees(self.command_line)])
         return new
 
     def _download(self, args: list[str], what: str) -> None:
@@ -69,6 +76,7 @@ class Downloader:
             for path in Path(incoming).iterdir():
                 if not (self.index.directory / path.name).exists():
                     os.replace(path, self.index.directory / path.name)
+                    self.added.add(self.index.directory / path.name)
 
     def _retry(self, command: list[str], what: str) -> None:
         """Run pip until it succeeds, up to ``retries`` more times when the network fails."""
@@ -86,13 +94,13 @@ class Downloader:
                     what, attempt, self.retries + 1, error,
                 )  # fmt: skip
 
-    def _download_build_requirements(self, archives: list[Path]) -> None:
-        """Keep the build back-ends of new sdists in the local index."""
+    def _download_build_requirements(self, sources: list[Path]) -> None:
+        """Keep the build back-ends of new sdists and of source trees in the local index."""
         wanted: dict[tuple[str, ...], list[str]] = {}
-        for archive in archives:
-            if not archive.name.endswith(".whl"):
-                wanted.setdefault(build_requirements(archive), []).append(archive.name)
-        index = self.command_line.tokens(INDEX_DESTS)
+        for source in sources:
+            if not source.name.endswith(".whl"):
+                wanted.setdefault(build_requirements(source), []).append(source.name)
+        index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
         for requirements, names in wanted.items():
             try:
                 self._download([*index, "--", *requirements], "the build requirements")
@@ -109,8 +117,15 @@ def _is_network_trouble(output: str) -> bool:
     return any(word in text for word in NETWORK_TROUBLE)
 
 
+def source_trees(command_line: CommandLine) -> list[Path]:
+    """The local project directories on the command line: editables and arguments."""
+    values = [*(command_line.options.editables or []), *command_line.arguments]
+    paths = [Path(re.sub(r"\[[^]]*\]$", "", value)) for value in values]
+    return [path for path in paths if path.is_dir()]
+
+
 def build_requirements(sdist: Path) -> tuple[str, ...]:
-    """The static build requirements that an sdist's pyproject.toml declares."""
+    """The static build requirements in the pyproject.toml of an sdist or a source tree."""
     try:
         data = _read_pyproject(sdist)
     except (OSError, tarfile.TarError, zipfile.BadZipFile, tomllib.TOMLDecodeError, UnicodeError):
@@ -122,7 +137,10 @@ def build_requirements(sdist: Path) -> tuple[str, ...]:
 
 
 def _read_pyproject(sdist: Path) -> dict[str, Any] | None:
-    """The parsed top-level pyproject.toml of an sdist, or None when it has none."""
+    """The parsed top-level pyproject.toml of an sdist or source tree, or None when it has none."""
+    if sdist.is_dir():
+        pyproject = sdist / "pyproject.toml"
+        return tomllib.loads(pyproject.read_text(encoding="utf-8")) if pyproject.is_file() else None
     if sdist.name.endswith(".zip"):
         with zipfile.ZipFile(sdist) as archive:
             names = [name for name in archive.namelist() if name.count("/") == 1]

@@ -57,7 +57,19 @@ class UnsafeWheelError(InstallError):
 
 
 class CacheError(PipAcceleratorError):
-    """A binary cache backend could not read or store an entry."""
+    """A binary cache backend could not read or store an entry.
+
+    The binary cache disables a backend that raises it for the rest of the run,
+    with a warning that gives this message, and goes on with the others.
+    """
+
+
+class CacheWriteRefusedError(CacheError):
+    """A binary cache backend may be read but refused to store an entry.
+
+    The binary cache keeps reading from such a backend and stops writing to it
+    for the rest of the run.
+    """
 
 
 class SystemDependencyError(PipAcceleratorError):

@@ -7,9 +7,7 @@ before, so that pip resolves a warm requirement set without building anything.
 """
 
 import contextlib
-import hashlib
 import logging
-import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from packaging.utils import (
 )
 
 from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.files import hash_file, write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -71,27 +70,6 @@ def sha256_of(path: Path) -> str:
         memo.parent.mkdir(exist_ok=True)
         write_atomically(memo, f"{stamp} {digest}".encode())
     return digest
-
-
-def hash_file(path: Path) -> str:
-    """The sha256 of a file's contents, in hexadecimal."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file so that readers see either the old or the new contents."""
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class LocalIndex:
@@ -158,7 +136,8 @@ class IndexView:
         if name_and_version is None:
             return
         key = CacheKey(namespace, *name_and_version, sha256_of(sdist.path))
-        wheel = cache.get(key)
+        # Only the local backends: this runs for every sdist of the index on every run.
+        wheel = cache.get(key, remote=False)
         if wheel is not None:
             self.add(wheel, sdist.path, wheel)
 

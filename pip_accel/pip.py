@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 INDEX_DESTS = frozenset({"index_url", "extra_index_urls", "no_index", "find_links"})
 """Options that say where pip looks for distributions."""
 
+HEADLINE = "\N{MULTIPLICATION SIGN}"
+"""The mark in front of the headline of an error in pip's output."""
+
 REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "dependency_groups"})
 """Options that name what to install, besides the positional arguments."""
 
@@ -210,25 +213,30 @@ class Pip:
         return command + list(args)
 
     def run(self, args: Sequence[str], env: dict[str, str] | None = None) -> str:
-        """Run pip, returning its output, or raise :class:`PipFailedError` with pip's error."""
+        """Run pip, returning its output, or raise :class:`PipFailedError` with pip's error.
+
+        The output is captured even when it is streamed (shown line by line as
+        pip writes it), because callers read pip's error from it.
+        """
         command = self.command(args)
         logger.debug("Running %s", " ".join(command))
         environment = {**os.environ, **(env or {})}
-        capture = None if self.stream else subprocess.PIPE
-        result = subprocess.run(
-            command,
-            env=environment,
-            check=False,
-            text=True,
-            stdout=capture,
-            stderr=subprocess.STDOUT,
-        )
-        output = result.stdout or ""
-        if result.returncode != 0:
+        lines = []
+        with subprocess.Popen(
+            command, env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        ) as process:
+            assert process.stdout is not None  # stdout=PIPE
+            for line in process.stdout:
+                lines.append(line)
+                if self.stream:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+        output = "".join(lines)
+        if process.returncode != 0:
             summary = (
-                error_summary(output) if output else f"pip exited with code {result.returncode}"
+                error_summary(output) if output else f"pip exited with code {process.returncode}"
             )
-            raise PipFailedError(summary, output, result.returncode)
+            raise PipFailedError(summary, output, process.returncode)
         return output
 
     def report(self, args: Sequence[str], env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -254,12 +262,22 @@ def pip_version() -> str:
 
 
 def error_summary(output: str) -> str:
-    """pip's own error text: its ``ERROR:`` lines, else its last line."""
-    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    """pip's own error text: its ``ERROR:`` lines, else its last headline.
+
+    pip 23.0 reports a failed build step only with a headline (marked with a
+    multiplication sign) such as "Getting requirements to build wheel did not
+    run successfully.", so the requirement pip was collecting then is added.
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [re.sub(r"^ERROR:\s*", "", line) for line in lines if line.startswith("ERROR:")]
     if errors:
         return " ".join(errors)
-    return lines[-1].strip() if lines else "pip failed without saying why"
+    headlines = [line.lstrip(HEADLINE + " ") for line in lines if line.startswith(HEADLINE)]
+    collecting = [line.split(None, 1)[1] for line in lines if line.startswith("Collecting ")]
+    if headlines:
+        context = f" (while collecting {collecting[-1]})" if collecting else ""
+        return headlines[-1] + context
+    return lines[-1] if lines else "pip failed without saying why"
 
 
 def failed_project(output: str) -> str | None:

@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,11 @@ class Plan:
     def handed_to_pip(self) -> list[PlannedDistribution]:
         """The distributions pip installs itself, after the rest."""
         return [item for item in self.distributions if item.handed_to_pip]
+
+    @property
+    def prereleases(self) -> list[PlannedDistribution]:
+        """The distributions whose planned version is a pre-release."""
+        return [item for item in self.distributions if Version(item.version).is_prerelease]
 
     def __bool__(self) -> bool:
         """Whether there is anything to install."""

@@ -1,7 +1,8 @@
 """The requirement and constraint files named on a command line, followed recursively.
 
 pip-accel reads them only for what pip's report cannot tell it in advance:
-whether hash-checking mode is on (``--require-hashes``, or any ``--hash``).
+whether hash-checking mode is on (``--require-hashes``, or any ``--hash``), and
+the index options in them, which pip-accel's own downloads must use too.
 """
 
 import re
@@ -15,6 +16,11 @@ NESTED = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(\s*=\s*|\s+)(\S+)")
 
 HASH_OPTION = re.compile(r"(^|\s)--(hash|require-hashes)\b")
 """An option of a requirements file that turns hash-checking mode on."""
+
+INDEX_OPTION = re.compile(
+    r"^(-i|--index-url|--extra-index-url|-f|--find-links)(\s*=\s*|\s+)(\S+)$|^--no-index$"
+)
+"""A line of a requirements file that says where pip looks for distributions."""
 
 
 def requirement_files(command_line: CommandLine) -> list[Path]:
@@ -59,3 +65,31 @@ def uses_hashes(command_line: CommandLine) -> bool:
             if HASH_OPTION.search(line):
                 return True
     return False
+
+
+def index_options(command_line: CommandLine, find_links_only: bool = False) -> list[str]:
+    """The index options inside the requirement files, as command-line tokens.
+
+    pip obeys them for the requirements of the files, and so must every other
+    download for them (the build requirements of their sdists). pip also finds
+    archives through their ``--find-links`` while pip-accel plans offline, so
+    builds get those (``find_links_only``). A relative ``--find-links`` path is
+    taken from the file's directory when it exists there, as pip does.
+    """
+    tokens: list[str] = []
+    for path in requirement_files(command_line):
+        for line in _logical_lines(path):
+            match = INDEX_OPTION.match(line)
+            if match is None:
+                continue
+            option, _, value = match.groups()
+            find_links = option in ("-f", "--find-links")
+            if find_links_only and not find_links:
+                continue
+            if option is None:
+                tokens.append(line)
+            elif find_links and (path.parent / value).exists():
+                tokens += [option, str(path.parent / value)]
+            else:
+                tokens += [option, value]
+    return tokens

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from pip_accel.config import Config
+
 from helpers import pip_accel_cmd, run
 
 CONFIG_ERROR_EXIT = 1
@@ -138,3 +140,13 @@ def test_sample_configuration_file_is_valid(isolated_env: dict[str, str]) -> Non
     code, _, stderr = install({**env, "PIP_ACCEL_CONFIG": str(sample)})
     assert code == 1 and "purepkg" in stderr.splitlines()[-1], stderr
     assert (Path(env["HOME"]) / ".pip-accel" / "sources").is_dir()
+
+
+def test_sample_s3_configuration_file_is_valid(tmp_path: Path) -> None:
+    """The S3 sample in config/ parses; it is not used to run, which would contact AWS."""
+    sample = Path(__file__).parent.parent / "config" / "pip-accel-s3.conf"
+    environ = {"HOME": str(tmp_path), "PIP_ACCEL_CONFIG": str(sample)}
+    config = Config(environ=environ)
+    config.validate()
+    assert (config.s3_bucket, config.s3_prefix) == ("example-pip-accel-cache", "ci")
+    assert (config.s3_readonly, config.s3_timeout, config.s3_retries) == (False, 30.0, 3)

@@ -1,0 +1,166 @@
+"""The S3 cache backend: a bucket that a fleet of machines shares as a second level.
+
+Enabled by the option ``s3-bucket``; needs boto3 (``pip install
+'pip-accel[s3]'``), which is imported only when the bucket is first used, so
+that users without S3 do not pay for it. Object names are
+``<prefix>/<cache format version>/<platform namespace>/<name>/<version>/<sdist
+sha256>/<wheel>``, so machines that cannot share binaries never see each
+other's, and ``<prefix>/<cache format version>/sources/<archive>`` for the
+downloaded archives, so that a new machine can install a requirement set it
+has never seen without a package index. Each object carries the sha256 of its
+contents, checked after every download.
+
+Credentials come from boto3's standard chain (environment, ``~/.aws``, an
+instance role); with none, the bucket is read anonymously and never written.
+"""
+
+import contextlib
+import hashlib
+import logging
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from humanfriendly import pluralize
+
+from pip_accel.caches import CACHE_FORMAT_VERSION, CacheKey
+from pip_accel.config import Config
+from pip_accel.exceptions import CacheError
+from pip_accel.files import hash_file
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1024 * 1024
+"""How many bytes are read at a time from S3."""
+
+
+class S3CacheBackend:
+    """Keeps built wheels (and downloaded archives) in an S3 bucket."""
+
+    priority = 50
+    remote = True
+
+    def __init__(self, config: Config) -> None:
+        """Remember the configuration; nothing is imported or contacted yet."""
+        self.config = config
+        self.bucket = config.s3_bucket
+        self.enabled = self.bucket is not None
+        self.writable = self.enabled and not config.s3_readonly
+        self.root = "/".join(part for part in (config.s3_prefix, CACHE_FORMAT_VERSION) if part)
+        self.scratch = Path(tempfile.mkdtemp(prefix="pip-accel-s3-")) if self.enabled else None
+        if self.scratch:
+            weakref.finalize(self, shutil.rmtree, self.scratch, ignore_errors=True)
+
+    @cached_property
+    def client(self) -> Any:
+        """The boto3 S3 client, made (and the bucket checked) on first use."""
+        from pip_accel.caches.s3_client import check_bucket, connect  # boto3 is slow to import
+
+        client, anonymous = connect(self.config)
+        if anonymous:
+            logger.info("Reading the S3 cache anonymously (no AWS credentials found); not writing.")
+            self.writable = False
+        check_bucket(client, self.config)
+        return client
+
+    def get(self, key: CacheKey) -> Path | None:
+        """Download the wheel stored under ``key`` into a temporary directory, or None."""
+        prefix = f"{self.root}/{key.path}/"
+        with self._errors(f"look for {key} in"):
+            listing = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=10)
+        names = sorted(item["Key"] for item in listing.get("Contents", []))
+        wheels = [name for name in names if name.endswith(".whl")]
+        if not wheels:
+            logger.debug("S3 has no wheel of %s.", key)
+            return None
+        assert self.scratch is not None
+        directory = Path(tempfile.mkdtemp(dir=self.scratch))
+        wheel = self._download(wheels[0], directory / wheels[0].rsplit("/", 1)[1])
+        logger.info("Downloaded %s from the S3 cache.", wheel.name)
+        return wheel
+
+    def put(self, key: CacheKey, wheel: Path) -> None:
+        """Upload a wheel under ``key``."""
+        if self._upload(wheel, f"{self.root}/{key.path}/{wheel.name}"):
+            logger.info("Uploaded %s to the S3 cache.", wheel.name)
+
+    def put_source(self, archive: Path) -> None:
+        """Upload a downloaded archive, so that other machines need no package index for it."""
+        if self._upload(archive, f"{self.root}/sources/{archive.name}"):
+            logger.debug("Uploaded %s to the S3 cache.", archive.name)
+
+    def get_sources(self, directory: Path) -> list[Path]:
+        """Download the archives of the bucket that ``directory`` lacks; return them."""
+        prefix = f"{self.root}/sources/"
+        with self._errors("list the source archives of"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            names = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        fetched = []
+        for name in names:
+            target = directory / name[len(prefix) :]
+            if "/" not in name[len(prefix) :] and not target.exists():
+                fetched.append(self._download(name, target))
+        if fetched:
+            count = pluralize(len(fetched), "source archive")
+            logger.info("Downloaded %s from the S3 cache into the local index.", count)
+        else:
+            logger.info("The S3 cache has no source archive that the local index lacks.")
+        return fetched
+
+    def _upload(self, path: Path, name: str) -> bool:
+        """Upload one file with the sha256 of its contents, unless the backend turned read-only.
+
+        The backend learns that it is anonymous, and so read-only, when it
+        first connects, which may be right here.
+        """
+        with self._errors("connect to"):
+            client = self.client
+        if not self.writable:
+            return False
+        digest = hash_file(path)
+        with self._errors(f"store {path.name} in", writing=True), path.open("rb") as stream:
+            client.put_object(
+                Bucket=self.bucket, Key=name, Body=stream, Metadata={"sha256": digest}
+            )
+        return True
+
+    def _download(self, name: str, target: Path) -> Path:
+        """Download one object to ``target`` (atomically), checking its sha256."""
+        partial = target.with_name(f".{target.name}.part")
+        digest = hashlib.sha256()
+        try:
+            with self._errors(f"download {name} from"):
+                response = self.client.get_object(Bucket=self.bucket, Key=name)
+                with partial.open("wb") as stream:
+                    for chunk in response["Body"].iter_chunks(CHUNK):
+                        digest.update(chunk)
+                        stream.write(chunk)
+            expected = response.get("Metadata", {}).get("sha256")
+            if expected and expected != digest.hexdigest():
+                raise CacheError(
+                    f"The object s3://{self.bucket}/{name} is corrupt (its sha256 is"
+                    f" {digest.hexdigest()}, not {expected}); delete it from the bucket."
+                )
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
+    @contextlib.contextmanager
+    def _errors(self, action: str, writing: bool = False) -> Iterator[None]:
+        """Turn boto3's exceptions into pip-accel's, with a sentence about what to do."""
+        try:
+            yield
+        except CacheError:
+            raise
+        except Exception as error:
+            from pip_accel.caches.s3_client import translate
+
+            doing = f"Could not {action} the S3 bucket {self.bucket}"
+            raise translate(error, doing, writing) from error

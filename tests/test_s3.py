@@ -1,0 +1,420 @@
+"""Cache backends end to end: S3 shared by CI workers, the local cache's checksums, plugins.
+
+Every S3 test runs moto's S3 server on 127.0.0.1 (see ``helpers.S3Server``), which checks
+credentials and IAM policies, and drives the real ``pip-accel`` command against it. Each
+*worker* is a pip-accel with its own data directory, as on a separate CI machine.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.caches.local import LocalCacheBackend, checksum_file
+from pip_accel.config import Config
+from pip_accel.exceptions import CacheWriteRefusedError
+
+from helpers import (
+    READER_POLICY,
+    PackageIndex,
+    S3Server,
+    Venv,
+    VenvFactory,
+    build_count,
+    describe,
+    installed_packages,
+    pip_accel_cmd,
+    run,
+)
+
+BUCKET = "pip-accel-ci"
+
+
+@pytest.fixture
+def s3(tmp_path: Path) -> Iterator[S3Server]:
+    """A started S3 server with an empty bucket ``BUCKET``."""
+    server = S3Server(tmp_path / "moto.log").start()
+    server.client().create_bucket(Bucket=BUCKET)
+    yield server
+    server.stop()
+
+
+def worker(
+    isolated_env: dict[str, str], s3: S3Server | None, name: str, **extra: str
+) -> dict[str, str]:
+    """The environment of a CI worker with its own empty data directory, using the bucket."""
+    data = Path(isolated_env["HOME"]).parent / f"{name}-data"
+    env = {**isolated_env, "PIP_ACCEL_CACHE": str(data), "PIP_ACCEL_S3_PREFIX": "ci"}
+    return {**env, **(s3.environment(BUCKET) if s3 else {}), **extra}
+
+
+def accel(
+    env: dict[str, str], venv: Venv, *args: str | Path, ok: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run ``pip-accel install --python <venv> ARGS``; with ``ok``, fail the test on an error."""
+    result = run([*pip_accel_cmd(), "install", "--python", venv.python, *args], env)
+    if ok:
+        assert result.returncode == 0, describe(result)
+    return result
+
+
+def cext_works(venv: Venv, env: dict[str, str]) -> bool:
+    """Whether the C extension of ``cext`` is installed in ``venv`` and runs."""
+    code = "import cext._speedups as s; print(s.add(2, 3))"
+    return run([venv.python, "-c", code], env).stdout.strip() == "5"
+
+
+def test_a_new_worker_installs_the_binary_that_another_built(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+    s3: S3Server,
+) -> None:
+    """A builds and uploads; B, without a compiler, installs A's wheel; B's warm run is local."""
+    accel(worker(isolated_env, s3, "a"), make_venv("a"), "-i", package_index.url, "cext")
+    assert build_count(build_log) == 1
+    keys = s3.keys(BUCKET)
+    assert any(k.startswith("ci/v1/") and k.endswith(".whl") and "/cext/1.0/" in k for k in keys)
+    assert "ci/v1/sources/cext-1.0.tar.gz" in keys
+    b_env = worker(isolated_env, s3, "b", CC="/bin/false")
+    b_venv = make_venv("b")
+    result = accel(b_env, b_venv, "-i", package_index.url, "cext")
+    assert "from the S3 cache" in result.stderr
+    assert build_count(build_log) == 1, "worker B built cext instead of using A's wheel"
+    assert cext_works(b_venv, b_env)
+    s3.stop()  # a warm run asks only the local cache: no warning about an unreachable S3
+    again = accel(b_env, make_venv("b2"), "-i", package_index.url, "cext")
+    assert "s3 cache backend" not in again.stderr.lower(), again.stderr
+
+
+def test_an_empty_worker_installs_from_s3_alone(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+    s3: S3Server,
+    tmp_path: Path,
+) -> None:
+    """With the package index down, a new worker gets sources and binaries from S3 alone."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("cext==1.0\nchain-a==1.0\n")
+    accel(
+        worker(isolated_env, s3, "a"), make_venv("a"), "-i", package_index.url, "-r", requirements
+    )
+    package_index.stop()
+    b_env, b_venv = worker(isolated_env, s3, "b", CC="/bin/false"), make_venv("b")
+    result = accel(b_env, b_venv, "-i", package_index.url, "-r", requirements)
+    assert "source archives from the S3 cache" in result.stderr
+    assert build_count(build_log) == 1
+    assert installed_packages(b_venv, b_env) == {
+        "cext": "1.0", "chain-a": "1.0", "chain-b": "1.0", "chain-c": "1.0"
+    }  # fmt: skip
+    assert cext_works(b_venv, b_env)
+
+
+def test_a_worker_without_credentials_reads_a_public_bucket(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+    tmp_path: Path,
+) -> None:
+    """No AWS credentials at all: the bucket is read anonymously and never written.
+
+    This server lets anyone list the bucket (moto does not check access here), and the
+    objects are made public-read after worker A uploaded them, as for a public cache.
+    """
+    server = S3Server(tmp_path / "public-moto.log", check_access=False).start()
+    try:
+        server.client().create_bucket(Bucket=BUCKET)
+        accel(worker(isolated_env, server, "a"), make_venv("a"), "-i", package_index.url, "cext")
+        for name in server.keys(BUCKET):
+            server.client().put_object_acl(Bucket=BUCKET, Key=name, ACL="public-read")
+        uploaded = server.keys(BUCKET)
+        b_env = worker(isolated_env, server, "b", CC="/bin/false")
+        b_env = {key: value for key, value in b_env.items() if not key.startswith("AWS_")}
+        b_env["AWS_EC2_METADATA_DISABLED"] = "true"
+        b_venv = make_venv("b")
+        result = accel(b_env, b_venv, "-i", package_index.url, "chain-c", "cext")
+        assert "Reading the S3 cache anonymously" in result.stderr
+        assert build_count(build_log) == 1
+        assert cext_works(b_venv, b_env)
+        assert server.keys(BUCKET) == uploaded, "an anonymous worker uploaded"
+    finally:
+        server.stop()
+
+
+def test_a_read_only_worker_uploads_nothing(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+    s3: S3Server,
+) -> None:
+    """With s3-readonly, a worker builds what S3 lacks and stores it only locally."""
+    env = worker(isolated_env, s3, "a", PIP_ACCEL_S3_READONLY="true")
+    accel(env, make_venv(), "-i", package_index.url, "cext")
+    assert build_count(build_log) == 1
+    assert s3.keys(BUCKET) == []
+
+
+def test_a_refused_upload_makes_the_backend_read_only(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    s3: S3Server,
+) -> None:
+    """Credentials that may read but not write (an IAM policy denying s3:PutObject)."""
+    reader = s3.create_user("reader", READER_POLICY)
+    env = {**worker(isolated_env, s3, "a"), **s3.environment(BUCKET, reader)}
+    venv = make_venv()
+    result = accel(env, venv, "-i", package_index.url, "cext")
+    assert "The s3 cache backend is read-only for the rest of this run" in result.stderr
+    assert "AccessDenied" in result.stderr
+    assert result.stderr.count("read-only for the rest") == 1, "it went on trying to upload"
+    assert s3.keys(BUCKET) == []
+    assert cext_works(venv, env)
+
+
+def test_wrong_credentials_warn_and_install(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    s3: S3Server,
+) -> None:
+    """Credentials that S3 does not know disable the backend, with a hint; the install goes on."""
+    wrong = {"aws_access_key_id": "AKIAWRONGWRONGWRONG", "aws_secret_access_key": "wrong"}
+    env = {**worker(isolated_env, s3, "a"), **s3.environment(BUCKET, wrong)}
+    venv = make_venv()
+    result = accel(env, venv, "-i", package_index.url, "cext")
+    assert "Not using the s3 cache backend for the rest of this run" in result.stderr
+    assert "check AWS_ACCESS_KEY_ID" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert cext_works(venv, env)
+
+
+def test_a_missing_bucket_says_what_to_do_or_is_created(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    s3: S3Server,
+) -> None:
+    """Without s3-create-bucket a missing bucket is a warning; with it, the bucket is made."""
+    env = {**worker(isolated_env, s3, "a"), "PIP_ACCEL_S3_BUCKET": "no-such-bucket"}
+    result = accel(env, make_venv("one"), "-i", package_index.url, "chain-c")
+    assert "set s3-create-bucket = true" in result.stderr
+    env = {**worker(isolated_env, s3, "b"), "PIP_ACCEL_S3_BUCKET": "new-bucket"}
+    env["PIP_ACCEL_S3_CREATE_BUCKET"] = "yes"
+    result = accel(env, make_venv("two"), "-i", package_index.url, "chain-c")
+    assert "Created the S3 bucket new-bucket" in result.stderr
+    assert "ci/v1/sources/chain_c-1.0.tar.gz" in s3.keys("new-bucket")
+
+
+def test_s3_killed_during_the_build(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    s3: S3Server,
+    tmp_path: Path,
+) -> None:
+    """The server dies while cext compiles: the upload fails, the install succeeds locally.
+
+    The compiler is a wrapper that says when it starts and waits until the test has
+    stopped the server, so the server is certainly gone between the lookup and the upload.
+    """
+    started, go = tmp_path / "compiling", tmp_path / "server-stopped"
+    compiler = tmp_path / "cc-wrapper"
+    compiler.write_text(
+        f'#!/bin/sh\ntouch "{started}"\nwhile [ ! -e "{go}" ]; do sleep 0.05; done\nexec cc "$@"\n'
+    )
+    compiler.chmod(0o755)
+    env, venv = worker(isolated_env, s3, "a", CC=str(compiler)), make_venv()
+    command = [*pip_accel_cmd(), "install", "--python", str(venv.python), "-i", package_index.url]
+    process = subprocess.Popen(
+        [*command, "cext"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert s3.keys(BUCKET), "pip-accel had not used S3 before the build"
+    s3.stop()
+    go.touch()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "Not using the s3 cache backend for the rest of this run" in stderr
+    assert cext_works(venv, env)
+
+
+def test_a_corrupt_cached_wheel_is_discarded_and_rebuilt(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+) -> None:
+    """A truncated wheel in the local cache is never installed: it is built again."""
+    accel(isolated_env, make_venv("one"), "-i", package_index.url, "cext")
+    (wheel,) = Path(isolated_env["PIP_ACCEL_CACHE"], "binaries").rglob("cext-*.whl")
+    wheel.write_bytes(wheel.read_bytes()[:100])
+    venv = make_venv("two")
+    result = accel(isolated_env, venv, "-i", package_index.url, "cext")
+    assert "Discarding the cached wheel" in result.stderr
+    assert build_count(build_log) == 2
+    assert cext_works(venv, isolated_env)
+
+
+def test_local_backend_checks_the_sha256_of_what_it_reads(tmp_path: Path) -> None:
+    """Unit level: a damaged wheel or a missing checksum is discarded, a good one is found."""
+    backend = LocalCacheBackend(Config({"data-directory": str(tmp_path)}, environ={}))
+    key = CacheKey("ns", "demo", "1.0", "0" * 64)
+    built = tmp_path / "demo-1.0-py3-none-any.whl"
+    built.write_bytes(b"wheel contents")
+    backend.put(key, built)
+    stored = backend.get(key)
+    assert stored is not None and stored.read_bytes() == b"wheel contents"
+    stored.write_bytes(b"wheel CONTENTS")  # same size, other bytes
+    assert LocalCacheBackend(backend_config(tmp_path)).get(key) is None
+    assert not stored.exists()
+    backend.put(key, built)
+    checksum_file(stored).unlink()
+    assert LocalCacheBackend(backend_config(tmp_path)).get(key) is None
+
+
+def backend_config(data: Path) -> Config:
+    """A configuration with ``data`` as its data directory and nothing else."""
+    return Config({"data-directory": str(data)}, environ={})
+
+
+def test_a_third_party_backend_registers_through_its_entry_point(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+    tmp_path: Path,
+) -> None:
+    """A distribution on PYTHONPATH with a pip_accel.cache_backends entry point is used.
+
+    Nothing is installed into the tests' environment: importlib.metadata finds the
+    .dist-info directory on sys.path, as it would in site-packages.
+    """
+    plugin = write_plugin(tmp_path / "plugin")
+    store = tmp_path / "store"
+    env = {**worker(isolated_env, None, "a"), "PYTHONPATH": str(plugin), "DIRCACHE": str(store)}
+    accel(env, make_venv("one"), "-i", package_index.url, "cext")
+    assert [path.name for path in store.glob("*.whl")] == ["cext-1.0-" + wheel_tail(store)]
+    b_env = {**worker(isolated_env, None, "b", CC="/bin/false"), "PYTHONPATH": str(plugin)}
+    b_env["DIRCACHE"] = str(store)
+    b_venv = make_venv("two")
+    accel(b_env, b_venv, "-i", package_index.url, "cext")
+    assert build_count(build_log) == 1, "the plugin's wheel was not used"
+    assert cext_works(b_venv, b_env)
+    copied = Path(b_env["PIP_ACCEL_CACHE"], "binaries").rglob("cext-1.0-*.whl")
+    assert len(list(copied)) == 1, "the plugin's hit was not copied into the local cache"
+
+
+def wheel_tail(store: Path) -> str:
+    """The part of the stored cext wheel's name after ``cext-1.0-``."""
+    (wheel,) = store.glob("cext-1.0-*.whl")
+    return wheel.name.removeprefix("cext-1.0-")
+
+
+PLUGIN = '''\
+"""A cache backend that keeps wheels in the directory $DIRCACHE, one per project version."""
+
+import os
+import shutil
+from pathlib import Path
+
+
+class DirectoryBackend:
+    priority = 30
+    remote = True
+
+    def __init__(self, config):
+        self.directory = Path(os.environ["DIRCACHE"])
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def get(self, key):
+        found = sorted(self.directory.glob(f"{key.name}-{key.version}-*.whl"))
+        return found[0] if found else None
+
+    def put(self, key, wheel):
+        shutil.copy(wheel, self.directory / wheel.name)
+'''
+
+
+def write_plugin(directory: Path) -> Path:
+    """Write a distribution ``dircache`` (module and .dist-info) into ``directory``."""
+    info = directory / "dircache-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: dircache\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[pip_accel.cache_backends]\ndircache = dircache:DirectoryBackend\n"
+    )
+    (directory / "dircache.py").write_text(PLUGIN)
+    return directory
+
+
+def test_boto3_is_imported_only_when_s3_is_configured(
+    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory, s3: S3Server
+) -> None:
+    """Starting pip-accel without s3-bucket does not import boto3 (it is slow to import)."""
+    command = [sys.executable, "-X", "importtime", "-m", "pip_accel", "install"]
+    args = ["-i", package_index.url, "chain-c"]
+    plain_venv, s3_venv = make_venv("one"), make_venv("two")
+    plain_env = worker(isolated_env, None, "a")
+    plain = run([*command, "--python", plain_venv.python, *args], plain_env, check=True)
+    assert "| boto3" not in plain.stderr
+    s3_env = worker(isolated_env, s3, "b")
+    with_s3 = run([*command, "--python", s3_venv.python, *args], s3_env, check=True)
+    assert "| boto3" in with_s3.stderr, "the control run did not use S3"
+
+
+class MemoryBackend:
+    """A backend of the unit tests below: wheels in a directory, optionally failing."""
+
+    def __init__(self, directory: Path, priority: int, remote: bool, fail: Exception | None):
+        """Keep wheels in ``directory``; raise ``fail`` from every ``put`` when given."""
+        self.directory, self.priority, self.remote, self.fail = directory, priority, remote, fail
+        directory.mkdir(parents=True)
+
+    def get(self, key: CacheKey) -> Path | None:
+        """The stored wheel of ``key``'s project, if any."""
+        found = sorted(self.directory.glob(f"{key.name}-*.whl"))
+        return found[0] if found else None
+
+    def put(self, key: CacheKey, wheel: Path) -> None:
+        """Store a copy of ``wheel``, or fail as told."""
+        if self.fail is not None:
+            raise self.fail
+        (self.directory / wheel.name).write_bytes(wheel.read_bytes())
+
+
+def test_binary_cache_copies_remote_hits_and_disables_failing_backends(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Unit level: the manager's rules, with backends that fail in the two ways there are."""
+    wheel = tmp_path / "demo-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"wheel")
+    key = CacheKey("ns", "demo", "1.0", "0" * 64)
+    local = MemoryBackend(tmp_path / "local", 10, False, None)
+    remote = MemoryBackend(tmp_path / "remote", 50, True, None)
+    remote.put(key, wheel)
+    cache = BinaryCache({"remote": remote, "local": local})
+    assert cache.get(key, remote=False) is None, "a local-only lookup asked the remote backend"
+    assert cache.get(key) == tmp_path / "local" / wheel.name, "the remote hit was not copied"
+    refusing = MemoryBackend(tmp_path / "refusing", 20, True, CacheWriteRefusedError("no"))
+    broken = MemoryBackend(tmp_path / "broken", 30, True, OSError("disk on fire"))
+    cache = BinaryCache({"refusing": refusing, "broken": broken})
+    assert cache.put(key, wheel) is None
+    assert "The refusing cache backend is read-only for the rest of this run" in caplog.text
+    assert "Not using the broken cache backend for the rest of this run" in caplog.text
+    assert "disk on fire" in caplog.text
+    assert [slot.name for slot in cache.slots] == ["refusing"]
+    assert not cache.slots[0].writable
