@@ -95,6 +95,27 @@ def describe(result: subprocess.CompletedProcess[str]) -> str:
     )
 
 
+def accel(
+    env: Mapping[str, str], venv: Venv, *args: str | os.PathLike[str], ok: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run ``pip-accel install --python <venv> ARGS``; with ``ok``, fail the test on an error."""
+    result = run([*pip_accel_cmd(), "install", "--python", venv.python, *args], env)
+    if ok:
+        assert result.returncode == 0, describe(result)
+    return result
+
+
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a server process and wait for it, so that connections are refused afterwards."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def pip_accel_cmd() -> list[str]:
     """Return the argv prefix of the installed ``pip-accel`` console script under test."""
     return [str(Path(sys.executable).parent / "pip-accel")]
@@ -247,15 +268,7 @@ class PackageIndex:
 
     def stop(self) -> None:
         """Terminate the server and wait for it, so that connections are refused afterwards."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None
 
     def add(self, *paths: Path) -> list[Path]:
@@ -394,11 +407,5 @@ class S3Server:
 
     def stop(self) -> None:
         """Terminate the server and wait for it, so that connections are refused afterwards."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self.process = None

@@ -24,6 +24,7 @@ from helpers import (
     PackageIndex,
     Venv,
     VenvFactory,
+    accel,
     describe,
     free_port,
     installed_packages,
@@ -31,7 +32,6 @@ from helpers import (
     pip_cmd,
     run,
 )
-from test_pipeline import accel
 
 PYTHON_VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
 """The name of the ``lib/pythonX.Y`` directory of the test venvs (same interpreter)."""

@@ -12,6 +12,7 @@ from helpers import (
     PackageIndex,
     Venv,
     VenvFactory,
+    accel,
     build_count,
     describe,
     installed_packages,
@@ -22,16 +23,6 @@ from helpers import (
 
 BASIC = ["chain-a", "cext", "flitpkg", "scriptpkg"]
 """A requirement set with a dependency chain, a C extension, flit and a console script."""
-
-
-def accel(
-    env: dict[str, str], venv: Venv, *args: str | Path, ok: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run ``pip-accel install --python <venv> ARGS``; with ``ok``, fail the test on an error."""
-    result = run([*pip_accel_cmd(), "install", "--python", venv.python, *args], env)
-    if ok:
-        assert result.returncode == 0, describe(result)
-    return result
 
 
 def files_of(venv: Venv) -> set[str]:

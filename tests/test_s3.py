@@ -26,8 +26,8 @@ from helpers import (
     S3Server,
     Venv,
     VenvFactory,
+    accel,
     build_count,
-    describe,
     installed_packages,
     pip_accel_cmd,
     run,
@@ -52,16 +52,6 @@ def worker(
     data = Path(isolated_env["HOME"]).parent / f"{name}-data"
     env = {**isolated_env, "PIP_ACCEL_CACHE": str(data), "PIP_ACCEL_S3_PREFIX": "ci"}
     return {**env, **(s3.environment(BUCKET) if s3 else {}), **extra}
-
-
-def accel(
-    env: dict[str, str], venv: Venv, *args: str | Path, ok: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run ``pip-accel install --python <venv> ARGS``; with ``ok``, fail the test on an error."""
-    result = run([*pip_accel_cmd(), "install", "--python", venv.python, *args], env)
-    if ok:
-        assert result.returncode == 0, describe(result)
-    return result
 
 
 def cext_works(venv: Venv, env: dict[str, str]) -> bool:
