@@ -367,7 +367,7 @@ class S3Server:
         return self
 
     def create_user(
-        self, name: str, policy: dict[str, object], credentials: dict[str, str] | None = None
+        self, name: str, policy: Mapping[str, object], credentials: dict[str, str] | None = None
     ) -> dict[str, str]:
         """Create an IAM user with ``policy``; return its credentials as boto3 arguments."""
         iam = self.client("iam", **(credentials or self.admin))
