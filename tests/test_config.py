@@ -150,3 +150,17 @@ def test_sample_s3_configuration_file_is_valid(tmp_path: Path) -> None:
     config.validate()
     assert (config.s3_bucket, config.s3_prefix) == ("example-pip-accel-cache", "ci")
     assert (config.s3_readonly, config.s3_timeout, config.s3_retries) == (False, 30.0, 3)
+
+
+def test_log_format_and_verbosity_are_used(isolated_env: dict[str, str]) -> None:
+    """log-format shapes every line; log-verbosity WARNING hides the INFO lines, -v brings them."""
+    env = {**isolated_env, "PIP_ACCEL_LOG_FORMAT": "ACCEL:%(levelname)s:%(message)s"}
+    _, _, stderr = install(env)
+    lines = error_lines(stderr)
+    assert lines and all(line.startswith("ACCEL:") for line in lines), stderr
+    assert any(line.startswith("ACCEL:INFO:Installing for") for line in lines)
+    quiet = {**env, "PIP_ACCEL_LOG_VERBOSITY": "WARNING"}
+    _, _, stderr = install(quiet)
+    assert "ACCEL:INFO:" not in stderr and "ACCEL:ERROR:" in stderr
+    result = run([*pip_accel_cmd(), "install", "-v", "--no-index", "purepkg"], quiet)
+    assert "ACCEL:INFO:Installing for" in result.stderr
