@@ -266,11 +266,14 @@ class PipAccelerator:
                 ignore_installed=options.ignore_installed,
             ),
         )
-        for item, wheel in wheels.items():
-            logger.info("Installing %s from %s.", item, wheel.name)
-            direct_url = item.download_info if item.is_direct else None
-            installer.install(wheel, item.name, item.requested, direct_url)
-            self.summary.installed += 1
+        try:
+            for item, wheel in wheels.items():
+                logger.info("Installing %s from %s.", item, wheel.name)
+                direct_url = item.download_info if item.is_direct else None
+                installer.install(wheel, item.name, item.requested, direct_url)
+                self.summary.installed += 1
+        finally:
+            installer.compile_bytecode()  # what was installed, even when a later wheel failed
 
     def _hand_wheels_to_pip(self, wheels: dict[PlannedDistribution, Path]) -> None:
         """Let pip install the wheels, for ``--target``, as pinned requirements.

@@ -125,11 +125,9 @@ class TargetEnvironment:
         return list(self.info["tags"])
 
     @property
-    def is_running_interpreter(self) -> bool:
-        """Whether bytecode compiled by pip-accel's own interpreter suits the target."""
-        return self.info[
-            "cache_tag"
-        ] == sys.implementation.cache_tag and self.version == "{}.{}".format(*sys.version_info[:2])
+    def cache_tag(self) -> str:
+        """The tag in the names of bytecode files, such as ``cpython-311``."""
+        return str(self.info["cache_tag"])
 
     @cached_property
     def namespace(self) -> str:

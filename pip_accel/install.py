@@ -21,7 +21,6 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from importlib.util import cache_from_source
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +38,18 @@ logger = logging.getLogger(__name__)
 LIBRARY_SCHEMES = ("purelib", "platlib")
 """The schemes whose Python files are compiled to bytecode."""
 
-FOREIGN_COMPILE = (
-    "import compileall, sys\n"
-    "for line in sys.stdin:\n"
-    "    compileall.compile_file(line.rstrip('\\n'), force=True, quiet=2)\n"
+COMPILE = (
+    "import compileall, functools, sys\n"
+    "from concurrent.futures import ProcessPoolExecutor\n"
+    "files = sys.stdin.read().splitlines()\n"
+    "compile_one = functools.partial(compileall.compile_file, force=True, quiet=2)\n"
+    "if len(files) < 200:\n"
+    "    list(map(compile_one, files))\n"
+    "else:\n"
+    "    with ProcessPoolExecutor() as pool:\n"
+    "        list(pool.map(compile_one, files, chunksize=50))\n"
 )
-"""Compiles the files named on standard input, run by a target of another Python version."""
+"""Compiles the files named on standard input, on every core; run by the target interpreter."""
 
 
 def check_wheel_paths(wheel: Path) -> None:
@@ -64,6 +69,8 @@ class Destination(SchemeDictionaryDestination):
     """installer's destination, remembering what it wrote and compiling bytecode itself."""
 
     written: list[Path] = field(default_factory=list)
+    modules: list[Path] = field(default_factory=list)
+    """The modules whose bytecode ``RECORD`` lists, to be compiled."""
     compile_for: TargetEnvironment | None = None
     """Compile bytecode for this target (None: do not compile)."""
 
@@ -77,27 +84,27 @@ class Destination(SchemeDictionaryDestination):
     def finalize_installation(
         self, scheme: Scheme, record_file_path: str, records: Iterable[tuple[Scheme, RecordEntry]]
     ) -> None:
-        """Compile bytecode first, so that ``RECORD`` lists the compiled files too."""
+        """List the bytecode files in ``RECORD`` too, and leave the modules to compile.
+
+        The modules of all wheels are compiled in one go at the end, on every
+        core (see :meth:`WheelInstaller.compile_bytecode`), which is where a
+        warm install spends most of its time.
+        """
         records = list(records)
         if self.compile_for is not None:
-            records += self._compile(records, self.compile_for)
+            records += self._bytecode_records(records, self.compile_for)
         super().finalize_installation(scheme, record_file_path, records)
 
-    def _compile(
+    def _bytecode_records(
         self, records: list[tuple[Scheme, RecordEntry]], target: TargetEnvironment
     ) -> list[tuple[Scheme, RecordEntry]]:
-        """Compile the installed Python modules; return records of the bytecode files."""
-        sources = [
-            (scheme, record)
-            for scheme, record in records
-            if scheme in LIBRARY_SCHEMES and record.path.endswith(".py")
-        ]
-        paths = [self._path_with_destdir(scheme, record.path) for scheme, record in sources]
-        _compile_files(paths, target)
+        """Records of the bytecode files of the installed modules; remember the modules."""
         compiled = []
-        for (scheme, record), path in zip(sources, paths, strict=True):
-            cached = _bytecode_path(path, target)
-            if cached.is_file():
+        for scheme, record in records:
+            if scheme in LIBRARY_SCHEMES and record.path.endswith(".py"):
+                path = self._path_with_destdir(scheme, record.path)
+                cached = path.parent / "__pycache__" / f"{path.stem}.{target.cache_tag}.pyc"
+                self.modules.append(path)
                 self.written.append(cached)
                 relative = posixpath.join(
                     posixpath.dirname(record.path), "__pycache__", cached.name
@@ -113,26 +120,16 @@ class Destination(SchemeDictionaryDestination):
             _prune_empty_directories(path.parent)
 
 
-def _compile_files(paths: list[Path], target: TargetEnvironment) -> None:
-    """Compile Python files to bytecode with the target's own Python version."""
+def compile_modules(paths: list[Path], target: TargetEnvironment) -> None:
+    """Compile Python modules to bytecode with the target interpreter, on every core."""
     if not paths:
         return
-    if target.is_running_interpreter:
-        import compileall
-
-        for path in paths:
-            compileall.compile_file(path, force=True, quiet=2)
-        return
     listing = "".join(f"{path}\n" for path in paths)
-    command = [target.executable, "-I", "-c", FOREIGN_COMPILE]
-    subprocess.run(command, input=listing, text=True, check=False, capture_output=True)
-
-
-def _bytecode_path(path: Path, target: TargetEnvironment) -> Path:
-    """Where the target interpreter keeps the bytecode of a module."""
-    if target.is_running_interpreter:
-        return Path(cache_from_source(str(path)))
-    return path.parent / "__pycache__" / f"{path.stem}.{target.info['cache_tag']}.pyc"
+    command = [target.executable, "-I", "-c", COMPILE]
+    result = subprocess.run(command, input=listing, text=True, check=False, capture_output=True)
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        logger.warning("Compiling bytecode failed (%s); Python compiles it when imported.", reason)
 
 
 def _prune_empty_directories(directory: Path) -> None:
@@ -207,6 +204,8 @@ class WheelInstaller:
         """Install for ``target`` with the user's ``options``."""
         self.target = target
         self.options = options
+        self.modules: list[Path] = []
+        """The installed modules whose bytecode is still to be compiled."""
 
     def install(
         self, wheel: Path, name: str, requested: bool, direct_url: dict[str, Any] | None
@@ -231,9 +230,15 @@ class WheelInstaller:
                 stash.restore()
             kept = f"; {replaced.name} {replaced.version} was kept" if replaced else ""
             raise InstallError(f"Failed to install {wheel.name}: {error}{kept}.") from error
+        self.modules += destination.modules
         if stash:
             stash.discard()
             logger.info("Replaced %s %s with %s.", replaced.name, replaced.version, wheel.name)  # type: ignore[union-attr]
+
+    def compile_bytecode(self) -> None:
+        """Compile the modules of every wheel installed so far, all at once."""
+        compile_modules(self.modules, self.target)
+        self.modules = []
 
     def _destination(self, scheme: InstallScheme) -> Destination:
         """installer's destination for one distribution."""
