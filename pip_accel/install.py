@@ -66,7 +66,7 @@ def check_wheel_paths(wheel: Path) -> None:
 
 @dataclass
 class Destination(SchemeDictionaryDestination):
-    """installer's destination, remembering what it wrote and compiling bytecode itself."""
+    """installer's destination, remembering what it wrote and the modules to compile."""
 
     written: list[Path] = field(default_factory=list)
     modules: list[Path] = field(default_factory=list)
