@@ -113,11 +113,15 @@ class Destination(SchemeDictionaryDestination):
         return compiled
 
     def undo(self) -> None:
-        """Remove every file this destination wrote."""
+        """Remove every file this destination wrote (or began to write).
+
+        A path is remembered before its file is written, so it may name what
+        stood in the way of the write, such as a directory: only files go.
+        """
         for path in reversed(self.written):
-            with contextlib.suppress(FileNotFoundError):
+            if path.is_file() or path.is_symlink():
                 path.unlink()
-            _prune_empty_directories(path.parent)
+                _prune_empty_directories(path.parent)
 
 
 def compile_modules(paths: list[Path], target: TargetEnvironment) -> None:

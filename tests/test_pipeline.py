@@ -7,7 +7,7 @@ virtual environments, then checks the result with pip itself (``pip --python``).
 import subprocess
 from pathlib import Path
 
-from fixtures import make_sdist, pyproject
+from fixtures import make_sdist, make_wheel, pyproject
 from helpers import (
     PackageIndex,
     Venv,
@@ -300,3 +300,32 @@ def test_failed_metadata_build_shows_its_output(
     assert "no unicorns" in result.stderr
     assert "brokenpkg" in result.stderr.splitlines()[-1]
     assert installed_packages(venv, isolated_env) == {}
+
+
+def test_failed_replacement_restores_the_old_version(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """When the new version fails half-way, the old one is put back, file for file."""
+    module = "badpkg/__init__.py"
+    old = make_wheel(tmp_path, "badpkg", "1.0", {module: "VERSION = '1.0'\n"})
+    new = make_wheel(
+        tmp_path, "badpkg", "2.0", {module: "VERSION = '2.0'\n", "badpkg_block": "x\n"}
+    )
+    package_index.add(old, new)
+    venv = make_venv()
+    accel(isolated_env, venv, "-i", package_index.url, "badpkg==1.0")
+    before = files_of(venv)
+    (venv.site_packages / "badpkg_block").mkdir()  # the new wheel's file cannot be written
+    result = accel(isolated_env, venv, "-i", package_index.url, "badpkg==2.0", ok=False)
+    assert result.returncode == 1, describe(result)
+    assert "badpkg 1.0 was kept" in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr
+    assert installed_packages(venv, isolated_env) == {"badpkg": "1.0"}
+    version = run([venv.python, "-c", "import badpkg; print(badpkg.VERSION)"], isolated_env)
+    assert version.stdout.strip() == "1.0"
+    assert files_of(venv) - before == {
+        str((venv.site_packages / "badpkg_block").relative_to(venv.path))
+    }
