@@ -26,6 +26,7 @@ from pip_accel.install import InstallOptions, WheelInstaller
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import Plan, PlannedDistribution
 from pip_accel.requirements import index_options, uses_hashes
+from pip_accel.trees import TreeStore
 
 logger = logging.getLogger(__name__)
 
@@ -264,16 +265,15 @@ class PipAccelerator:
                 root=options.root_path,
                 compile=options.compile,
                 ignore_installed=options.ignore_installed,
+                link_mode=self.config.link_mode,
             ),
         )
-        try:
-            for item, wheel in wheels.items():
-                logger.info("Installing %s from %s.", item, wheel.name)
-                direct_url = item.download_info if item.is_direct else None
-                installer.install(wheel, item.name, item.requested, direct_url)
-                self.summary.installed += 1
-        finally:
-            installer.compile_bytecode()  # what was installed, even when a later wheel failed
+        trees = TreeStore(self.config.tree_cache, self.target).trees_for(wheels.values())
+        for item, wheel in wheels.items():
+            logger.info("Installing %s from %s.", item, wheel.name)
+            direct_url = item.download_info if item.is_direct else None
+            installer.install(trees[wheel], item.name, item.requested, direct_url)
+            self.summary.installed += 1
 
     def _hand_wheels_to_pip(self, wheels: dict[PlannedDistribution, Path]) -> None:
         """Let pip install the wheels, for ``--target``, as pinned requirements.

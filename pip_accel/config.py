@@ -22,6 +22,7 @@ from typing import Any
 from humanfriendly import coerce_boolean, parse_path
 
 from pip_accel.exceptions import ConfigurationError
+from pip_accel.links import LINK_MODES
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +68,18 @@ def _parse_level(text: str) -> str:
     return name
 
 
+def _parse_link_mode(text: str) -> str:
+    """Parse a link mode: ``hardlink`` or ``copy``."""
+    mode = text.strip().lower()
+    if mode not in LINK_MODES:
+        raise ValueError("unknown link mode")
+    return mode
+
+
 # name -> (parser, human description of a valid value, default)
 OPTIONS: dict[str, tuple[Callable[[str], Any], str, Any]] = {
     "data-directory": (parse_path, "a directory", None),
+    "link-mode": (_parse_link_mode, "hardlink or copy", "hardlink"),
     "max-retries": (_parse_integer, "a whole number of 0 or more", 3),
     "auto-install": (coerce_boolean, "a boolean (true/false, yes/no, 1/0)", None),
     "system-dependencies": (parse_path, "a directory", None),
@@ -224,6 +234,21 @@ class Config:
     def binary_cache(self) -> Path:
         """The local binary cache: wheels built from source distributions."""
         return self.data_directory / "binaries"
+
+    @property
+    def tree_cache(self) -> Path:
+        """The unpacked trees of installed wheels, with their bytecode."""
+        return self.data_directory / "trees"
+
+    @property
+    def plan_cache(self) -> Path:
+        """The plans of earlier runs, by what they depend on."""
+        return self.data_directory / "plans"
+
+    @property
+    def link_mode(self) -> str:
+        """How installed files are placed: ``hardlink`` (from the trees) or ``copy``."""
+        return str(self.get("link-mode"))
 
     @property
     def max_retries(self) -> int:

@@ -1,116 +1,69 @@
 """Installing a wheel into the target environment, the way pip does, without pip.
 
-The files are written by pypa/installer into the target's installation scheme,
-with ``RECORD``, ``INSTALLER``, ``REQUESTED`` and ``direct_url.json``, scripts
-made for the target interpreter, and bytecode compiled (and listed in
-``RECORD``, so that ``pip uninstall`` removes it). A distribution installed at
-another version is moved aside first and put back if the new one fails, and
-a wheel with a file that would land outside the target is refused before
-anything is written.
+Each wheel is installed from its unpacked tree (:mod:`pip_accel.trees`): the
+files are linked or copied into the target's installation scheme, scripts are
+made for the target interpreter by pypa/installer, and ``RECORD``,
+``INSTALLER``, ``REQUESTED`` and ``direct_url.json`` are written as pip writes
+them, with the bytecode files listed in ``RECORD`` so that ``pip uninstall``
+removes them. A distribution installed at another version is moved aside first
+and put back if the new one fails.
 """
 
 import contextlib
 import csv
+import io
 import json
 import logging
 import os
-import posixpath
 import shutil
-import subprocess
 import tempfile
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import RecordEntry
-from installer.sources import WheelFile
 from installer.utils import Scheme
 
 from pip_accel.environment import InstalledDistribution, InstallScheme, TargetEnvironment
-from pip_accel.exceptions import InstallError, UnsafeWheelError
+from pip_accel.exceptions import InstallError
+from pip_accel.links import Linker
+from pip_accel.trees import TreeFile, UnpackedTree
 
 logger = logging.getLogger(__name__)
 
-LIBRARY_SCHEMES = ("purelib", "platlib")
-"""The schemes whose Python files are compiled to bytecode."""
-
-COMPILE = (
-    "import compileall, functools, sys\n"
-    "from concurrent.futures import ProcessPoolExecutor\n"
-    "files = sys.stdin.read().splitlines()\n"
-    "compile_one = functools.partial(compileall.compile_file, force=True, quiet=2)\n"
-    "if len(files) < 200:\n"
-    "    list(map(compile_one, files))\n"
-    "else:\n"
-    "    with ProcessPoolExecutor() as pool:\n"
-    "        list(pool.map(compile_one, files, chunksize=50))\n"
-)
-"""Compiles the files named on standard input, on every core; run by the target interpreter."""
-
-
-def check_wheel_paths(wheel: Path) -> None:
-    """Refuse a wheel with a member that would be written outside the target."""
-    with zipfile.ZipFile(wheel) as archive:
-        for name in archive.namelist():
-            parts = name.replace("\\", "/").split("/")
-            if name.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
-                raise UnsafeWheelError(
-                    f"Refusing to install {wheel.name}: its file {name!r} would land outside"
-                    " the target environment; nothing was written."
-                )
+Records = list[tuple[Scheme, RecordEntry]]
+"""The ``RECORD`` entries of an install, each with its scheme."""
 
 
 @dataclass
 class Destination(SchemeDictionaryDestination):
-    """installer's destination, remembering what it wrote and the modules to compile."""
+    """installer's destination, linking the files of a tree and remembering what it wrote."""
 
-    written: list[Path] = field(default_factory=list)
-    modules: list[Path] = field(default_factory=list)
-    """The modules whose bytecode ``RECORD`` lists, to be compiled."""
-    compile_for: TargetEnvironment | None = None
-    """Compile bytecode for this target (None: do not compile)."""
+    linker: Linker = field(default_factory=lambda: Linker("copy"))
+    written: list[str] = field(default_factory=list)
 
     def write_to_fs(
-        self, scheme: Scheme, path: str, stream: Any, is_executable: bool
+        self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
-        """Write one file, remembering it so that a failed install can be undone."""
-        self.written.append(self._path_with_destdir(scheme, path))
+        """Write one file (a script or metadata), never through a link that is in the way."""
+        target = self._path_with_destdir(scheme, path)
+        self.written.append(str(target))
+        if target.is_symlink() or target.is_file():
+            target.unlink()
         return super().write_to_fs(scheme, path, stream, is_executable)
 
-    def finalize_installation(
-        self, scheme: Scheme, record_file_path: str, records: Iterable[tuple[Scheme, RecordEntry]]
-    ) -> None:
-        """List the bytecode files in ``RECORD`` too, and leave the modules to compile.
-
-        The modules of all wheels are compiled in one go at the end, on every
-        core (see :meth:`WheelInstaller.compile_bytecode`), which is where a
-        warm install spends most of its time.
-        """
-        records = list(records)
-        if self.compile_for is not None:
-            records += self._bytecode_records(records, self.compile_for)
-        super().finalize_installation(scheme, record_file_path, records)
-
-    def _bytecode_records(
-        self, records: list[tuple[Scheme, RecordEntry]], target: TargetEnvironment
-    ) -> list[tuple[Scheme, RecordEntry]]:
-        """Records of the bytecode files of the installed modules; remember the modules."""
-        compiled = []
-        for scheme, record in records:
-            if scheme in LIBRARY_SCHEMES and record.path.endswith(".py"):
-                path = self._path_with_destdir(scheme, record.path)
-                cached = path.parent / "__pycache__" / f"{path.stem}.{target.cache_tag}.pyc"
-                self.modules.append(path)
-                self.written.append(cached)
-                relative = posixpath.join(
-                    posixpath.dirname(record.path), "__pycache__", cached.name
-                )
-                compiled.append((scheme, RecordEntry(relative, None, None)))
-        return compiled
+    def link(self, tree: UnpackedTree, items: list[TreeFile]) -> Records:
+        """Place the files of a tree; their paths were checked when the tree was unpacked."""
+        bases = {s: str(self._path_with_destdir(Scheme(s), "")) for s in self.scheme_dict}
+        records: Records = []
+        for item in items:
+            target = f"{bases[item.scheme]}/{item.path}"
+            self.written.append(target)
+            self.linker.place(f"{tree.directory}/{item.scheme}/{item.path}", target)
+            records.append((Scheme(item.scheme), item.record))
+        return records
 
     def undo(self) -> None:
         """Remove every file this destination wrote (or began to write).
@@ -118,22 +71,34 @@ class Destination(SchemeDictionaryDestination):
         A path is remembered before its file is written, so it may name what
         stood in the way of the write, such as a directory: only files go.
         """
-        for path in reversed(self.written):
+        for path in map(Path, reversed(self.written)):
             if path.is_file() or path.is_symlink():
                 path.unlink()
                 _prune_empty_directories(path.parent)
 
 
-def compile_modules(paths: list[Path], target: TargetEnvironment) -> None:
-    """Compile Python modules to bytecode with the target interpreter, on every core."""
-    if not paths:
-        return
-    listing = "".join(f"{path}\n" for path in paths)
-    command = [target.executable, "-I", "-c", COMPILE]
-    result = subprocess.run(command, input=listing, text=True, check=False, capture_output=True)
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        logger.warning("Compiling bytecode failed (%s); Python compiles it when imported.", reason)
+def install_tree(
+    tree: UnpackedTree, destination: Destination, metadata: dict[str, bytes], compiled: bool
+) -> None:
+    """Install the files of a tree, make its scripts, write its metadata and ``RECORD``."""
+    root = Scheme(tree.root_scheme)
+    records = destination.link(tree, tree.files)
+    if compiled:
+        records += destination.link(tree, tree.bytecode)
+    for name, module, attr, section in tree.entry_points:
+        records.append(
+            (Scheme("scripts"), destination.write_script(name, module, attr, section))  # type: ignore[arg-type]
+        )
+    for item in tree.scripts:
+        with tree.source(item).open("rb") as stream:
+            record = destination.write_file(Scheme("scripts"), item.path, stream, item.executable)
+        records.append((Scheme("scripts"), record))
+    dist_info = os.path.dirname(tree.record_path)
+    for filename, contents in metadata.items():
+        path = f"{dist_info}/{filename}"
+        records.append((root, destination.write_file(root, path, io.BytesIO(contents), False)))
+    records.append((root, RecordEntry(tree.record_path, None, None)))
+    destination.finalize_installation(root, tree.record_path, records)
 
 
 def _prune_empty_directories(directory: Path) -> None:
@@ -199,23 +164,22 @@ class InstallOptions:
     root: str | None = None
     compile: bool = True
     ignore_installed: bool = False
+    link_mode: str = "hardlink"
 
 
 class WheelInstaller:
-    """Installs wheels into one target environment."""
+    """Installs the unpacked trees of wheels into one target environment."""
 
     def __init__(self, target: TargetEnvironment, options: InstallOptions) -> None:
         """Install for ``target`` with the user's ``options``."""
         self.target = target
         self.options = options
-        self.modules: list[Path] = []
-        """The installed modules whose bytecode is still to be compiled."""
+        self.linker = Linker(options.link_mode)
 
     def install(
-        self, wheel: Path, name: str, requested: bool, direct_url: dict[str, Any] | None
+        self, tree: UnpackedTree, name: str, requested: bool, direct_url: dict[str, Any] | None
     ) -> None:
-        """Install ``wheel``, replacing another installed version of it."""
-        check_wheel_paths(wheel)
+        """Install the wheel unpacked in ``tree``, replacing another installed version of it."""
         options = self.options
         scheme = self.target.scheme(name, options.user, options.prefix, options.root)
         replaced = (
@@ -225,24 +189,18 @@ class WheelInstaller:
         )
         stash = Stash(replaced) if replaced else None
         destination = self._destination(scheme)
+        metadata = self._metadata(requested, direct_url)
         try:
-            with WheelFile.open(wheel) as source:
-                install(source, destination, self._metadata(requested, direct_url))
+            install_tree(tree, destination, metadata, options.compile)
         except Exception as error:
             destination.undo()
             if stash:
                 stash.restore()
             kept = f"; {replaced.name} {replaced.version} was kept" if replaced else ""
-            raise InstallError(f"Failed to install {wheel.name}: {error}{kept}.") from error
-        self.modules += destination.modules
+            raise InstallError(f"Failed to install {tree.wheel_name}: {error}{kept}.") from error
         if stash:
             stash.discard()
-            logger.info("Replaced %s %s with %s.", replaced.name, replaced.version, wheel.name)  # type: ignore[union-attr]
-
-    def compile_bytecode(self) -> None:
-        """Compile the modules of every wheel installed so far, all at once."""
-        compile_modules(self.modules, self.target)
-        self.modules = []
+            logger.info("Replaced %s %s with %s.", replaced.name, replaced.version, tree.wheel_name)  # type: ignore[union-attr]
 
     def _destination(self, scheme: InstallScheme) -> Destination:
         """installer's destination for one distribution."""
@@ -252,7 +210,7 @@ class WheelInstaller:
             script_kind="posix",
             destdir=scheme.root,
             overwrite_existing=True,
-            compile_for=self.target if self.options.compile else None,
+            linker=self.linker,
         )
 
     @staticmethod

@@ -1,0 +1,76 @@
+"""Placing the files of an unpacked tree into an environment: hard links or copies.
+
+``hardlink`` (the default) makes each installed file another name of the
+tree's file: nothing is copied, and an install takes little more than one
+system call per file. ``copy`` writes each file anew. Either way the
+modification time is the tree's, which keeps the compiled bytecode valid.
+
+Where a link cannot be made (another file system, a link count at its limit,
+a file system without links) the file is copied instead. A file that is in
+the way is removed first, never written through: it may itself be a link to
+another tree.
+"""
+
+import errno
+import logging
+import os
+import shutil
+
+logger = logging.getLogger(__name__)
+
+LINK_MODES = ("hardlink", "copy")
+"""The ways of placing a file, as the option ``link-mode`` names them."""
+
+CANNOT_LINK = {errno.EXDEV, errno.EMLINK, errno.EPERM, errno.EACCES, errno.ENOTSUP}
+"""Errors after which a file is copied instead of linked."""
+
+
+class Linker:
+    """Places files, creating their directories once, in one link mode."""
+
+    def __init__(self, mode: str) -> None:
+        """Place files by ``mode``: ``hardlink`` or ``copy``."""
+        self.mode = mode
+        self.directories: set[str] = set()
+
+    def place(self, source: str, target: str) -> None:
+        """Make ``target`` a link to or a copy of ``source``, replacing what is there."""
+        parent = os.path.dirname(target)
+        if parent not in self.directories:
+            os.makedirs(parent, exist_ok=True)
+            self.directories.add(parent)
+        try:
+            self._place(source, target)
+        except FileExistsError:
+            os.unlink(target)
+            self._place(source, target)
+
+    def _place(self, source: str, target: str) -> None:
+        """Link or copy; raise :class:`FileExistsError` when ``target`` exists."""
+        if self.mode == "hardlink":
+            try:
+                os.link(source, target)
+                return
+            except OSError as error:
+                if error.errno not in CANNOT_LINK:
+                    raise
+                self._fall_back(error, target)
+        copy_file(source, target)
+
+    def _fall_back(self, error: OSError, target: str) -> None:
+        """Copy from now on when links cannot cross file systems; say so once."""
+        if error.errno == errno.EXDEV:
+            logger.info(
+                "Copying files instead of linking them: the cache and %s are on different"
+                " file systems.", os.path.dirname(target),
+            )  # fmt: skip
+            self.mode = "copy"
+        else:
+            logger.debug("Copying %s instead of linking it: %s.", target, error.strerror)
+
+
+def copy_file(source: str, target: str) -> None:
+    """Copy contents, permissions and times; raise :class:`FileExistsError` if ``target`` exists."""
+    with open(source, "rb") as reader, open(target, "xb") as writer:
+        shutil.copyfileobj(reader, writer, 1024 * 1024)
+    shutil.copystat(source, target)
