@@ -12,6 +12,9 @@ import site
 import sys
 import sysconfig
 
+SYS_PATH = list(sys.path)
+"""Where the interpreter looks for distributions (before the probe adds ``packaging``)."""
+
 BASE = "@BASE@"
 """A placeholder for the base of a ``--prefix`` scheme, replaced by the caller."""
 
@@ -25,10 +28,13 @@ def describe() -> dict:  # type: ignore[type-arg]
     user_scheme = preferred("user") if preferred else "posix_user"
     placeholders = {"base": BASE, "platbase": BASE, "installed_base": BASE}
     libc, libc_version = platform.libc_ver()
+    in_venv = sys.prefix != sys.base_prefix
     return {
         "executable": sys.executable,
+        "sys_path": SYS_PATH
+        + ([] if sys.prefix != sys.base_prefix else [site.getusersitepackages()]),
         "prefix": sys.prefix,
-        "in_venv": sys.prefix != sys.base_prefix,
+        "in_venv": in_venv,
         "version": "{}.{}".format(*sys.version_info[:2]),
         "implementation": sys.implementation.name,
         "cache_tag": sys.implementation.cache_tag,

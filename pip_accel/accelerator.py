@@ -25,6 +25,7 @@ from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.install import InstallOptions, WheelInstaller
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import Plan, PlannedDistribution
+from pip_accel.plans import PlanCache, PlannedWheel
 from pip_accel.requirements import index_options, uses_hashes
 from pip_accel.trees import TreeStore
 
@@ -105,22 +106,46 @@ class PipAccelerator:
         self.summary = Summary()
         self.new_archives: set[Path] = set()
         """The archives downloaded during this run."""
+        self.handed_to_pip: list[PlannedDistribution] = []
+        """What pip installs itself, after the rest: editables and other source trees."""
+        self.guessed = False
+        """Whether the plan holds pre-releases because the index could not be asked."""
 
     def install(self) -> Summary:
-        """Plan, download, build and install; return what was done."""
+        """Plan (or reuse a plan), download, build and install; return what was done."""
         timer = Timer()
-        plan, view = self._with_system_packages(self._plan)
-        if not plan:
+        plans = self._plan_cache()
+        wheels = plans.load() if plans else None
+        if wheels is not None:
+            logger.info("Using the plan of an earlier run with the same requirements and target.")
+        else:
+            plan, view = self._with_system_packages(self._plan)
+            wheels = self._with_system_packages(lambda: self._wheels(plan, view))
+            if plans and self._reusable(plan):
+                plans.store(wheels)
+        if not wheels and not self.handed_to_pip:
             logger.info("Nothing to do: every requirement is installed already.")
             return self.summary
-        wheels = self._with_system_packages(lambda: self._wheels(plan, view))
         if self.command_line.options.target_dir:
             self._hand_wheels_to_pip(wheels)
         else:
             self._install(wheels)
-        self._hand_to_pip(plan.handed_to_pip)
+        self._hand_to_pip(self.handed_to_pip)
         logger.info(self.summary.describe(timer.elapsed_time))
         return self.summary
+
+    def _plan_cache(self) -> PlanCache | None:
+        """The plan cache for this command line and target (None with ``-U``)."""
+        if self.command_line.options.upgrade:
+            return None
+        return PlanCache(
+            self.config.plan_cache, self.index.directory, self.command_line, self.target
+        )
+
+    def _reusable(self, plan: Plan) -> bool:
+        """Whether a fresh plan may be stored: nothing of it was left to pip or a guess."""
+        direct = any(item.is_direct for item in plan.distributions)
+        return not (direct or plan.handed_to_pip or self.guessed)
 
     def _with_system_packages(self, step: Callable[[], T]) -> T:
         """Run a step, and once more after installing the system packages a failed build lacked.
@@ -154,6 +179,7 @@ class PipAccelerator:
             if offline is None:
                 raise
             logger.warning("Using the pre-releases of the local index: %s", error)
+            self.guessed = True
             return offline
         self.cache.put_sources(self.downloader.added)
         self._prepare(self.new_archives)
@@ -217,8 +243,9 @@ class PipAccelerator:
         logger.debug("The plan: %s.", ", ".join(map(str, plan.distributions)) or "nothing")
         return plan, view
 
-    def _wheels(self, plan: Plan, view: IndexView) -> dict[PlannedDistribution, Path]:
+    def _wheels(self, plan: Plan, view: IndexView) -> list[PlannedWheel]:
         """The wheel of every planned archive, building the sdists that have none yet."""
+        self.handed_to_pip = plan.handed_to_pip
         wheels: dict[PlannedDistribution, Path] = {}
         pending: dict[PlannedDistribution, tuple[CacheKey, Path]] = {}
         for item in plan.archives:
@@ -232,7 +259,7 @@ class PipAccelerator:
         built = self.builder.wheels_for(dict(pending.values()))
         wheels.update({item: built[key] for item, (key, _) in pending.items()})
         self._count(wheels, view)
-        return {item: wheels[item] for item in plan.archives}
+        return [PlannedWheel.of(item, wheels[item]) for item in plan.archives]
 
     def _source(self, item: PlannedDistribution, view: IndexView) -> tuple[Path, Path | None]:
         """The archive of a planned item, and its wheel when there is one without building."""
@@ -254,7 +281,7 @@ class PipAccelerator:
             elif (entry.archive if entry else path) in self.new_archives:
                 self.summary.downloaded += 1
 
-    def _install(self, wheels: dict[PlannedDistribution, Path]) -> None:
+    def _install(self, wheels: list[PlannedWheel]) -> None:
         """Install each wheel with pip-accel's own installer, in pip's order."""
         options = self.command_line.options
         installer = WheelInstaller(
@@ -268,21 +295,23 @@ class PipAccelerator:
                 link_mode=self.config.link_mode,
             ),
         )
-        trees = TreeStore(self.config.tree_cache, self.target).trees_for(wheels.values())
-        for item, wheel in wheels.items():
-            logger.info("Installing %s from %s.", item, wheel.name)
-            direct_url = item.download_info if item.is_direct else None
-            installer.install(trees[wheel], item.name, item.requested, direct_url)
+        store = TreeStore(self.config.tree_cache, self.target)
+        trees = store.trees_for(Path(item.wheel) for item in wheels)
+        for item in wheels:
+            tree = trees[Path(item.wheel)]
+            logger.info("Installing %s from %s.", item, tree.wheel_name)
+            installer.install(tree, item.name, item.requested, item.direct_url)
             self.summary.installed += 1
 
-    def _hand_wheels_to_pip(self, wheels: dict[PlannedDistribution, Path]) -> None:
+    def _hand_wheels_to_pip(self, wheels: list[PlannedWheel]) -> None:
         """Let pip install the wheels, for ``--target``, as pinned requirements.
 
         Pins on a private ``--find-links`` directory, rather than paths, keep
         pip from recording a direct reference to pip-accel's binary cache.
         """
         with tempfile.TemporaryDirectory(prefix="pip-accel-wheels-") as directory:
-            for wheel in wheels.values():
+            for item in wheels:
+                wheel = Path(item.wheel)
                 (Path(directory) / wheel.name).symlink_to(wheel)
             pins = [f"{item.name}=={item.version}" for item in wheels]
             self._pip_install(["--no-index", "--find-links", directory, *pins], len(pins))
