@@ -111,9 +111,7 @@ class PlanCache:
             return None
         changed = [item.wheel for item in plan if not item.unchanged]
         if changed:
-            logger.info(
-                "The stored plan names a wheel that changed (%s); planning anew.", changed[0]
-            )
+            logger.info("A wheel of the stored plan changed (%s); planning anew.", changed[0])
             return None
         return plan
 

@@ -1,0 +1,276 @@
+"""The warm path: stored plans, unpacked trees and linked installs, through the real command.
+
+A repeated run must start no pip process and open no network connection. To prove it,
+the run goes through a small launcher that installs a Python audit hook in the pip-accel
+process before running the same ``main()`` as the console script: the hook refuses to
+start a process that runs pip, and refuses any connection to a network address, so a run
+that tries either fails (and says why on standard error).
+"""
+
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from importlib.util import MAGIC_NUMBER
+from pathlib import Path
+
+import pytest
+
+from helpers import (
+    PackageIndex,
+    Venv,
+    VenvFactory,
+    accel,
+    describe,
+    installed_packages,
+    pip_cmd,
+    run,
+)
+
+BASIC = ["chain-a", "cext", "flitpkg", "scriptpkg"]
+"""A requirement set with a dependency chain, a C extension, flit and a console script."""
+
+REUSED = "Using the plan of an earlier run"
+"""What pip-accel logs when it installs from a stored plan."""
+
+LAUNCHER = """\
+import os, re, sys
+
+def refuse(event, args):
+    if event == "subprocess.Popen":
+        words = [os.path.basename(str(word)) for word in (args[1] or [args[0]])]
+        if any(re.fullmatch(r"pip[0-9.]*", word) for word in words):
+            sys.stderr.write(f"AUDIT: refused to start pip: {words}\\n")
+            raise RuntimeError("pip is unavailable to this run")
+    elif event == "socket.connect" and isinstance(args[1], tuple):
+        sys.stderr.write(f"AUDIT: refused a connection to {args[1]}\\n")
+        raise RuntimeError("the network is unavailable to this run")
+
+sys.addaudithook(refuse)
+from pip_accel.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""Runs pip-accel with pip and the network made unavailable by an audit hook."""
+
+
+def accel_without_pip(
+    env: dict[str, str], venv: Venv, *args: str | os.PathLike[str]
+) -> subprocess.CompletedProcess[str]:
+    """Run ``pip-accel install`` through the launcher; pip and the network are refused."""
+    command = [sys.executable, "-c", LAUNCHER, "install", "--python", venv.python, *args]
+    return run(command, env)
+
+
+def requirements_file(tmp_path: Path, index: PackageIndex) -> Path:
+    """A requirements file of the basic set that names the test index."""
+    path = tmp_path / "requirements.txt"
+    path.write_text("\n".join([f"--index-url {index.url}", *BASIC]) + "\n")
+    return path
+
+
+def test_repeated_run_starts_no_pip_and_opens_no_connection(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """The second run into a new venv reuses the plan: no pip, no network, the same files."""
+    requirements = requirements_file(tmp_path, package_index)
+    first_venv = make_venv("one")
+    first = accel(isolated_env, first_venv, "-r", requirements)
+    assert REUSED not in first.stderr
+    package_index.stop()
+    venv = make_venv("two")
+    second = accel_without_pip(isolated_env, venv, "-r", requirements)
+    assert second.returncode == 0, describe(second)
+    assert "AUDIT" not in second.stderr
+    assert REUSED in second.stderr
+    assert installed_packages(venv, isolated_env) == installed_packages(first_venv, isolated_env)
+    assert files_of(venv) == files_of(first_venv)
+    hello = run([venv.bin / "scriptpkg-hello"], isolated_env, check=True)
+    assert hello.stdout.strip() == "hello from scriptpkg"
+    run([*pip_cmd(venv), "check"], isolated_env, check=True)
+
+
+def test_the_launcher_notices_pip(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """Without a stored plan pip must run, and the launcher stops it: the proof can fail."""
+    result = accel_without_pip(isolated_env, make_venv(), "--index-url", package_index.url, *BASIC)
+    assert result.returncode != 0
+    assert "AUDIT: refused to start pip" in result.stderr
+
+
+def test_a_changed_requirements_file_is_planned_anew(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """Any change to a requirements file, even a nested one, invalidates the stored plan."""
+    nested = tmp_path / "nested.txt"
+    nested.write_text("purepkg==1.0\n")
+    top = tmp_path / "top.txt"
+    top.write_text(f"--index-url {package_index.url}\n-r nested.txt\n")
+    accel(isolated_env, make_venv("one"), "-r", top)
+    assert REUSED in accel(isolated_env, make_venv("two"), "-r", top).stderr
+    nested.write_text("purepkg==2.0\n")
+    venv = make_venv("three")
+    result = accel(isolated_env, venv, "-r", top)
+    assert REUSED not in result.stderr
+    assert installed_packages(venv, isolated_env) == {"purepkg": "2.0"}
+
+
+def test_a_changed_wheel_is_planned_anew(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """A cached wheel that changed after the plan was stored makes pip-accel plan again."""
+    accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "cext")
+    binaries = Path(isolated_env["PIP_ACCEL_CACHE"]) / "binaries"
+    (wheel,) = binaries.rglob("cext-*.whl")
+    os.utime(wheel, ns=(wheel.stat().st_atime_ns, wheel.stat().st_mtime_ns + 10**9))
+    venv = make_venv("two")
+    result = accel(isolated_env, venv, "--index-url", package_index.url, "cext")
+    assert REUSED not in result.stderr
+    assert "A wheel of the stored plan changed" in result.stderr
+    code = "import cext._speedups as s; print(s.add(2, 3))"
+    assert run([venv.python, "-c", code], isolated_env, check=True).stdout.strip() == "5"
+
+
+def test_another_interpreter_is_planned_anew(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """A plan made for one Python version is not reused for another."""
+    other = other_python()
+    if other is None:
+        pytest.skip("no Python of another minor version on this machine")
+    accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "purepkg==1.0")
+    run([other, "-m", "venv", "--without-pip", tmp_path / "other"], isolated_env, check=True)
+    venv = Venv(tmp_path / "other")
+    result = accel(isolated_env, venv, "--index-url", package_index.url, "purepkg==1.0")
+    assert REUSED not in result.stderr
+    code = "import purepkg, sys; print(purepkg.VERSION, purepkg.__cached__)"
+    output = run([venv.python, "-c", code], isolated_env, check=True).stdout
+    assert output.startswith("1.0 ")
+    assert Path(output.split()[1]).is_file(), "no bytecode for the other version"
+
+
+def test_installed_distributions_are_part_of_the_plan(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+) -> None:
+    """A venv holding other distributions gets its own plan, not the one of an empty venv."""
+    accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "chain-a")
+    venv = make_venv("two")
+    accel(isolated_env, venv, "--index-url", package_index.url, "chain-c")
+    result = accel(isolated_env, venv, "--index-url", package_index.url, "chain-a")
+    assert REUSED not in result.stderr
+    assert "Installed 2 packages" in result.stderr, "chain-c was installed already"
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "copy"])
+def test_link_modes_install_valid_bytecode(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    mode: str,
+) -> None:
+    """Both link modes give files with the tree's times, so the bytecode stays valid."""
+    env = {**isolated_env, "PIP_ACCEL_LINK_MODE": mode}
+    venv = make_venv()
+    accel(env, venv, "--index-url", package_index.url, "purepkg==1.0")
+    module = venv.site_packages / "purepkg" / "__init__.py"
+    assert (module.stat().st_nlink > 1) == (mode == "hardlink")
+    (cached,) = module.parent.joinpath("__pycache__").glob("__init__.*.pyc")
+    assert_valid_bytecode(module, cached)
+    record = (venv.site_packages / "purepkg-1.0.dist-info" / "RECORD").read_text()
+    assert "purepkg/__pycache__/__init__." in record
+    assert (venv.site_packages / "purepkg-1.0.dist-info" / "RECORD").stat().st_nlink == 1
+    run([*pip_cmd(venv), "uninstall", "--yes", "purepkg"], isolated_env, check=True)
+    assert not list(venv.site_packages.glob("purepkg*"))
+
+
+def test_reinstalling_never_writes_through_a_link(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+) -> None:
+    """A copy over a hard-linked file replaces the link: the tree keeps its contents."""
+    venv = make_venv()
+    accel(isolated_env, venv, "--index-url", package_index.url, "purepkg==1.0")
+    module = venv.site_packages / "purepkg" / "__init__.py"
+    assert module.stat().st_nlink == 2, "not linked to its tree"
+    (tree_file,) = (Path(isolated_env["PIP_ACCEL_CACHE"]) / "trees").rglob("purepkg/__init__.py")
+    contents = tree_file.read_bytes()
+    copying = {**isolated_env, "PIP_ACCEL_LINK_MODE": "copy"}
+    accel(copying, venv, "--index-url", package_index.url, "-I", "purepkg==1.0")
+    assert module.stat().st_nlink == 1
+    assert tree_file.stat().st_nlink == 1
+    assert tree_file.read_bytes() == contents
+
+
+def test_a_broken_manifest_is_unpacked_again(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+) -> None:
+    """A tree without a readable manifest is not used: the wheel is unpacked afresh."""
+    accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "purepkg==1.0")
+    trees = Path(isolated_env["PIP_ACCEL_CACHE"]) / "trees"
+    (manifest,) = trees.rglob("manifest.json")
+    manifest.write_text("{")
+    venv = make_venv("two")
+    result = accel(isolated_env, venv, "--index-url", package_index.url, "purepkg==1.0")
+    assert "Compiling the bytecode of 1 new wheel" in result.stderr
+    assert installed_packages(venv, isolated_env) == {"purepkg": "1.0"}
+
+
+def files_of(venv: Venv) -> set[str]:
+    """Every file of a venv relative to it, but for ``pyvenv.cfg``."""
+    return {
+        str(path.relative_to(venv.path))
+        for path in venv.path.rglob("*")
+        if path.name != "pyvenv.cfg"
+    }
+
+
+def assert_valid_bytecode(module: Path, cached: Path) -> None:
+    """Check that a ``.pyc`` is the timestamp-checked bytecode of ``module`` as it is now."""
+    header = cached.read_bytes()[:16]
+    flags, mtime, size = struct.unpack("<III", header[4:16])
+    status = module.stat()
+    assert header[:4] == MAGIC_NUMBER
+    assert flags == 0, "not a timestamp-checked .pyc"
+    assert (mtime, size) == (int(status.st_mtime) & 0xFFFFFFFF, status.st_size & 0xFFFFFFFF)
+
+
+def other_python() -> str | None:
+    """A Python 3 interpreter of another minor version than the tests', if there is one.
+
+    Looked for on PATH and among pyenv's versions (whose shims on PATH may refuse to run).
+    """
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for minor in (12, 13, 10):
+        if minor == sys.version_info.minor:
+            continue
+        candidates = [shutil.which(f"python3.{minor}"), *pyenv.glob(f"3.{minor}.*/bin/python3")]
+        for candidate in filter(None, candidates):
+            if run_ok([str(candidate), "-c", "import venv"]):
+                return str(candidate)
+    return None
+
+
+def run_ok(command: list[str]) -> bool:
+    """Whether a command succeeds."""
+    return subprocess.run(command, capture_output=True, check=False).returncode == 0
