@@ -15,6 +15,7 @@ manifest inside, so concurrent processes see a whole tree or none, and the
 loser of a race simply uses the winner's tree.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -53,17 +54,17 @@ LIBRARY_SCHEMES = ("purelib", "platlib")
 """The schemes whose Python files are compiled to bytecode."""
 
 COMPILE = (
-    "import compileall, functools, sys\n"
+    "import compileall, sys\n"
     "from concurrent.futures import ProcessPoolExecutor\n"
-    "files = sys.stdin.read().splitlines()\n"
-    "compile_one = functools.partial(compileall.compile_file, force=True, quiet=2)\n"
-    "if len(files) < 200:\n"
-    "    list(map(compile_one, files))\n"
-    "else:\n"
-    "    with ProcessPoolExecutor() as pool:\n"
-    "        list(pool.map(compile_one, files, chunksize=50))\n"
+    "with ProcessPoolExecutor() as pool:\n"
+    "    for line in sys.stdin:\n"
+    "        pool.submit(compileall.compile_file, line.rstrip('\\n'), force=True, quiet=2)\n"
 )
-"""Compiles the files named on standard input, on every core; run by the target interpreter."""
+"""Compiles each file named on standard input as it comes, on every core.
+
+Run by the target interpreter (whose version the bytecode is for) while
+pip-accel goes on unpacking wheels, so unpacking and compiling overlap.
+"""
 
 
 @dataclass(frozen=True)
@@ -219,16 +220,17 @@ class TreeStore:
         return self.directory / f"{wheel.name[:-4]}-{digest}"
 
     def _unpack_all(self, wheels: list[Path]) -> dict[Path, UnpackedTree]:
-        """Unpack wheels into private directories, compile them at once, move them in place."""
+        """Unpack wheels into private directories, compiling as they come; move them in place."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        logger.info("Unpacking and compiling %s.", pluralize(len(wheels), "new wheel"))
         unpacked: dict[Path, UnpackedTree] = {}
         try:
-            for wheel in wheels:
-                private = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=self.directory))
-                unpacked[wheel] = UnpackedTree(private, wheel.name)
-                self._unpack(wheel, unpacked[wheel])
-            logger.info("Compiling the bytecode of %s.", pluralize(len(wheels), "new wheel"))
-            compile_modules([m for tree in unpacked.values() for m in tree.modules], self.target)
+            with Compiler(self.target) as compiler:
+                for wheel in wheels:
+                    private = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=self.directory))
+                    unpacked[wheel] = UnpackedTree(private, wheel.name)
+                    self._unpack(wheel, unpacked[wheel])
+                    compiler.add(unpacked[wheel].modules)
             return {wheel: self._publish(wheel, tree) for wheel, tree in unpacked.items()}
         finally:  # the private directories that were not renamed into place
             for tree in unpacked.values():
@@ -285,13 +287,33 @@ def check_wheel_paths(wheel: Path) -> None:
                 )
 
 
-def compile_modules(paths: list[Path], target: TargetEnvironment) -> None:
-    """Compile Python modules to bytecode with the target interpreter, on every core."""
-    if not paths:
-        return
-    listing = "".join(f"{path}\n" for path in paths)
-    command = [target.executable, "-I", "-c", COMPILE]
-    result = subprocess.run(command, input=listing, text=True, check=False, capture_output=True)
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        logger.warning("Compiling bytecode failed (%s); Python compiles it when imported.", reason)
+class Compiler:
+    """The target interpreter compiling modules to bytecode, on every core, while they come."""
+
+    def __init__(self, target: TargetEnvironment) -> None:
+        """Compile for ``target``, with its own interpreter."""
+        self.command = [target.executable, "-I", "-c", COMPILE]
+        self.process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> "Compiler":
+        """Start the compiling process."""
+        self.process = subprocess.Popen(
+            self.command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        return self
+
+    def add(self, paths: Iterable[Path]) -> None:
+        """Have more modules compiled."""
+        assert self.process is not None and self.process.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # it ended early: __exit__ says why
+            self.process.stdin.write("".join(f"{path}\n" for path in paths))
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Wait until every module is compiled; warn when compiling failed."""
+        assert self.process is not None
+        _, errors = self.process.communicate()
+        if self.process.returncode != 0:
+            reason = (errors.strip().splitlines() or ["no output"])[-1]
+            logger.warning(
+                "Compiling bytecode failed (%s); Python compiles it when imported.", reason
+            )

@@ -232,7 +232,7 @@ def test_a_broken_manifest_is_unpacked_again(
     manifest.write_text("{")
     venv = make_venv("two")
     result = accel(isolated_env, venv, "--index-url", package_index.url, "purepkg==1.0")
-    assert "Compiling the bytecode of 1 new wheel" in result.stderr
+    assert "Unpacking and compiling 1 new wheel" in result.stderr
     assert installed_packages(venv, isolated_env) == {"purepkg": "1.0"}
 
 
