@@ -38,8 +38,8 @@ check: $(VENV)/bin/tox $(WHEELS)/.done
 	$(ISOLATE) PIP_ACCEL_TEST_WHEELS=$(CURDIR)/$(WHEELS) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/bin/tox
-	$(VENV)/bin/ruff check pip_accel tests
-	$(VENV)/bin/ruff format --check pip_accel tests
+	$(VENV)/bin/ruff check pip_accel tests benchmarks
+	$(VENV)/bin/ruff format --check pip_accel tests benchmarks
 	$(VENV)/bin/mypy pip_accel
 
 docs: $(VENV)/bin/tox

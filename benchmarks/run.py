@@ -12,6 +12,11 @@ Usage::
 
 It prints the median seconds per tool and state, the ratios of pip-accel to
 uv and to pip, and the peak memory (largest resident set of any one process).
+pip and pip-accel compile bytecode, so uv is run with ``--compile-bytecode``:
+every tool then makes the same environment. uv without it is measured too, as
+a reference ("uv-nobytecode"), and left out of the ratios.
+
+``--json FILE`` saves the figures, which ``benchmarks/chart.py`` draws.
 """
 
 import argparse
@@ -29,7 +34,8 @@ from pathlib import Path
 WRAPPER = (
     "import resource, subprocess, sys, time\n"
     "start = time.perf_counter()\n"
-    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+    "quiet = {'stdout': subprocess.DEVNULL, 'stderr': subprocess.DEVNULL}\n"
+    "code = subprocess.run(sys.argv[1:], **quiet).returncode\n"
     "elapsed = time.perf_counter() - start\n"
     "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
     "print(code, elapsed, peak)\n"
@@ -66,6 +72,15 @@ def uv_tool(bench: Path) -> Tool:
     ]  # fmt: skip
 
 
+def uv_nobytecode_tool(bench: Path) -> Tool:
+    """uv pip install without compiling bytecode: faster, but not the environment pip makes."""
+    uv = bench / "bin" / "uv"
+    return lambda venv, requirements, cache: [
+        str(uv), "pip", "install", "--python", str(venv / "bin" / "python"),
+        "--cache-dir", str(cache), "-r", str(requirements),
+    ]  # fmt: skip
+
+
 def accel_tool(bench: Path) -> Tool:
     """pip-accel, with its data directory as its cache."""
     accel = bench / "bin" / "pip-accel"
@@ -80,7 +95,7 @@ def prepare(bench: Path, env: dict[str, str]) -> None:
     if not (bench / "bin" / "pip-accel").exists():
         subprocess.run([sys.executable, "-m", "venv", str(bench)], check=True, env=env)
         pip = [str(bench / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-        subprocess.run([*pip, "--upgrade", "pip", "uv"], check=True, env=env)
+        subprocess.run([*pip, "--upgrade", "pip", "uv", "matplotlib"], check=True, env=env)
         subprocess.run([*pip, str(Path(__file__).parent.parent)], check=True, env=env)
 
 
@@ -108,10 +123,18 @@ def benchmark(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, 
     (work / "home").mkdir(parents=True, exist_ok=True)
     bench = work / "bench-env"
     prepare(bench, env)
-    tools = {"pip": pip_tool(bench), "uv": uv_tool(bench), "pip-accel": accel_tool(bench)}
+    tools = {
+        "pip": pip_tool(bench),
+        "uv": uv_tool(bench),
+        "uv-nobytecode": uv_nobytecode_tool(bench),
+        "pip-accel": accel_tool(bench),
+    }
     results: dict[str, dict[str, list[float]]] = {name: {} for name in tools}
+    names = list(tools)
     for run in range(runs):
-        for name, tool in tools.items():
+        order = names[run % len(names) :] + names[: run % len(names)]  # each run starts elsewhere
+        for name in order:
+            tool = tools[name]
             cache = work / f"cache-{name}-{run}"
             for state in ("cold", "warm"):
                 venv = new_venv(work, env)
@@ -125,13 +148,13 @@ def benchmark(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, 
 
 
 def report(results: dict[str, dict[str, list[float]]]) -> dict[str, float]:
-    """Print the medians and the ratios; return them."""
+    """Print the medians and the ratios; return the medians."""
     medians = {
         f"{tool} {key}": statistics.median(values)
         for tool, columns in results.items()
         for key, values in columns.items()
     }
-    print(f"\nMachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"\nMachine: {machine()}")
     for key, value in medians.items():
         print(f"median {key:22} {value:8.2f}")
     for state in ("cold", "warm"):
@@ -141,18 +164,37 @@ def report(results: dict[str, dict[str, list[float]]]) -> dict[str, float]:
     return medians
 
 
+def machine() -> str:
+    """A line about the machine: architecture, cores, memory, Python, kernel."""
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, {pages / 2**30:.0f} GiB,"
+        f" Python {platform.python_version()}, Linux {platform.release()}"
+    )
+
+
 def main() -> None:
     """Parse the command line, run the benchmark, print and save the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("requirements", type=Path)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "pip-accel-bench")
-    parser.add_argument("--json", type=Path, help="also write the medians here")
+    parser.add_argument(
+        "--work", type=Path, default=Path(tempfile.gettempdir()) / "pip-accel-bench"
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    medians = report(benchmark(args.requirements.absolute(), args.runs, args.work))
+    results = benchmark(args.requirements.absolute(), args.runs, args.work)
+    medians = report(results)
     if args.json:
-        args.json.write_text(json.dumps(medians, indent=2) + "\n")
+        figures = {
+            "set": args.requirements.name,
+            "runs": args.runs,
+            "machine": machine(),
+            "medians": medians,
+            "results": results,
+        }
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":
