@@ -1,54 +1,29 @@
 """The order of the steps of an accelerated install, and nothing else.
 
-plan (offline, against the local index) -> download what is missing -> plan
-again -> build each sdist without a cached wheel -> install each wheel -> hand
+stored plan, or plan with pip (:mod:`pip_accel.planner`: offline against the
+local index, download what is missing, plan again, build each sdist without a
+cached wheel) -> unpack each wheel without a tree -> install each tree -> hand
 editables and source trees to pip. Each step lives in its own module.
 """
 
 import logging
 import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
-from humanfriendly import Timer, format_timespan, pluralize
+from humanfriendly import Timer, pluralize
 
-from pip_accel.build import Builder
-from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.config import Config
-from pip_accel.deps import SystemDependencies
-from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
-from pip_accel.exceptions import DownloadError, PipFailedError
-from pip_accel.index import Archive, IndexView, LocalIndex
+from pip_accel.exceptions import DamagedTreeError
 from pip_accel.install import InstallOptions, WheelInstaller
-from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
-from pip_accel.plan import Plan, PlannedDistribution
+from pip_accel.pip import REQUIREMENT_DESTS, CommandLine, Pip
+from pip_accel.plan import PlannedDistribution
 from pip_accel.plans import PlanCache, PlannedWheel
-from pip_accel.requirements import index_options, uses_hashes
+from pip_accel.requirements import names_remote_files
+from pip_accel.summary import Summary
 from pip_accel.trees import TreeStore
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-INCOMPLETE = (
-    "No matching distribution",
-    "Could not find a version",
-    "ResolutionImpossible",
-    "conflicting dependencies",
-)
-"""What pip says when the local index lacks distributions (and downloading may help)."""
-
-NOT_FOR_PLANNING = INDEX_DESTS | {"python", "dry_run", "json_report_file", "progress_bar", "log"}
-"""Options that pip-accel sets itself when it asks pip for a plan."""
-
-NOT_FOR_BUILDING = INDEX_DESTS | REQUIREMENT_DESTS | {
-    "python", "wheel_dir", "format_control", "pre", "require_hashes", "no_require_hashes",
-    "ignore_dependencies", "only_dependencies", "prefer_binary", "log",
-}  # fmt: skip
-"""Options of the user that do not apply to building one sdist."""
 
 NOT_FOR_HANDING_OVER = REQUIREMENT_DESTS | {
     "python",
@@ -57,28 +32,6 @@ NOT_FOR_HANDING_OVER = REQUIREMENT_DESTS | {
     "ignore_dependencies",
 }
 """Options of the user that pip-accel does not repeat when it hands work to pip."""
-
-
-@dataclass
-class Summary:
-    """What an install did, for the last line pip-accel prints."""
-
-    installed: int = 0
-    built: int = 0
-    downloaded: int = 0
-    by_pip: int = 0
-
-    def describe(self, seconds: float) -> str:
-        """A sentence such as "Installed 3 packages (1 built, 2 from cache) in 1.2 seconds"."""
-        from_cache = self.installed - self.built - self.downloaded - self.by_pip
-        parts = [f"{self.built} built"]
-        if self.downloaded:
-            parts.append(f"{self.downloaded} downloaded")
-        parts.append(f"{from_cache} from cache")
-        if self.by_pip:
-            parts.append(f"{self.by_pip} by pip")
-        count = pluralize(self.installed, "package")
-        return f"Installed {count} ({', '.join(parts)}) in {format_timespan(seconds)}."
 
 
 class PipAccelerator:
@@ -92,194 +45,51 @@ class PipAccelerator:
         self.command_line = command_line
         self.target = target
         self.pip = pip
-        self.index = LocalIndex(config.source_index)
-        self.cache = BinaryCache(load_backends(config))
-        self.hashes = uses_hashes(command_line)
-        self.downloader = Downloader(pip, self.index, command_line, config.max_retries)
-        build_options = [
-            *command_line.tokens_for("wheel", NOT_FOR_BUILDING),
-            *index_options(command_line, find_links_only=True),
-        ]
-        locks = config.binary_cache / ".locks"
-        self.builder = Builder(pip, self.cache, self.index.directory, locks, build_options)
-        self.system_packages = SystemDependencies(config)
         self.summary = Summary()
-        self.new_archives: set[Path] = set()
-        """The archives downloaded during this run."""
-        self.handed_to_pip: list[PlannedDistribution] = []
-        """What pip installs itself, after the rest: editables and other source trees."""
-        self.guessed = False
-        """Whether the plan holds pre-releases because the index could not be asked."""
 
     def install(self) -> Summary:
         """Plan (or reuse a plan), download, build and install; return what was done."""
         timer = Timer()
-        plans = self._plan_cache()
-        wheels = plans.load() if plans else None
-        if wheels is not None:
-            logger.info("Using the plan of an earlier run with the same requirements and target.")
-        else:
-            plan, view = self._with_system_packages(self._plan)
-            wheels = self._with_system_packages(lambda: self._wheels(plan, view))
-            if plans and self._reusable(plan):
-                plans.store(wheels)
-        if not wheels and not self.handed_to_pip:
+        wheels, handed_to_pip = self._plan()
+        if not wheels and not handed_to_pip:
             logger.info("Nothing to do: every requirement is installed already.")
             return self.summary
         if self.command_line.options.target_dir:
             self._hand_wheels_to_pip(wheels)
         else:
             self._install(wheels)
-        self._hand_to_pip(self.handed_to_pip)
+        self._hand_to_pip(handed_to_pip)
         logger.info(self.summary.describe(timer.elapsed_time))
         return self.summary
 
+    def _plan(self) -> tuple[list[PlannedWheel], list[PlannedDistribution]]:
+        """The wheels to install and what to hand to pip: from a stored plan, or from pip."""
+        plans = self._plan_cache()
+        stored = plans.load() if plans else None
+        if stored is not None:
+            logger.info("Using the plan of an earlier run with the same requirements and target.")
+            return stored, []
+        from pip_accel.planner import Planner  # only when there is no stored plan
+
+        planner = Planner(self.config, self.command_line, self.target, self.pip, self.summary)
+        outcome = planner.plan()
+        if plans and outcome.reusable:
+            plans.store(outcome.wheels)
+        return outcome.wheels, outcome.handed_to_pip
+
     def _plan_cache(self) -> PlanCache | None:
-        """The plan cache for this command line and target (None with ``-U``)."""
-        if self.command_line.options.upgrade:
+        """The plan cache for this command line and target, if its plan can be reused.
+
+        Not with ``-U`` (which asks the index), nor when the plan depends on
+        files pip-accel does not read: requirement files named by URL, and the
+        dependency groups of a ``pyproject.toml``.
+        """
+        options = self.command_line.options
+        groups = getattr(options, "dependency_groups", None)  # pip 25.1 and newer
+        if options.upgrade or groups or names_remote_files(self.command_line):
             return None
-        return PlanCache(
-            self.config.plan_cache, self.index.directory, self.command_line, self.target
-        )
-
-    def _reusable(self, plan: Plan) -> bool:
-        """Whether a fresh plan may be stored: nothing of it was left to pip or a guess."""
-        direct = any(item.is_direct for item in plan.distributions)
-        return not (direct or plan.handed_to_pip or self.guessed)
-
-    def _with_system_packages(self, step: Callable[[], T]) -> T:
-        """Run a step, and once more after installing the system packages a failed build lacked.
-
-        Builds that succeeded before the failure are cached, so the second run redoes only
-        the rest. Whether packages may be installed, :mod:`pip_accel.deps` decides.
-        """
-        try:
-            return step()
-        except PipFailedError as error:
-            if not self.system_packages.install_missing(error):
-                raise
-        logger.info("Building again, now that the missing system packages are installed.")
-        return step()
-
-    def _plan(self) -> tuple[Plan, IndexView]:
-        """Resolve offline; when the local index falls short, fill it and resolve again.
-
-        It is filled first from the source archives that the cache backends
-        keep (a shared cache of the fleet), then from the package index.
-        """
-        upgrade = self.command_line.options.upgrade
-        offline = None if upgrade else self._resolve_offline()
-        if offline is None and not upgrade and self._fetch_sources():
-            offline = self._resolve_offline()
-        if offline and (self.command_line.options.pre or not offline[0].prereleases):
-            return offline
-        try:
-            self.new_archives = self.downloader.download()
-        except DownloadError as error:
-            if offline is None:
-                raise
-            logger.warning("Using the pre-releases of the local index: %s", error)
-            self.guessed = True
-            return offline
-        self.cache.put_sources(self.downloader.added)
-        self._prepare(self.new_archives)
-        return self._resolve()
-
-    def _resolve_offline(self) -> tuple[Plan, IndexView] | None:
-        """The plan the local index alone gives, or None when it lacks distributions.
-
-        pip takes a pre-release when no final release matches, so a plan with
-        pre-releases (and no ``--pre``) may only mean that the local index has
-        not seen the final release: the package index is asked then too.
-        """
-        try:
-            plan, view = self._resolve()
-        except PipFailedError as error:
-            if not any(phrase in error.output for phrase in INCOMPLETE):
-                raise
-            logger.info("The local index cannot satisfy the requirements yet: %s", error)
-            return None
-        if plan.prereleases and not self.command_line.options.pre:
-            names = ", ".join(map(str, plan.prereleases))
-            logger.info("The local index offers pre-releases (%s); asking the index too.", names)
-        return plan, view
-
-    def _fetch_sources(self) -> bool:
-        """Fetch the source archives that the cache backends keep; return whether any came.
-
-        They are not built here: the bucket may hold archives of many other
-        requirement sets, and only those of the plan need a wheel.
-        """
-        return bool(self.cache.get_sources(self.index.directory))
-
-    def _prepare(self, archives: Iterable[Path]) -> None:
-        """Get wheels for new sdists before resolving again.
-
-        pip then sees their wheels and does not prepare their metadata once more.
-        """
-        if not self.hashes:
-            self.builder.wheels_for(self._keys(Archive(path) for path in archives))
-
-    def _keys(self, archives: Iterable[Archive]) -> dict[CacheKey, Path]:
-        """The cache keys of those sdists whose file names tell name and version."""
-        keys = {}
-        for archive in archives:
-            name_and_version = None if archive.is_wheel else archive.name_and_version()
-            if name_and_version:
-                sha256 = self.index.sha256(archive.path)
-                keys[CacheKey(self.target.namespace, *name_and_version, sha256)] = archive.path
-        return keys
-
-    def _resolve(self) -> tuple[Plan, IndexView]:
-        """Ask pip for a plan against the local index only, with no network."""
-        with self.index.view(self.cache, self.target.namespace, not self.hashes) as view:
-            # In the environment to override pip's configuration files; on the
-            # command line for pip's --isolated mode, which ignores the environment.
-            env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(view.directory)}
-            local = ["--no-index", "--find-links", str(view.directory)]
-            args = self.command_line.tokens_for("install", NOT_FOR_PLANNING)
-            report = self.pip.report([*local, *args, *self.command_line.arguments], env)
-        plan = Plan.from_report(report)
-        logger.debug("The plan: %s.", ", ".join(map(str, plan.distributions)) or "nothing")
-        return plan, view
-
-    def _wheels(self, plan: Plan, view: IndexView) -> list[PlannedWheel]:
-        """The wheel of every planned archive, building the sdists that have none yet."""
-        self.handed_to_pip = plan.handed_to_pip
-        wheels: dict[PlannedDistribution, Path] = {}
-        pending: dict[PlannedDistribution, tuple[CacheKey, Path]] = {}
-        for item in plan.archives:
-            archive, wheel = self._source(item, view)
-            if wheel is not None:
-                wheels[item] = wheel
-            else:
-                sha256 = self.index.sha256(archive)
-                key = CacheKey(self.target.namespace, item.name, item.version, sha256)
-                pending[item] = (key, archive)
-        built = self.builder.wheels_for(dict(pending.values()))
-        wheels.update({item: built[key] for item, (key, _) in pending.items()})
-        self._count(wheels, view)
-        return [PlannedWheel.of(item, wheels[item]) for item in plan.archives]
-
-    def _source(self, item: PlannedDistribution, view: IndexView) -> tuple[Path, Path | None]:
-        """The archive of a planned item, and its wheel when there is one without building."""
-        path = item.local_path
-        assert path is not None  # planned archives are local files
-        entry = view.lookup(path.name) if path.parent == view.directory else None
-        archive = entry.archive if entry else path
-        if entry and entry.wheel:
-            return archive, entry.wheel
-        return archive, archive if archive.name.endswith(".whl") else None
-
-    def _count(self, wheels: dict[PlannedDistribution, Path], view: IndexView) -> None:
-        """Tell built and downloaded distributions apart, for the summary."""
-        for item, wheel in wheels.items():
-            path = item.local_path
-            entry = view.lookup(path.name) if path else None
-            if wheel in self.builder.built:
-                self.summary.built += 1
-            elif (entry.archive if entry else path) in self.new_archives:
-                self.summary.downloaded += 1
+        sources = self.config.source_index
+        return PlanCache(self.config.plan_cache, sources, self.command_line, self.target)
 
     def _install(self, wheels: list[PlannedWheel]) -> None:
         """Install each wheel with pip-accel's own installer, in pip's order."""
@@ -300,7 +110,12 @@ class PipAccelerator:
         for item in wheels:
             tree = trees[Path(item.wheel)]
             logger.info("Installing %s from %s.", item, tree.wheel_name)
-            installer.install(tree, item.name, item.requested, item.direct_url)
+            try:
+                installer.install(tree, item.name, item.requested, item.direct_url)
+            except DamagedTreeError as error:
+                logger.warning("%s Unpacking %s again.", error, tree.wheel_name)
+                tree = store.replace(Path(item.wheel))
+                installer.install(tree, item.name, item.requested, item.direct_url)
             self.summary.installed += 1
 
     def _hand_wheels_to_pip(self, wheels: list[PlannedWheel]) -> None:
@@ -321,7 +136,7 @@ class PipAccelerator:
         if items:
             requirements = [argument for item in items for argument in item.pip_requirement]
             self._pip_install(
-                ["--find-links", str(self.index.directory), *requirements], len(items)
+                ["--find-links", str(self.config.source_index), *requirements], len(items)
             )
 
     def _pip_install(self, args: list[str], count: int) -> None:

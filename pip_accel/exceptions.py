@@ -56,6 +56,10 @@ class UnsafeWheelError(InstallError):
     """A wheel holds a file that would land outside the target environment."""
 
 
+class DamagedTreeError(InstallError):
+    """An unpacked tree lacks a file that its manifest lists (someone deleted it)."""
+
+
 class CacheError(PipAcceleratorError):
     """A binary cache backend could not read or store an entry.
 

@@ -27,7 +27,7 @@ from installer.records import RecordEntry
 from installer.utils import Scheme
 
 from pip_accel.environment import InstalledDistribution, InstallScheme, TargetEnvironment
-from pip_accel.exceptions import InstallError
+from pip_accel.exceptions import DamagedTreeError, InstallError
 from pip_accel.links import Linker
 from pip_accel.trees import TreeFile, UnpackedTree
 
@@ -60,8 +60,16 @@ class Destination(SchemeDictionaryDestination):
         records: Records = []
         for item in items:
             target = f"{bases[item.scheme]}/{item.path}"
+            source = f"{tree.directory}/{item.scheme}/{item.path}"
             self.written.append(target)
-            self.linker.place(f"{tree.directory}/{item.scheme}/{item.path}", target)
+            try:
+                self.linker.place(source, target)
+            except FileNotFoundError as error:
+                if os.path.exists(source):
+                    raise
+                raise DamagedTreeError(
+                    f"The unpacked tree {tree.directory} lacks {source}."
+                ) from error
             records.append((Scheme(item.scheme), item.record))
         return records
 
@@ -196,6 +204,8 @@ class WheelInstaller:
             destination.undo()
             if stash:
                 stash.restore()
+            if isinstance(error, DamagedTreeError):
+                raise
             kept = f"; {replaced.name} {replaced.version} was kept" if replaced else ""
             raise InstallError(f"Failed to install {tree.wheel_name}: {error}{kept}.") from error
         if stash:

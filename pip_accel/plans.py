@@ -8,7 +8,8 @@ key of the cache:
   ``PIP_*`` variables included (they are the defaults of the parsed options),
   and the working directory (relative paths on the command line);
 - the contents of every requirements and constraints file it names, followed
-  recursively, and the listing of every local ``--find-links`` directory;
+  recursively, the environment variables they use (``${NAME}``), and the
+  listing of every local ``--find-links`` directory;
 - the target interpreter: its tags, markers and version, and the distributions
   installed where it looks for them;
 - the local index: the names of the archives in it;
@@ -24,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +45,9 @@ FORMAT = 1
 
 UNRELATED = frozenset({"python", "verbose", "quiet", "log", "no_color", "progress_bar"})
 """Options that change how a run reports, not what it plans."""
+
+VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+"""An environment variable in a requirements file, the way pip finds them."""
 
 INSTALLED_SUFFIXES = (".dist-info", ".egg-info", ".egg-link")
 """The entries of a library directory that make a distribution installed."""
@@ -127,13 +132,15 @@ def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str,
     options = {
         dest: value for dest, value in vars(command_line.options).items() if dest not in UNRELATED
     }
+    files = requirement_files(command_line)
     return {
         "format": FORMAT,
         "versions": [__version__, pip_version()],
         "directory": os.getcwd(),
         "options": options,
         "arguments": command_line.arguments,
-        "files": {str(path): _digest(path) for path in requirement_files(command_line)},
+        "files": {str(path): _digest(path) for path in files},
+        "variables": _variables(files),
         "find_links": _find_links(command_line),
         "interpreter": {
             key: target.info[key]
@@ -146,6 +153,12 @@ def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str,
 def _digest(path: Path) -> str:
     """The sha256 of a file's contents."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _variables(files: Iterable[Path]) -> dict[str, str | None]:
+    """The environment variables that requirement files name as ``${NAME}`` (pip expands them)."""
+    names = {name for path in files for name in VARIABLE.findall(path.read_text(errors="replace"))}
+    return {name: os.environ.get(name) for name in sorted(names)}
 
 
 def _find_links(command_line: CommandLine) -> dict[str, list[str]]:

@@ -56,6 +56,21 @@ def _logical_lines(path: Path) -> Iterator[str]:
             yield line
 
 
+def names_remote_files(command_line: CommandLine) -> bool:
+    """Whether a requirements or constraints file is a URL, on the command line or nested.
+
+    pip-accel cannot tell whether such a file changed without fetching it.
+    """
+    named = [
+        group.tokens[-1]
+        for group in command_line.groups
+        if group.dest in ("requirements", "constraints")
+    ]
+    for path in requirement_files(command_line):
+        named += [match.group(3) for match in map(NESTED.match, _logical_lines(path)) if match]
+    return any("://" in name for name in named)
+
+
 def uses_hashes(command_line: CommandLine) -> bool:
     """Whether pip will run in hash-checking mode for this command line."""
     if command_line.given("require_hashes"):

@@ -114,20 +114,20 @@ class UnpackedTree:
         """The tree in ``directory``, or None when there is no complete one."""
         try:
             data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            if data.get("format") != FORMAT:
+                return None
+            return cls(
+                directory=directory,
+                wheel_name=data["wheel_name"],
+                root_scheme=data["root_scheme"],
+                record_path=data["record_path"],
+                files=[TreeFile(**item) for item in data["files"]],
+                scripts=[TreeFile(**item) for item in data["scripts"]],
+                entry_points=[tuple(item) for item in data["entry_points"]],
+                bytecode=[TreeFile(**item) for item in data["bytecode"]],
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        if data.get("format") != FORMAT:
-            return None
-        return cls(
-            directory=directory,
-            wheel_name=data["wheel_name"],
-            root_scheme=data["root_scheme"],
-            record_path=data["record_path"],
-            files=[TreeFile(**item) for item in data["files"]],
-            scripts=[TreeFile(**item) for item in data["scripts"]],
-            entry_points=[tuple(item) for item in data["entry_points"]],
-            bytecode=[TreeFile(**item) for item in data["bytecode"]],
-        )
 
     def save(self) -> None:
         """Write the manifest, which marks the tree complete."""
@@ -207,6 +207,11 @@ class TreeStore:
         if missing:
             trees.update(self._unpack_all(missing))
         return trees
+
+    def replace(self, wheel: Path) -> UnpackedTree:
+        """Unpack a wheel again, its tree being damaged."""
+        shutil.rmtree(self.location(wheel), ignore_errors=True)
+        return self._unpack_all([wheel])[wheel]
 
     def location(self, wheel: Path) -> Path:
         """The tree directory of a wheel file.

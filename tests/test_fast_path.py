@@ -274,3 +274,20 @@ def other_python() -> str | None:
 def run_ok(command: list[str]) -> bool:
     """Whether a command succeeds."""
     return subprocess.run(command, capture_output=True, check=False).returncode == 0
+
+
+def test_a_damaged_tree_is_unpacked_again(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+) -> None:
+    """A file deleted from a tree is noticed while installing; the wheel is unpacked again."""
+    accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "purepkg==1.0")
+    trees = Path(isolated_env["PIP_ACCEL_CACHE"]) / "trees"
+    (module,) = trees.rglob("purepkg/__init__.py")
+    module.unlink()
+    venv = make_venv("two")
+    result = accel(isolated_env, venv, "--index-url", package_index.url, "purepkg==1.0")
+    assert "lacks" in result.stderr and "Unpacking purepkg-1.0" in result.stderr
+    code = "import purepkg; print(purepkg.VERSION)"
+    assert run([venv.python, "-c", code], isolated_env, check=True).stdout.strip() == "1.0"

@@ -33,6 +33,8 @@ from helpers import (
     run,
 )
 
+pytestmark = pytest.mark.backends
+
 BUCKET = "pip-accel-ci"
 
 
