@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 
 TOOLS = ("pip", "uv", "uv-nobytecode", "pip-accel")
 """The tools in the order of their bars."""
@@ -49,6 +50,9 @@ def panel(axis: Any, data: dict[str, Any]) -> None:
         bars = axis.bar(places, values, width, label=tool, color=COLORS[tool])
         axis.bar_label(bars, labels=[f"{value:.1f}" for value in values], fontsize=7)
     axis.set_yscale("log")
+    axis.set_ylim(bottom=0.1)
+    axis.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.yaxis.set_minor_formatter(ticker.NullFormatter())
     axis.set_xticks([0, 1], ["cold (empty caches)", "warm (second run)"])
     axis.set_ylabel("seconds (log scale)")
     axis.set_title(data["set"])
