@@ -4,14 +4,25 @@ pip reads the index as a ``--find-links`` directory. For each run pip-accel
 shows pip a *view* of it: a temporary directory of links to the archives, plus
 a link to the cached wheel of every source distribution that was built
 before, so that pip resolves a warm requirement set without building anything.
+
+The view is given to pip as an HTML page of links (``--find-links
+<view>/index.html``), in which each sdist with a cached wheel carries that
+wheel's metadata the way PEP 658 lets an index do. When ``--no-binary`` keeps
+pip from taking the cached wheel, pip (26 and newer, when it only plans) reads
+the dependencies from there instead of preparing the sdist's metadata, which
+means building an isolated environment for it.
 """
 
 import contextlib
+import hashlib
+import html
 import logging
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -54,6 +65,19 @@ class Archive:
         except (InvalidSdistFilename, InvalidWheelFilename):
             return None
         return canonicalize_name(name), str(version)
+
+
+def wheel_metadata(wheel: Path) -> bytes | None:
+    """The contents of a wheel's ``.dist-info/METADATA``, or None when it cannot be read."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            for name in archive.namelist():
+                directory, _, filename = name.partition("/")
+                if directory.endswith(".dist-info") and filename == "METADATA":
+                    return archive.read(name)
+    except (OSError, zipfile.BadZipFile):
+        pass
+    return None
 
 
 def sha256_of(path: Path) -> str:
@@ -103,6 +127,7 @@ class LocalIndex:
                 view.add(archive.path, archive.path)
                 if with_binaries and not archive.is_wheel:
                     view.add_binary(archive, cache, namespace)
+            view.write_page()
             yield view
 
 
@@ -123,6 +148,13 @@ class IndexView:
         """Fill ``directory`` through :meth:`add` and :meth:`add_binary`."""
         self.directory = directory
         self.entries: dict[str, ViewEntry] = {}
+        self.metadata: dict[str, str] = {}
+        """The sha256 of the metadata file of each sdist that has one, by file name."""
+
+    @property
+    def page(self) -> Path:
+        """The HTML page of links that pip reads with ``--find-links``."""
+        return self.directory / "index.html"
 
     def add(self, path: Path, archive: Path, wheel: Path | None = None) -> None:
         """Show ``path`` to pip; the first file of a given name wins."""
@@ -140,6 +172,27 @@ class IndexView:
         wheel = cache.get(key, remote=False)
         if wheel is not None:
             self.add(wheel, sdist.path, wheel)
+            self._add_metadata(sdist.path.name, wheel)
+
+    def _add_metadata(self, sdist_name: str, wheel: Path) -> None:
+        """Put the wheel's ``METADATA`` next to the sdist, as ``<sdist>.metadata`` (PEP 658)."""
+        metadata = wheel_metadata(wheel)
+        if metadata is not None and sdist_name in self.entries:
+            (self.directory / f"{sdist_name}.metadata").write_bytes(metadata)
+            self.metadata[sdist_name] = hashlib.sha256(metadata).hexdigest()
+
+    def write_page(self) -> None:
+        """Write the page of links to every file of the view, with their metadata hashes."""
+        links = []
+        for name in self.entries:
+            attributes = ""
+            if name in self.metadata:
+                digest = f"sha256={self.metadata[name]}"
+                attributes = f' data-dist-info-metadata="{digest}" data-core-metadata="{digest}"'
+            links.append(f'<a href="{quote(name)}"{attributes}>{html.escape(name)}</a><br>')
+        self.page.write_text(
+            "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n"
+        )
 
     def lookup(self, filename: str) -> ViewEntry | None:
         """What the file called ``filename`` in the view stands for."""

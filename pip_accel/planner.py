@@ -191,8 +191,8 @@ class Planner:
         with self.index.view(self.cache, self.target.namespace, not self.hashes) as view:
             # In the environment to override pip's configuration files; on the
             # command line for pip's --isolated mode, which ignores the environment.
-            env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(view.directory)}
-            local = ["--no-index", "--find-links", str(view.directory)]
+            env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(view.page)}
+            local = ["--no-index", "--find-links", str(view.page)]
             args = self.command_line.tokens_for("install", NOT_FOR_PLANNING)
             report = self.pip.report([*local, *args, *self.command_line.arguments], env)
         plan = Plan.from_report(report)

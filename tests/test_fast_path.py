@@ -15,13 +15,16 @@ import sys
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
+import pip
 import pytest
+from packaging.version import Version
 
 from helpers import (
     PackageIndex,
     Venv,
     VenvFactory,
     accel,
+    build_count,
     describe,
     installed_packages,
     pip_cmd,
@@ -278,3 +281,36 @@ def test_a_damaged_tree_is_unpacked_again(
     assert "Unpacking and compiling 1 new wheel" in result.stderr
     code = "import purepkg; print(purepkg.VERSION)"
     assert run([venv.python, "-c", code], isolated_env, check=True).stdout.strip() == "1.0"
+
+
+@pytest.mark.skipif(
+    Version(pip.__version__) < Version("26"), reason="pip before 26 prepares sdists when planning"
+)
+def test_no_binary_sdists_are_planned_from_their_wheels_metadata(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+) -> None:
+    """With --no-binary, pip plans a built sdist from its wheel's metadata, not by building.
+
+    The second run asks pip for a new plan (``--no-compile`` changes the question), and
+    pip must not set up a build environment for ``cext`` to learn its dependencies.
+    """
+    accel(
+        isolated_env,
+        make_venv("one"),
+        "--index-url",
+        package_index.url,
+        "--no-binary",
+        "cext",
+        "cext",
+    )
+    venv = make_venv("two")
+    args = ["-v", "--index-url", package_index.url, "--no-binary", "cext", "--no-compile", "cext"]
+    result = accel(isolated_env, venv, *args)
+    output = result.stdout + result.stderr  # pip's own output, shown with -v
+    assert REUSED not in output
+    assert "Obtaining dependency information for cext" in output
+    assert "Installing build dependencies" not in output
+    assert build_count(build_log) == 1
