@@ -30,9 +30,7 @@ from helpers import (
     pip_cmd,
     run,
 )
-
-BASIC = ["chain-a", "cext", "flitpkg", "scriptpkg"]
-"""A requirement set with a dependency chain, a C extension, flit and a console script."""
+from test_pipeline import BASIC, files_of
 
 REUSED = "Using the plan of an earlier run"
 """What pip-accel logs when it installs from a stored plan."""
@@ -218,15 +216,6 @@ def test_reinstalling_never_writes_through_a_link(
     assert module.stat().st_nlink == 1
     assert tree_file.stat().st_nlink == 1
     assert tree_file.read_bytes() == contents
-
-
-def files_of(venv: Venv) -> set[str]:
-    """Every file of a venv relative to it, but for ``pyvenv.cfg``."""
-    return {
-        str(path.relative_to(venv.path))
-        for path in venv.path.rglob("*")
-        if path.name != "pyvenv.cfg"
-    }
 
 
 def assert_valid_bytecode(module: Path, cached: Path) -> None:
