@@ -232,9 +232,11 @@ def other_python() -> str | None:
     """A Python 3 interpreter of another minor version than the tests', if there is one.
 
     Looked for on PATH and among pyenv's versions (whose shims on PATH may refuse to run).
+    Python 3.12 and newer only with pip 23.2 and newer, the first pip that runs on them.
     """
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    for minor in (12, 13, 10):
+    minors = [10] + ([12, 13] if Version(pip.__version__) >= Version("23.2") else [])
+    for minor in minors:
         if minor == sys.version_info.minor:
             continue
         candidates = [shutil.which(f"python3.{minor}"), *pyenv.glob(f"3.{minor}.*/bin/python3")]
