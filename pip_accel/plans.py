@@ -103,7 +103,9 @@ class PlanCache:
 
     def key(self) -> str:
         """The key of the plan for the question, given the local index as it is now."""
-        archives = sorted(os.listdir(self.index)) if self.index.is_dir() else []
+        names = os.listdir(self.index) if self.index.is_dir() else []
+        # Hidden entries are private: checksums, and downloads of other runs in progress.
+        archives = sorted(name for name in names if not name.startswith("."))
         text = json.dumps([self.question, archives], sort_keys=True, default=_stable)
         return hashlib.sha256(text.encode()).hexdigest()
 
