@@ -19,6 +19,12 @@ A plan names the wheel of every distribution with the wheel's size and
 modification time, and is used only while they are unchanged. Plans with
 source trees or direct URLs (handed to pip, which decides what they become)
 are not kept, and ``-U`` always resolves afresh.
+
+A stored plan is trusted only after it is checked (:func:`parse_plan`): an
+empty or truncated file, a file of another format or key, or one edited by
+hand would otherwise install nothing, or the wrong wheels, on every later
+run. A damaged plan is removed with a warning and the run plans anew, which
+stores a good plan in its place.
 """
 
 import hashlib
@@ -27,7 +33,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +46,11 @@ from pip_accel.requirements import index_options, requirement_files
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 """The layout of a stored plan; part of every key."""
+
+PLAN_FIELDS = frozenset({"format", "key", "wheels", "sha256"})
+"""The fields of a stored plan, and no others."""
 
 UNRELATED = frozenset({"python", "verbose", "quiet", "log", "no_color", "progress_bar"})
 """Options that change how a run reports, not what it plans."""
@@ -110,11 +119,22 @@ class PlanCache:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def load(self) -> list[PlannedWheel] | None:
-        """The stored plan, if there is one and every wheel it names is unchanged."""
-        path = self.directory / f"{self.key()}.json"
+        """The stored plan, if there is one, it is sound and every wheel it names is unchanged.
+
+        A damaged plan is removed, with a warning, so that the run plans anew
+        and stores a good plan in its place.
+        """
+        key = self.key()
+        path = self.directory / f"{key}.json"
         try:
-            plan = [PlannedWheel(**item) for item in json.loads(path.read_text())]
-        except (OSError, ValueError, TypeError):
+            plan = parse_plan(json.loads(path.read_bytes()), key)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, RecursionError) as error:
+            logger.warning(
+                "The stored plan %s is damaged (%s); planning anew.", path, _reason(error)
+            )
+            _remove(path)
             return None
         changed = [item.wheel for item in plan if not item.unchanged]
         if changed:
@@ -123,10 +143,142 @@ class PlanCache:
         return plan
 
     def store(self, plan: Iterable[PlannedWheel]) -> None:
-        """Keep a plan under the key the local index gives now."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        data = json.dumps([asdict(item) for item in plan], indent=1).encode()
-        write_atomically(self.directory / f"{self.key()}.json", data)
+        """Keep a plan under the key the local index gives now.
+
+        A plan only saves time, so a plan that cannot be stored is a warning,
+        not a failed install.
+        """
+        key = self.key()
+        path = self.directory / f"{key}.json"
+        wheels = [asdict(item) for item in plan]
+        document = {"format": FORMAT, "key": key, "wheels": wheels, "sha256": _checksum(wheels)}
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            write_atomically(path, json.dumps(document, indent=1).encode())
+        except OSError as error:
+            logger.warning("The plan could not be stored as %s (%s).", path, error)
+
+
+class DamagedPlanError(ValueError):
+    """A stored plan that cannot be trusted; the message says what is wrong with it."""
+
+
+def parse_plan(data: Any, key: str) -> list[PlannedWheel]:
+    """The wheels of a stored plan (parsed JSON) for ``key``, once it is known to be sound.
+
+    Checks the layout, the format, the key (a plan copied or renamed to
+    another key answers another question), the checksum of the wheels (a
+    truncated or edited plan), and every field of every wheel, so that
+    nothing but a plan that this version stored can be used. An empty list
+    of wheels is a sound plan (everything is installed already), but a bare
+    list or an empty object is not.
+
+    Raises :class:`DamagedPlanError`, which says what is wrong.
+    """
+    if not isinstance(data, dict):
+        raise DamagedPlanError(f"it is a JSON {_json_type(data)}, not an object")
+    _check_fields("it", data, PLAN_FIELDS)
+    if type(data["format"]) is not int or data["format"] != FORMAT:
+        raise DamagedPlanError(f"its format is {_short(data['format'])}, not {FORMAT}")
+    if data["key"] != key:
+        raise DamagedPlanError(f"it was stored for another key, {_short(data['key'])}")
+    wheels = data["wheels"]
+    if not isinstance(wheels, list):
+        raise DamagedPlanError(f"its wheels are a JSON {_json_type(wheels)}, not an array")
+    if data["sha256"] != _checksum(wheels):
+        raise DamagedPlanError("its wheels do not match their sha256")
+    return [_parse_wheel(number, item) for number, item in enumerate(wheels, start=1)]
+
+
+WHEEL_FIELDS = frozenset(item.name for item in fields(PlannedWheel))
+"""The fields of a wheel of a stored plan, and no others."""
+
+
+def _parse_wheel(number: int, item: Any) -> PlannedWheel:
+    """Entry ``number`` (from 1) of the wheels of a stored plan, once each field is sound."""
+    if not isinstance(item, dict):
+        raise DamagedPlanError(
+            f"entry {number} of its wheels is a JSON {_json_type(item)}, not an object"
+        )
+    _check_fields(f"entry {number} of its wheels", item, WHEEL_FIELDS)
+    for name in ("name", "version", "wheel"):
+        if not isinstance(item[name], str) or not item[name]:
+            raise _field_error(number, name, item[name], "a non-empty string")
+    if not isinstance(item["requested"], bool):
+        raise _field_error(number, "requested", item["requested"], "true or false")
+    for name in ("size", "mtime_ns"):
+        value = item[name]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise _field_error(number, name, value, "a whole number, zero or more")
+    if item["direct_url"] is not None and not isinstance(item["direct_url"], dict):
+        raise _field_error(number, "direct_url", item["direct_url"], "an object or null")
+    if not os.path.isabs(item["wheel"]) or not item["wheel"].endswith(".whl"):
+        raise _field_error(number, "wheel", item["wheel"], "the absolute path of a wheel")
+    return PlannedWheel(**item)
+
+
+def _field_error(number: int, name: str, value: Any, expected: str) -> DamagedPlanError:
+    """The error for a field of entry ``number`` of the wheels of a stored plan."""
+    return DamagedPlanError(
+        f"the {name} of entry {number} of its wheels is {_short(value)}, not {expected}"
+    )
+
+
+def _checksum(wheels: list[Any]) -> str:
+    """The sha256 of the wheels of a plan, in their canonical JSON form."""
+    return hashlib.sha256(json.dumps(wheels, sort_keys=True).encode()).hexdigest()
+
+
+def _json_type(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words, for the reason a plan is damaged."""
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    return "null" if value is None else "number"
+
+
+def _check_fields(what: str, value: dict[str, Any], expected: frozenset[str]) -> None:
+    """Make sure that an object of a stored plan has the expected fields, and no others."""
+    missing = expected.difference(value)
+    if missing:
+        raise DamagedPlanError(f"{what} lacks {', '.join(sorted(missing))}")
+    unknown = set(value).difference(expected)
+    if unknown:
+        raise DamagedPlanError(f"{what} has unknown fields {_short(sorted(unknown))}")
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """A value as Python writes it, cut short, for the reason a plan is damaged."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _reason(error: BaseException) -> str:
+    """What is wrong with a stored plan that could not be read or parsed."""
+    if isinstance(error, DamagedPlanError):
+        return str(error)
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(error, UnicodeDecodeError):
+        return "it is not text"
+    if isinstance(error, json.JSONDecodeError):
+        return f"it is not JSON: {error}"
+    if isinstance(error, OSError):
+        return f"it cannot be read: {error.strerror or error}"
+    return str(error)
+
+
+def _remove(path: Path) -> None:
+    """Remove a damaged plan, if it can be removed: the run plans anew either way."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as error:
+        logger.warning("The damaged plan %s could not be removed (%s).", path, error)
 
 
 def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str, Any]:

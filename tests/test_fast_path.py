@@ -7,13 +7,17 @@ start a process that runs pip, and refuses any connection to a network address, 
 that tries either fails (and says why on standard error).
 """
 
+import hashlib
+import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
+from typing import Any
 
 import pip
 import pytest
@@ -307,3 +311,44 @@ def test_no_binary_sdists_are_planned_from_their_wheels_metadata(
     assert "Obtaining dependency information for cext" in output
     assert "Installing build dependencies" not in output
     assert build_count(build_log) == 1
+
+
+def null_first_wheel(plan: dict[str, Any]) -> dict[str, Any]:
+    """The stored plan with ``"wheel": null`` in its first wheel (and a digest that matches)."""
+    wheels = [{**plan["wheels"][0], "wheel": None}, *plan["wheels"][1:]]
+    digest = hashlib.sha256(json.dumps(wheels, sort_keys=True).encode()).hexdigest()
+    return {**plan, "wheels": wheels, "sha256": digest}
+
+
+PLAN_DAMAGES: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "empty object": lambda plan: {},
+    "empty array": lambda plan: [],
+    "null wheel": null_first_wheel,
+}
+"""Damage to a stored plan: what to write in its place, given the plan as stored."""
+
+
+@pytest.mark.parametrize("damage", PLAN_DAMAGES.values(), ids=PLAN_DAMAGES.keys())
+def test_a_damaged_plan_is_planned_anew(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    damage: Callable[[dict[str, Any]], Any],
+) -> None:
+    """A damaged plan is named in a warning and replaced: the run installs what it should."""
+    args = ["--index-url", package_index.url, "purepkg==1.0"]
+    accel(isolated_env, make_venv("one"), *args)
+    plans = list((Path(isolated_env["PIP_ACCEL_CACHE"]) / "plans").iterdir())
+    assert plans, "no plan was stored"
+    for path in plans:
+        path.write_text(json.dumps(damage(json.loads(path.read_text()))))
+    venv = make_venv("two")
+    result = accel(isolated_env, venv, *args)
+    assert "Traceback" not in result.stderr
+    assert REUSED not in result.stderr
+    warned = [path for path in plans if f"The stored plan {path} is damaged (" in result.stderr]
+    assert warned, describe(result)
+    assert installed_packages(venv, isolated_env) == {"purepkg": "1.0"}
+    again = make_venv("three")
+    assert REUSED in accel(isolated_env, again, *args).stderr, "the plan was not stored anew"
+    assert installed_packages(again, isolated_env) == {"purepkg": "1.0"}
