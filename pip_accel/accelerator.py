@@ -15,12 +15,13 @@ from humanfriendly import Timer, pluralize
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError
-from pip_accel.install import InstallOptions, WheelInstaller
+from pip_accel.install import InstallOptions, WheelInstaller, check_tree
 from pip_accel.pip import REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import PlannedDistribution
 from pip_accel.plans import PlanCache, PlannedWheel
 from pip_accel.requirements import names_remote_files
 from pip_accel.summary import Summary
+from pip_accel.transaction import environment_lock, recover
 from pip_accel.trees import TreeStore
 
 logger = logging.getLogger(__name__)
@@ -48,16 +49,26 @@ class PipAccelerator:
         self.summary = Summary()
 
     def install(self) -> Summary:
-        """Plan (or reuse a plan), download, build and install; return what was done."""
+        """Plan (or reuse a plan), download, build and install; return what was done.
+
+        Runs into one environment take turns, and each first finishes what
+        interrupted runs left half done there (:mod:`pip_accel.transaction`),
+        so that it plans for the environment as it really is.
+        """
         timer = Timer()
-        wheels, handed_to_pip = self._plan()
+        if self.command_line.options.target_dir:
+            wheels, handed_to_pip = self._plan()
+            self._hand_wheels_to_pip(wheels)
+        else:
+            installer = self._installer()
+            libraries = installer.libraries()
+            with environment_lock(self.config.data_directory / "locks", libraries[0]):
+                recover(libraries)
+                wheels, handed_to_pip = self._plan()
+                self._install(installer, wheels)
         if not wheels and not handed_to_pip:
             logger.info("Nothing to do: every requirement is installed already.")
             return self.summary
-        if self.command_line.options.target_dir:
-            self._hand_wheels_to_pip(wheels)
-        else:
-            self._install(wheels)
         self._hand_to_pip(handed_to_pip)
         logger.info(self.summary.describe(timer.elapsed_time))
         return self.summary
@@ -91,10 +102,10 @@ class PipAccelerator:
         sources = self.config.source_index
         return PlanCache(self.config.plan_cache, sources, self.command_line, self.target)
 
-    def _install(self, wheels: list[PlannedWheel]) -> None:
-        """Install each wheel with pip-accel's own installer, in pip's order."""
+    def _installer(self) -> WheelInstaller:
+        """pip-accel's own installer, with the user's install options."""
         options = self.command_line.options
-        installer = WheelInstaller(
+        return WheelInstaller(
             self.target,
             InstallOptions(
                 user=bool(options.use_user_site),
@@ -105,12 +116,25 @@ class PipAccelerator:
                 link_mode=self.config.link_mode,
             ),
         )
+
+    def _install(self, installer: WheelInstaller, wheels: list[PlannedWheel]) -> None:
+        """Install each wheel with pip-accel's own installer, in pip's order.
+
+        A tree found damaged (a file gone or changed) is unpacked again from
+        its wheel and the install goes on. ``--force-reinstall`` checks the
+        hash of every file of each tree first.
+        """
+        if not wheels:
+            return
         store = TreeStore(self.config.tree_cache, self.target)
         trees = store.trees_for(Path(item.wheel) for item in wheels)
+        verify = bool(self.command_line.options.force_reinstall)
         for item in wheels:
             tree = trees[Path(item.wheel)]
             logger.info("Installing %s from %s.", item, tree.wheel_name)
             try:
+                if verify:
+                    check_tree(tree)
                 installer.install(tree, item.name, item.requested, item.direct_url)
             except DamagedTreeError as error:
                 logger.warning("%s Unpacking %s again.", error, tree.wheel_name)

@@ -5,20 +5,18 @@ files are linked or copied into the target's installation scheme, scripts are
 made for the target interpreter by pypa/installer, and ``RECORD``,
 ``INSTALLER``, ``REQUESTED`` and ``direct_url.json`` are written as pip writes
 them, with the bytecode files listed in ``RECORD`` so that ``pip uninstall``
-removes them. A distribution installed at another version is moved aside first
-and put back if the new one fails.
+removes them. Each install is a transaction (:mod:`pip_accel.transaction`): a
+distribution installed at another version is moved aside first, the new
+``.dist-info`` appears last, in one step, and a failure or an interruption puts
+the old version back.
 """
 
-import contextlib
-import csv
 import io
 import json
 import logging
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,6 +27,7 @@ from installer.utils import Scheme
 from pip_accel.environment import InstalledDistribution, InstallScheme, TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError, InstallError
 from pip_accel.links import Linker
+from pip_accel.transaction import Journal, Transaction, in_the_way
 from pip_accel.trees import TreeFile, UnpackedTree
 
 logger = logging.getLogger(__name__)
@@ -39,50 +38,99 @@ Records = list[tuple[Scheme, RecordEntry]]
 
 @dataclass
 class Destination(SchemeDictionaryDestination):
-    """installer's destination, linking the files of a tree and remembering what it wrote."""
+    """installer's destination, linking the files of a tree, the ``.dist-info`` made aside.
+
+    Every file of the distribution's ``.dist-info`` is written into ``staging``
+    (the transaction's), which is renamed into place when all else is done.
+    """
 
     linker: Linker = field(default_factory=lambda: Linker("copy"))
-    written: list[str] = field(default_factory=list)
+    root_scheme: str = "purelib"
+    dist_info: str = ""
+    """The name of the ``.dist-info`` directory in the root scheme."""
+    staging: Path | None = None
+
+    @cached_property
+    def bases(self) -> dict[str, str]:
+        """The directory of each scheme, with ``--root`` in front when given."""
+        place = SchemeDictionaryDestination._path_with_destdir
+        return {s: str(place(self, Scheme(s), "")) for s in self.scheme_dict}
+
+    def _path_with_destdir(self, scheme: Scheme, path: str) -> Path:
+        """Where a file goes; the files of the ``.dist-info`` go into ``staging``."""
+        if self.staging is not None and self._in_dist_info(scheme, path):
+            return self.staging / path[len(self.dist_info) + 1 :]
+        return super()._path_with_destdir(scheme, path)
+
+    def _in_dist_info(self, scheme: str, path: str) -> bool:
+        """Whether a path of a scheme lies in the distribution's ``.dist-info``."""
+        return scheme == self.root_scheme and path.startswith(f"{self.dist_info}/")
+
+    def target(self, item: TreeFile) -> str:
+        """Where a file of a tree goes (its path was checked when the tree was unpacked)."""
+        if self.staging is not None and self._in_dist_info(item.scheme, item.path):
+            return str(self._path_with_destdir(Scheme(item.scheme), item.path))
+        return f"{self.bases[item.scheme]}/{item.path}"
+
+    def planned(self, tree: UnpackedTree, compiled: bool) -> list[str]:
+        """Every path the tree's install writes outside its ``.dist-info``."""
+        items = tree.files + tree.bytecode if compiled else tree.files
+        paths = [
+            f"{self.bases[item.scheme]}/{item.path}"
+            for item in items
+            if not self._in_dist_info(item.scheme, item.path)
+        ]
+        scripts = self.bases["scripts"]
+        paths += [f"{scripts}/{name}" for name, _, _, _ in tree.entry_points]
+        paths += [f"{scripts}/{item.path}" for item in tree.scripts]
+        return paths
 
     def write_to_fs(
         self, scheme: Scheme, path: str, stream: BinaryIO, is_executable: bool
     ) -> RecordEntry:
         """Write one file (a script or metadata), never through a link that is in the way."""
         target = self._path_with_destdir(scheme, path)
-        self.written.append(str(target))
         if target.is_symlink() or target.is_file():
             target.unlink()
         return super().write_to_fs(scheme, path, stream, is_executable)
 
     def link(self, tree: UnpackedTree, items: list[TreeFile]) -> Records:
-        """Place the files of a tree; their paths were checked when the tree was unpacked."""
-        bases = {s: str(self._path_with_destdir(Scheme(s), "")) for s in self.scheme_dict}
+        """Place the files of a tree, each checked against the tree's manifest first."""
         records: Records = []
         for item in items:
-            target = f"{bases[item.scheme]}/{item.path}"
             source = f"{tree.directory}/{item.scheme}/{item.path}"
-            self.written.append(target)
-            try:
-                self.linker.place(source, target)
-            except FileNotFoundError as error:
-                if os.path.exists(source):
-                    raise
-                raise DamagedTreeError(
-                    f"The unpacked tree {tree.directory} lacks {source}."
-                ) from error
+            check_tree_file(tree, item, source)
+            self.linker.place(source, self.target(item))
             records.append((Scheme(item.scheme), item.record))
         return records
 
-    def undo(self) -> None:
-        """Remove every file this destination wrote (or began to write).
 
-        A path is remembered before its file is written, so it may name what
-        stood in the way of the write, such as a directory: only files go.
-        """
-        for path in map(Path, reversed(self.written)):
-            if path.is_file() or path.is_symlink():
-                path.unlink()
-                _prune_empty_directories(path.parent)
+def check_tree_file(tree: UnpackedTree, item: TreeFile, source: str) -> None:
+    """Refuse a file of a tree that is gone or was changed since the tree was made.
+
+    Its size and modification time must be those of the manifest: an edit in
+    place (through a hard link of some environment) changes them, and such a
+    file must not reach another environment.
+    """
+    try:
+        status = os.stat(source)
+    except FileNotFoundError as error:
+        raise DamagedTreeError(f"The unpacked tree {tree.directory} lacks {source}.") from error
+    if item.stamp is not None and (status.st_size, status.st_mtime_ns) != tuple(item.stamp):
+        raise DamagedTreeError(
+            f"The file {source} of the unpacked tree {tree.directory} was changed"
+            " after it was unpacked (an installed file edited in place?)."
+        )
+
+
+def check_tree(tree: UnpackedTree) -> None:
+    """Check the hash of every file of a tree against its ``RECORD`` entry (slow, thorough)."""
+    changed = tree.changed_files()
+    if changed:
+        raise DamagedTreeError(
+            f"The file {changed[0]} of the unpacked tree {tree.directory} does not match"
+            " the hash its wheel gives."
+        )
 
 
 def install_tree(
@@ -98,6 +146,7 @@ def install_tree(
             (Scheme("scripts"), destination.write_script(name, module, attr, section))  # type: ignore[arg-type]
         )
     for item in tree.scripts:
+        check_tree_file(tree, item, str(tree.source(item)))
         with tree.source(item).open("rb") as stream:
             record = destination.write_file(Scheme("scripts"), item.path, stream, item.executable)
         records.append((Scheme("scripts"), record))
@@ -107,60 +156,6 @@ def install_tree(
         records.append((root, destination.write_file(root, path, io.BytesIO(contents), False)))
     records.append((root, RecordEntry(tree.record_path, None, None)))
     destination.finalize_installation(root, tree.record_path, records)
-
-
-def _prune_empty_directories(directory: Path) -> None:
-    """Remove ``directory`` and its parents as long as they are empty."""
-    with contextlib.suppress(OSError):
-        while not any(directory.iterdir()):
-            directory.rmdir()
-            directory = directory.parent
-
-
-class Stash:
-    """The files of an installed distribution, moved aside while another replaces it."""
-
-    def __init__(self, installed: InstalledDistribution) -> None:
-        """Move the files of ``installed`` (as its ``RECORD`` lists them) aside."""
-        self.installed = installed
-        site = installed.dist_info.parent
-        self.directory = Path(tempfile.mkdtemp(prefix=".pip-accel-stash-", dir=site))
-        self.moved: list[tuple[Path, Path]] = []
-        for number, path in enumerate(self._files(site)):
-            hidden = self.directory / str(number)
-            shutil.move(path, hidden)
-            self.moved.append((path, hidden))
-            _prune_empty_directories(path.parent)
-        shutil.rmtree(installed.dist_info, ignore_errors=True)
-
-    def _files(self, site: Path) -> Iterator[Path]:
-        """The files of the distribution that exist: those in RECORD, and their bytecode."""
-        record = self.installed.dist_info / "RECORD"
-        text = record.read_text(encoding="utf-8") if record.is_file() else ""
-        rows = csv.reader(text.splitlines())
-        seen: set[Path] = set()
-        for row in rows:
-            if not row:
-                continue
-            path = Path(os.path.normpath(site / row[0]))
-            candidates = [path]
-            if path.suffix == ".py":
-                candidates += path.parent.joinpath("__pycache__").glob(f"{path.stem}.*.pyc")
-            for candidate in candidates:
-                if candidate not in seen and (candidate.is_file() or candidate.is_symlink()):
-                    seen.add(candidate)
-                    yield candidate
-
-    def restore(self) -> None:
-        """Put every file back where it was."""
-        for original, hidden in self.moved:
-            original.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(hidden, original)
-        shutil.rmtree(self.directory, ignore_errors=True)
-
-    def discard(self) -> None:
-        """Forget the old files for good."""
-        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 @dataclass
@@ -184,6 +179,13 @@ class WheelInstaller:
         self.options = options
         self.linker = Linker(options.link_mode)
 
+    def libraries(self) -> list[Path]:
+        """The library directories this install writes to (where transactions are kept)."""
+        options = self.options
+        scheme = self.target.scheme("", options.user, options.prefix, options.root)
+        bases = self._destination(scheme).bases
+        return [Path(bases["purelib"]), Path(bases["platlib"])]
+
     def install(
         self, tree: UnpackedTree, name: str, requested: bool, direct_url: dict[str, Any] | None
     ) -> None:
@@ -195,25 +197,47 @@ class WheelInstaller:
             if options.ignore_installed or options.root
             else self.target.installed(name, scheme)
         )
-        stash = Stash(replaced) if replaced else None
-        destination = self._destination(scheme)
-        metadata = self._metadata(requested, direct_url)
+        destination = self._destination(scheme, tree)
+        transaction = self._begin(tree, destination, replaced)
         try:
-            install_tree(tree, destination, metadata, options.compile)
-        except Exception as error:
-            destination.undo()
-            if stash:
-                stash.restore()
-            if isinstance(error, DamagedTreeError):
+            transaction.stash(
+                in_the_way(
+                    replaced.dist_info if replaced else None,
+                    Path(transaction.journal.dist_info),
+                    transaction.journal.placed,
+                )
+            )
+            destination.staging = transaction.staging
+            install_tree(tree, destination, self._metadata(requested, direct_url), options.compile)
+            transaction.commit()
+        except BaseException as error:
+            transaction.roll_back()
+            if not isinstance(error, Exception) or isinstance(error, DamagedTreeError):
                 raise
             kept = f"; {replaced.name} {replaced.version} was kept" if replaced else ""
             raise InstallError(f"Failed to install {tree.wheel_name}: {error}{kept}.") from error
-        if stash:
-            stash.discard()
-            logger.info("Replaced %s %s with %s.", replaced.name, replaced.version, tree.wheel_name)  # type: ignore[union-attr]
+        if replaced:
+            logger.info("Replaced %s %s with %s.", replaced.name, replaced.version, tree.wheel_name)
 
-    def _destination(self, scheme: InstallScheme) -> Destination:
-        """installer's destination for one distribution."""
+    def _begin(
+        self, tree: UnpackedTree, destination: Destination, replaced: InstalledDistribution | None
+    ) -> Transaction:
+        """The transaction of one install, with what it will write in its journal."""
+        library = Path(destination.bases[tree.root_scheme])
+        journal = Journal(
+            new=tree.wheel_name,
+            old=f"{replaced.name} {replaced.version}" if replaced else "",
+            dist_info=str(library / destination.dist_info),
+            roots=list(destination.bases.values()),
+            placed=destination.planned(tree, self.options.compile),
+        )
+        try:
+            return Transaction.create(library, journal)
+        except OSError as error:
+            raise InstallError(f"Failed to install {tree.wheel_name}: {error}.") from error
+
+    def _destination(self, scheme: InstallScheme, tree: UnpackedTree | None = None) -> Destination:
+        """installer's destination for one distribution (for ``tree``, when given)."""
         return Destination(
             scheme_dict=scheme.paths,
             interpreter=self.target.executable,
@@ -221,6 +245,8 @@ class WheelInstaller:
             destdir=scheme.root,
             overwrite_existing=True,
             linker=self.linker,
+            root_scheme=tree.root_scheme if tree else "purelib",
+            dist_info=os.path.dirname(tree.record_path) if tree else "",
         )
 
     @staticmethod

@@ -15,6 +15,7 @@ import errno
 import logging
 import os
 import shutil
+import stat
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,12 @@ class Linker:
         except FileExistsError:
             os.unlink(target)
             self._place(source, target)
+        except FileNotFoundError:
+            if not os.path.exists(source):
+                raise
+            # A directory made earlier in the run is gone (an undo removed it): make it again.
+            os.makedirs(parent, exist_ok=True)
+            self._place(source, target)
 
     def _place(self, source: str, target: str) -> None:
         """Link or copy; raise :class:`FileExistsError` when ``target`` exists."""
@@ -70,7 +77,14 @@ class Linker:
 
 
 def copy_file(source: str, target: str) -> None:
-    """Copy contents, permissions and times; raise :class:`FileExistsError` if ``target`` exists."""
+    """Copy contents, permissions and times; raise :class:`FileExistsError` if ``target`` exists.
+
+    The files of trees are read-only; a copy is the environment's own, and
+    its owner may write it, as after a pip install.
+    """
     with open(source, "rb") as reader, open(target, "xb") as writer:
         shutil.copyfileobj(reader, writer, 1024 * 1024)
     shutil.copystat(source, target)
+    mode = os.stat(target).st_mode
+    if not mode & stat.S_IWUSR:
+        os.chmod(target, stat.S_IMODE(mode) | stat.S_IWUSR)

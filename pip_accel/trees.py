@@ -11,21 +11,29 @@ bytecode files that compiled. An install then links (or copies) the files into
 place: see :mod:`pip_accel.install`.
 
 A tree is built in a private directory and renamed into place with its
-manifest inside, so concurrent processes see a whole tree or none, and the
-loser of a race simply uses the winner's tree.
+manifest inside as soon as its bytecode is compiled, so concurrent processes
+see a whole tree or none, the loser of a race simply uses the winner's tree,
+and a run that is killed keeps the trees it finished.
+
+The files of a tree are made read-only, and the manifest records the size and
+modification time of each: an install checks them before it places a file
+(:func:`pip_accel.install.check_tree_file`), so a file edited in place through
+the hard link of some environment never reaches another one; the tree is then
+unpacked again from its wheel. ``--force-reinstall`` checks every file's hash.
 """
 
+import base64
 import contextlib
 import hashlib
 import json
 import logging
 import os
-import shutil
+import stat
 import subprocess
-import tempfile
+import threading
 import zipfile
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -38,32 +46,61 @@ from installer.utils import Scheme
 
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import InstallError, UnsafeWheelError
+from pip_accel.interrupts import child
+from pip_accel.scratch import PrivateDirectory, remove_leftovers, remove_tree
 
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 """The file that describes a tree; its presence marks the tree complete."""
 
-FORMAT = 1
-"""The layout of trees and manifests; another layout gets another directory."""
+FORMAT = 2
+"""The layout of trees and manifests; a tree of another layout is unpacked again."""
+
+PRIVATE_PREFIXES = (".unpacking-", ".damaged-")
+"""Private directories of runs under a cache tag's directory: trees in the making, and
+damaged trees on their way out."""
 
 SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
 """The installation schemes of a wheel, one subdirectory of a tree each."""
 
+WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
 LIBRARY_SCHEMES = ("purelib", "platlib")
 """The schemes whose Python files are compiled to bytecode."""
 
-COMPILE = (
-    "import compileall, sys\n"
-    "from concurrent.futures import ProcessPoolExecutor\n"
-    "with ProcessPoolExecutor() as pool:\n"
-    "    for line in sys.stdin:\n"
-    "        pool.submit(compileall.compile_file, line.rstrip('\\n'), force=True, quiet=2)\n"
-)
-"""Compiles each file named on standard input as it comes, on every core.
+COMPILE = """\
+import compileall, json, sys, threading
+from concurrent.futures import ProcessPoolExecutor
+lock = threading.Lock()
+def report(name):
+    with lock:
+        sys.stdout.write(name + "\\n")
+        sys.stdout.flush()
+def counter(name, left):
+    def done(future):
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:
+            report(name)
+    return done
+with ProcessPoolExecutor() as pool:
+    for line in sys.stdin:
+        name, paths = json.loads(line)
+        if not paths:
+            report(name)
+        left = [len(paths)]
+        for path in paths:
+            future = pool.submit(compileall.compile_file, path, force=True, quiet=2)
+            future.add_done_callback(counter(name, left))
+"""
+"""Compiles the modules of each tree named on standard input as they come, on every core.
 
-Run by the target interpreter (whose version the bytecode is for) while
-pip-accel goes on unpacking wheels, so unpacking and compiling overlap.
+Each line is ``[name, [paths]]``; when every module of one is compiled, the
+name is written to standard output. Run by the target interpreter (whose
+version the bytecode is for) while pip-accel goes on unpacking wheels, so
+unpacking and compiling overlap, and each tree is published when it is done.
 """
 
 
@@ -78,6 +115,8 @@ class TreeFile:
     """The ``RECORD`` hash, such as ``sha256=...`` (None for bytecode)."""
     size: int | None = None
     executable: bool = False
+    stamp: tuple[int, int] | None = None
+    """The size and modification time (ns) of the tree's file, as it was made."""
 
     @property
     def record(self) -> RecordEntry:
@@ -121,10 +160,10 @@ class UnpackedTree:
                 wheel_name=data["wheel_name"],
                 root_scheme=data["root_scheme"],
                 record_path=data["record_path"],
-                files=[TreeFile(**item) for item in data["files"]],
-                scripts=[TreeFile(**item) for item in data["scripts"]],
+                files=_tree_files(data["files"]),
+                scripts=_tree_files(data["scripts"]),
                 entry_points=[tuple(item) for item in data["entry_points"]],
-                bytecode=[TreeFile(**item) for item in data["bytecode"]],
+                bytecode=_tree_files(data["bytecode"]),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
@@ -142,6 +181,26 @@ class UnpackedTree:
             "bytecode": [asdict(item) for item in self.bytecode],
         }
         (self.directory / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+
+    def seal(self) -> None:
+        """Make every file read-only and note its size and modification time."""
+        for items in (self.files, self.scripts, self.bytecode):
+            items[:] = [self._sealed(item) for item in items]
+
+    def _sealed(self, item: TreeFile) -> TreeFile:
+        """A file made read-only, with its stamp."""
+        path = self.source(item)
+        status = path.stat()
+        os.chmod(path, stat.S_IMODE(status.st_mode) & ~WRITE_BITS)
+        return replace(item, stamp=(status.st_size, status.st_mtime_ns))
+
+    def changed_files(self) -> list[Path]:
+        """The files whose contents differ from their ``RECORD`` hash (a slow, full check)."""
+        changed = []
+        for item in self.files + self.scripts:
+            if item.hash and item.hash != record_hash(self.source(item)):
+                changed.append(self.source(item))
+        return changed
 
     @property
     def modules(self) -> list[Path]:
@@ -209,8 +268,16 @@ class TreeStore:
         return trees
 
     def replace(self, wheel: Path) -> UnpackedTree:
-        """Unpack a wheel again, its tree being damaged."""
-        shutil.rmtree(self.location(wheel), ignore_errors=True)
+        """Unpack a wheel again, its tree being damaged; the damaged tree goes.
+
+        It is renamed out of the way first (which works even where its files
+        are read-only), so that the new tree can take its place at once.
+        """
+        damaged = self.location(wheel)
+        with contextlib.suppress(FileNotFoundError):
+            aside = PrivateDirectory(self.directory, PRIVATE_PREFIXES[1])
+            os.rename(damaged, aside.path / "tree")
+            aside.close()
         return self._unpack_all([wheel])[wheel]
 
     def location(self, wheel: Path) -> Path:
@@ -225,22 +292,20 @@ class TreeStore:
         return self.directory / f"{wheel.name[:-4]}-{digest}"
 
     def _unpack_all(self, wheels: list[Path]) -> dict[Path, UnpackedTree]:
-        """Unpack wheels into private directories, compiling as they come; move them in place."""
+        """Unpack wheels into private directories; publish each tree once it is compiled."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(self.directory, PRIVATE_PREFIXES)
         logger.info("Unpacking and compiling %s.", pluralize(len(wheels), "new wheel"))
-        unpacked: dict[Path, UnpackedTree] = {}
+        batch = _Batch(self)
         try:
-            with Compiler(self.target) as compiler:
+            with Compiler(self.target, batch.publish) as compiler:
                 for wheel in wheels:
-                    private = Path(tempfile.mkdtemp(prefix=".unpacking-", dir=self.directory))
-                    unpacked[wheel] = UnpackedTree(private, wheel.name)
-                    self._unpack(wheel, unpacked[wheel])
-                    compiler.add(unpacked[wheel].modules)
-            return {wheel: self._publish(wheel, tree) for wheel, tree in unpacked.items()}
-        finally:  # the private directories that were not renamed into place
-            for tree in unpacked.values():
-                if tree.directory.name.startswith(".unpacking-"):
-                    shutil.rmtree(tree.directory, ignore_errors=True)
+                    tree = batch.start(wheel)
+                    self._unpack(wheel, tree)
+                    compiler.add(str(wheel), tree.modules)
+            return batch.finish()
+        finally:
+            batch.close()
 
     @staticmethod
     def _unpack(wheel: Path, tree: UnpackedTree) -> None:
@@ -258,14 +323,15 @@ class TreeStore:
         except Exception as error:
             raise InstallError(f"Failed to unpack {wheel.name}: {error}.") from error
 
-    def _publish(self, wheel: Path, tree: UnpackedTree) -> UnpackedTree:
-        """Note the bytecode that compiled, write the manifest, rename the tree into place."""
+    def publish(self, wheel: Path, tree: UnpackedTree) -> UnpackedTree:
+        """Note the bytecode that compiled, seal the files, rename the tree into place."""
         tag = self.target.cache_tag
         for module in tree.modules:
             cached = module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc"
             if cached.is_file():
                 scheme, _, path = str(cached.relative_to(tree.directory)).partition("/")
                 tree.bytecode.append(TreeFile(scheme, path))
+        tree.seal()
         tree.save()
         final = self.location(wheel)
         try:
@@ -274,10 +340,68 @@ class TreeStore:
             existing = UnpackedTree.load(final)  # another process was faster
             if existing is not None:
                 return existing
-            shutil.rmtree(final)  # an incomplete tree, left by hand: replace it
+            remove_tree(final)  # an incomplete tree, or one of another layout: replace it
             os.rename(tree.directory, final)
         tree.directory = final
         return tree
+
+
+class _Batch:
+    """The trees of one :meth:`TreeStore._unpack_all`: private until each is published."""
+
+    def __init__(self, store: TreeStore) -> None:
+        """Unpack into ``store``."""
+        self.store = store
+        self.private: dict[Path, PrivateDirectory] = {}
+        self.trees: dict[Path, UnpackedTree] = {}
+        self.lock = threading.Lock()
+
+    def start(self, wheel: Path) -> UnpackedTree:
+        """A new private tree for ``wheel``."""
+        private = PrivateDirectory(self.store.directory, PRIVATE_PREFIXES[0])
+        with self.lock:
+            self.private[wheel] = private
+            self.trees[wheel] = UnpackedTree(private.path, wheel.name)
+            return self.trees[wheel]
+
+    def publish(self, name: str) -> None:
+        """Publish the tree of the wheel ``name`` (a path), whose modules are compiled."""
+        wheel = Path(name)
+        with self.lock:
+            private = self.private.pop(wheel, None)
+            if private is None:
+                return
+            self.trees[wheel] = self.store.publish(wheel, self.trees[wheel])
+            private.close()
+
+    def finish(self) -> dict[Path, UnpackedTree]:
+        """Publish the trees whose compiling did not report back; return every tree."""
+        for wheel in list(self.private):
+            self.publish(str(wheel))
+        return self.trees
+
+    def close(self) -> None:
+        """Remove the private trees that were not published (after a failure)."""
+        for private in self.private.values():
+            private.close()
+
+
+def _tree_files(items: list[dict[str, Any]]) -> list[TreeFile]:
+    """The files of a manifest."""
+    files = []
+    for item in items:
+        stamp = item.pop("stamp", None)
+        files.append(TreeFile(**item, stamp=(int(stamp[0]), int(stamp[1])) if stamp else None))
+    return files
+
+
+def record_hash(path: Path) -> str | None:
+    """The ``RECORD`` form of a file's sha256 (``sha256=...``), or None when it is unreadable."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return None
+    return "sha256=" + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
 def check_wheel_paths(wheel: Path) -> None:
@@ -295,29 +419,60 @@ def check_wheel_paths(wheel: Path) -> None:
 class Compiler:
     """The target interpreter compiling modules to bytecode, on every core, while they come."""
 
-    def __init__(self, target: TargetEnvironment) -> None:
-        """Compile for ``target``, with its own interpreter."""
+    def __init__(self, target: TargetEnvironment, on_compiled: Callable[[str], None]) -> None:
+        """Compile for ``target``, with its own interpreter; call ``on_compiled`` per batch."""
         self.command = [target.executable, "-I", "-c", COMPILE]
+        self.on_compiled = on_compiled
         self.process: subprocess.Popen[str] | None = None
+        self.reader: threading.Thread | None = None
+        self.failures: list[BaseException] = []
+        self.stack = contextlib.ExitStack()
 
     def __enter__(self) -> "Compiler":
-        """Start the compiling process."""
+        """Start the compiling process, and a thread that reads which batches are done."""
         self.process = subprocess.Popen(
-            self.command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            self.command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        self.stack.enter_context(child(self.process))
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
         return self
 
-    def add(self, paths: Iterable[Path]) -> None:
-        """Have more modules compiled."""
+    def _read(self) -> None:
+        """Hand each batch that is compiled to ``on_compiled``."""
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            try:
+                self.on_compiled(line.rstrip("\n"))
+            except BaseException as error:  # handed to the main thread in __exit__
+                self.failures.append(error)
+
+    def add(self, name: str, paths: Iterable[Path]) -> None:
+        """Have a batch of modules compiled; ``name`` is reported when all of them are."""
         assert self.process is not None and self.process.stdin is not None
+        line = json.dumps([name, [str(path) for path in paths]])
         with contextlib.suppress(BrokenPipeError):  # it ended early: __exit__ says why
-            self.process.stdin.write("".join(f"{path}\n" for path in paths))
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
 
     def __exit__(self, *exc_info: object) -> None:
         """Wait until every module is compiled; warn when compiling failed."""
-        assert self.process is not None
-        _, errors = self.process.communicate()
-        if self.process.returncode != 0:
+        assert self.process is not None and self.process.stdin is not None
+        with self.stack:
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
+            assert self.process.stderr is not None
+            errors = self.process.stderr.read()
+            self.process.wait()
+            if self.reader is not None:
+                self.reader.join()
+        if self.failures:
+            raise self.failures[0]
+        if self.process.returncode != 0 and exc_info[0] is None:
             reason = (errors.strip().splitlines() or ["no output"])[-1]
             logger.warning(
                 "Compiling bytecode failed (%s); Python compiles it when imported.", reason

@@ -1,0 +1,89 @@
+"""Interruptions: SIGTERM handled like SIGINT, child processes stopped with the run.
+
+CI systems end a job that ran out of time with SIGTERM, and people press
+Ctrl-C. Either way pip-accel undoes what it had half done and exits, and the
+pip, build and compile processes it started stop too, instead of running on
+and leaving their temporary files. A few steps (putting an old version back)
+must not be cut short: they run inside :func:`deferred`, and a signal that
+comes meanwhile takes effect right after.
+"""
+
+import contextlib
+import logging
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""The signals that interrupt a run (SIGKILL cannot be handled: the next run repairs)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was interrupted by a signal."""
+
+    def __init__(self, signum: int) -> None:
+        """Remember which signal it was."""
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+_children: set["subprocess.Popen[Any]"] = set()
+_lock = threading.Lock()
+_deferring = 0
+_pending: list[int] = []
+
+
+def install_handlers() -> None:
+    """Handle SIGINT and SIGTERM as interruptions (call it from the main thread)."""
+    for signum in SIGNALS:
+        signal.signal(signum, _interrupt)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Stop the child processes and raise :class:`Interrupted` (or note it, when deferred)."""
+    stop_children()
+    if _deferring:
+        _pending.append(signum)
+        return
+    raise Interrupted(signum)
+
+
+def stop_children() -> None:
+    """Ask every running child process to stop, as Ctrl-C would (they clean up on SIGINT)."""
+    with _lock:
+        children = list(_children)
+    for process in children:
+        with contextlib.suppress(OSError):
+            process.send_signal(signal.SIGINT)
+
+
+@contextlib.contextmanager
+def child(process: "subprocess.Popen[Any]") -> Iterator["subprocess.Popen[Any]"]:
+    """Stop ``process`` when the run is interrupted while the ``with`` block runs."""
+    with _lock:
+        _children.add(process)
+    try:
+        yield process
+    finally:
+        with _lock:
+            _children.discard(process)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Run a block that an interruption must not cut short; the interruption comes after."""
+    global _deferring
+    _deferring += 1
+    try:
+        yield
+    finally:
+        _deferring -= 1
+    if not _deferring and _pending:
+        signum = _pending[0]
+        _pending.clear()
+        raise Interrupted(signum)
