@@ -22,6 +22,7 @@ from humanfriendly import Spinner, Timer, format_timespan, pluralize
 
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.exceptions import BuildError, PipFailedError
+from pip_accel.interrupts import child
 from pip_accel.pip import Pip, error_summary
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def run_with_spinner(pip: Pip, args: Sequence[str], label: str, spinner: bool = 
     logger.debug("Running %s", " ".join(command))
     with tempfile.TemporaryFile(mode="w+") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
-        with Spinner(label=label, timer=Timer()) as progress:
+        with child(process), Spinner(label=label, timer=Timer()) as progress:
             while process.poll() is None:
                 progress.step()
                 time.sleep(0.1)

@@ -9,9 +9,12 @@ failures end in one line and exit code 1; ``-v`` adds the traceback.
 
 import logging
 import os
+import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 import coloredlogs
 
@@ -20,6 +23,7 @@ from pip_accel.accelerator import PipAccelerator
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
 from pip_accel.exceptions import BuildError, PipAcceleratorError
+from pip_accel.interrupts import install_handlers
 from pip_accel.pip import (
     BUILD_FAILED,
     CommandLine,
@@ -70,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not rest or rest[0] != "install":
         return pass_through(args, active_environment(general.python, os.environ))
+    install_handlers()
     return run_install(args)
 
 
@@ -78,6 +83,7 @@ def run_install(args: list[str]) -> int:
     position = args.index("install")
     command_line = parse_install(args[:position] + args[position + 1 :])
     verbosity = (command_line.options.verbose or 0) - (command_line.options.quiet or 0)
+    config: Config | None = None
     try:
         setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity)
         config = Config()
@@ -93,9 +99,19 @@ def run_install(args: list[str]) -> int:
         show_build_output(error)
         logger.error("%s", error)
         return 1
-    except KeyboardInterrupt:
-        logger.error("Interrupted.")
-        return 130
+    except OSError as error:
+        explanation = config.explain_write_failure(error) if config else None
+        if explanation is None:
+            raise
+        logger.debug("Traceback:", exc_info=True)
+        logger.error("%s", explanation)
+        return 1
+    except KeyboardInterrupt as interruption:
+        signum = getattr(interruption, "signum", signal.SIGINT)
+        logger.error(
+            "Interrupted by %s; what was half done is undone.", signal.Signals(signum).name
+        )
+        return 128 + signum
     return 0
 
 
@@ -139,7 +155,11 @@ def _handed_over(command_line: CommandLine) -> str | None:
 
 
 def setup_logging(fmt: str, level_name: str, verbosity: int) -> None:
-    """Log to standard error in ``fmt`` at ``level_name``, adjusted by ``-v`` and ``-q``."""
+    """Log to standard error in ``fmt`` at ``level_name``, adjusted by ``-v`` and ``-q``.
+
+    Python's warnings (of the libraries pip-accel uses) become log lines too,
+    so that they look like the others and ``-q`` hides them.
+    """
     level = logging.getLevelName(level_name) - 10 * verbosity
     coloredlogs.install(
         level=max(logging.DEBUG, min(logging.CRITICAL, level)),
@@ -147,6 +167,25 @@ def setup_logging(fmt: str, level_name: str, verbosity: int) -> None:
         logger=logger,
         stream=sys.stderr,
     )
+    warnings.showwarning = log_warning
+
+
+def log_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Log a Python warning at WARNING, in place of :func:`warnings.showwarning`.
+
+    Python would print the warning with the line of source that raised it,
+    which tells the user nothing; the place goes to the debug log instead.
+    """
+    warnings_logger = logger.getChild("warnings")
+    warnings_logger.warning("%s: %s", category.__name__, message)
+    warnings_logger.debug("The warning above was raised at %s, line %d.", filename, lineno)
 
 
 if __name__ == "__main__":

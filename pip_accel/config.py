@@ -11,8 +11,10 @@ data directory also answers to the historical name ``$PIP_ACCEL_CACHE``.
 """
 
 import configparser
+import errno
 import logging
 import os
+import pwd
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -34,6 +36,16 @@ SYSTEM_CONFIG = Path("/etc/pip-accel.conf")
 
 DEFAULT_LOG_FORMAT = "%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s"
 """The log format used when none is configured (the one of coloredlogs)."""
+
+
+DATA_PARTS = ("sources", "binaries", "trees", "plans")
+"""The directories that pip-accel keeps in its data directory."""
+
+FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT})
+"""The numbers of errors that say a file system (or the user's quota on it) is full."""
+
+DENIED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+"""The numbers of errors that say a write was not permitted."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,36 @@ def _parse_link_mode(text: str) -> str:
     if mode not in LINK_MODES:
         raise ValueError("unknown link mode")
     return mode
+
+
+def _writable(directory: Path) -> bool:
+    """Whether this process may create and delete files in ``directory``."""
+    effective = os.access in os.supports_effective_ids
+    return os.access(directory, os.W_OK | os.X_OK, effective_ids=effective)
+
+
+def _user_name() -> str:
+    """The name of the user this process writes files as (its number when it has no name)."""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
+
+
+def _filenames(error: OSError) -> list[str]:
+    """The paths an error names, the written one (the second, as in a copy) first."""
+    names = [error.filename2, error.filename]
+    return [os.fsdecode(name) for name in names if isinstance(name, str | bytes) and name]
+
+
+def _is_inside(name: str, directory: Path) -> bool:
+    """Whether the path ``name`` is ``directory`` or lies below it."""
+    return Path(os.path.abspath(name)).is_relative_to(os.path.abspath(directory))
+
+
+def _reason(error: OSError) -> str:
+    """The system's words for an error's number, such as "No space left on device"."""
+    return error.strerror or os.strerror(error.errno or 0)
 
 
 # name -> (parser, human description of a valid value, default)
@@ -217,13 +259,61 @@ class Config:
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            setting = self.setting("data-directory")
-            origin = f" (from {setting.source})" if setting else ""
             raise ConfigurationError(
-                f"Cannot create the data directory {path}{origin}: {error.strerror};"
+                f"Cannot create the data directory {path}{self._data_origin()}: {error.strerror};"
                 " choose a writable directory with $PIP_ACCEL_CACHE."
             ) from error
+        self._check_writable(path)
         return path
+
+    def _data_origin(self) -> str:
+        """Where the data directory was configured, as words to put after its name."""
+        setting = self.setting("data-directory")
+        return f" (from {setting.source})" if setting else ""
+
+    def _check_writable(self, path: Path) -> None:
+        """Stop with one line when pip-accel cannot write the data directory or one of its parts.
+
+        A directory that exists but belongs to another user (often root, after
+        a ``sudo pip-accel``) would otherwise fail later, midway, with a traceback.
+        """
+        parts = [path / name for name in DATA_PARTS]
+        for directory in [path, *(part for part in parts if os.path.exists(part))]:
+            if not _writable(directory):
+                what = f"The data directory {path}"
+                if directory != path:
+                    what = f"The directory {directory} in the data directory {path}"
+                raise ConfigurationError(
+                    f"{what}{self._data_origin()} is not writable by the user {_user_name()};"
+                    " make it writable for that user or choose another data directory"
+                    " with $PIP_ACCEL_CACHE."
+                )
+
+    def explain_write_failure(self, error: OSError) -> str | None:
+        """One line that explains a write the machine refused, or None for any other error.
+
+        A full disk or an exhausted quota can stop a write anywhere; a denied
+        permission (or a read-only file system) is explained only inside the
+        data directory, where changing the data directory helps. Everything
+        else is a bug, better shown with its traceback.
+        """
+        data = self.__dict__.get("data_directory")  # only when settled: never create it here
+        if error.errno in FULL_DISK:
+            written = _filenames(error)
+            path = written[0] if written else data or "the data directory"
+            return (
+                f"{_reason(error)} while writing {path}: free some space or choose another"
+                " data directory ($PIP_ACCEL_CACHE), then run pip-accel again."
+            )
+        inside = [name for name in _filenames(error) if data and _is_inside(name, data)]
+        if error.errno in DENIED and inside:
+            detail = "" if error.errno == errno.EACCES else f" ({_reason(error)})"
+            return (
+                f"Permission denied writing {inside[0]}{detail}: make it writable by the user"
+                f" {_user_name()} or choose another data directory ($PIP_ACCEL_CACHE),"
+                " then run pip-accel again."
+            )
+        return None
 
     @property
     def source_index(self) -> Path:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pip_accel.exceptions import PipFailedError
+from pip_accel.interrupts import child
 
 logger = logging.getLogger(__name__)
 
@@ -222,9 +223,16 @@ class Pip:
         logger.debug("Running %s", " ".join(command))
         environment = {**os.environ, **(env or {})}
         lines = []
-        with subprocess.Popen(
-            command, env=environment, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        ) as process:
+        with (
+            subprocess.Popen(
+                command,
+                env=environment,
+                text=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            ) as process,
+            child(process),
+        ):
             assert process.stdout is not None  # stdout=PIPE
             for line in process.stdout:
                 lines.append(line)
@@ -261,23 +269,75 @@ def pip_version() -> str:
     return str(__version__)
 
 
+UNEXPECTED = "Exception:"
+"""pip's error message in front of the traceback of an exception it did not expect."""
+
+TRACEBACK = "Traceback (most recent call last):"
+"""The first line of a Python traceback."""
+
+CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
+"""How Python joins the tracebacks of chained exceptions."""
+
+
 def error_summary(output: str) -> str:
     """pip's own error text: its ``ERROR:`` lines, else its last headline.
 
     pip 23.0 reports a failed build step only with a headline (marked with a
     multiplication sign) such as "Getting requirements to build wheel did not
     run successfully.", so the requirement pip was collecting then is added.
+    pip reports an exception it did not expect (a full disk, say) as
+    ``ERROR: Exception:`` and a traceback; the traceback's last line, which
+    says what went wrong, stands for that report.
     """
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    errors = [re.sub(r"^ERROR:\s*", "", line) for line in lines if line.startswith("ERROR:")]
+    raw = output.splitlines()
+    errors = [_error_text(message, raw[index + 1 :]) for index, message in _error_lines(raw)]
     if errors:
         return " ".join(errors)
+    lines = [line.strip() for line in raw if line.strip()]
     headlines = [line.lstrip(HEADLINE + " ") for line in lines if line.startswith(HEADLINE)]
     collecting = [line.split(None, 1)[1] for line in lines if line.startswith("Collecting ")]
     if headlines:
         context = f" (while collecting {collecting[-1]})" if collecting else ""
         return headlines[-1] + context
     return lines[-1] if lines else "pip failed without saying why"
+
+
+def _error_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """The position and message (without ``ERROR:``) of each of pip's error lines."""
+    for position, line in enumerate(lines):
+        text = line.strip()
+        if text.startswith("ERROR:"):
+            yield position, re.sub(r"^ERROR:\s*", "", text)
+
+
+def _error_text(message: str, following: list[str]) -> str:
+    """One of pip's error messages; for an unexpected exception, the exception itself."""
+    if message == UNEXPECTED:
+        return _final_exception(following) or message
+    return message
+
+
+def _final_exception(lines: list[str]) -> str | None:
+    """The exception line of the traceback at the start of ``lines``, or None without one.
+
+    A traceback's frames are indented and its exception line is not. With
+    chained exceptions ("During handling of the above exception ...") the
+    last traceback tells the exception that ended pip.
+    """
+    text = [line for line in lines if line.strip()]
+    final = None
+    position = 0
+    while position < len(text) and text[position].strip() == TRACEBACK:
+        position += 1
+        while position < len(text) and text[position][:1].isspace():
+            position += 1
+        if position == len(text):
+            break
+        final = text[position].strip()
+        position += 1
+        if position < len(text) and text[position].startswith(CHAINED):
+            position += 1
+    return final
 
 
 def failed_project(output: str) -> str | None:

@@ -5,13 +5,22 @@ served by nobody, so a run that got past the configuration would fail for
 another reason, with another message: the assertions tell the two apart.
 """
 
+import logging
+import os
+import pwd
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pip_accel.config import Config
+from pip_accel.cli import setup_logging
+from pip_accel.config import DEFAULT_LOG_FORMAT, Config
+from pip_accel.exceptions import ConfigurationError
 
-from helpers import pip_accel_cmd, run
+from helpers import describe, pip_accel_cmd, run
 
 CONFIG_ERROR_EXIT = 1
 
@@ -125,6 +134,92 @@ def test_data_directory_under_a_file(isolated_env: dict[str, str], tmp_path: Pat
     assert str(blocker / "data") in lines[0] and "$PIP_ACCEL_CACHE" in lines[0]
 
 
+def as_nobody() -> list[str] | None:
+    """The command prefix that runs a command as the user nobody, or None when there is none."""
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        return None
+    if shutil.which("setpriv"):
+        return ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
+    if shutil.which("runuser"):
+        return ["runuser", "--preserve-environment", "-u", "nobody", "--"]
+    return None
+
+
+UnwritableSetup = tuple[list[str], dict[str, str], Path]
+"""The command prefix that runs pip-accel, its environment and a directory it cannot write."""
+
+
+@pytest.fixture
+def unwritable(isolated_env: dict[str, str], tmp_path: Path) -> Iterator[UnwritableSetup]:
+    """A data directory that exists and that the user who runs pip-accel cannot write.
+
+    Root may write anywhere, so for root pip-accel runs as the user nobody, with its home
+    and data directory (owned by root, mode 0755) in a directory of their own that nobody
+    may enter: pytest's temporary directories are private to root. Anyone else gets a
+    data directory without write permission (mode 0555).
+    """
+    if os.geteuid() != 0:
+        data = tmp_path / "unwritable"
+        data.mkdir(mode=0o555)
+        try:
+            if os.access(data, os.W_OK):
+                pytest.skip("this user may write into a directory of mode 0555")
+            yield [], {**isolated_env, "PIP_ACCEL_CACHE": str(data)}, data
+        finally:
+            data.chmod(0o755)
+        return
+    prefix = as_nobody()
+    if prefix is None:
+        pytest.skip("the tests run as root, and neither setpriv nor runuser can drop to nobody")
+    shared = Path(tempfile.mkdtemp(prefix="pip-accel-unwritable-"))
+    try:
+        for directory in (shared, shared / "home", shared / "data"):
+            directory.mkdir(exist_ok=True)
+            directory.chmod(0o755)
+        env = {
+            **isolated_env,
+            "HOME": str(shared / "home"),
+            "PIP_ACCEL_CACHE": str(shared / "data"),
+        }
+        if run([*prefix, "test", "-x", str(shared / "home")], env).returncode != 0:
+            pytest.skip(f"the user nobody cannot enter {shared}")
+        probe = run([*prefix, *pip_accel_cmd(), "--version"], env)
+        if probe.returncode != 0:
+            pytest.skip(f"the user nobody cannot run {pip_accel_cmd()[0]}: {probe.stderr.strip()}")
+        yield prefix, env, shared / "data"
+    finally:
+        shutil.rmtree(shared)
+
+
+def test_unwritable_data_directory(unwritable: UnwritableSetup) -> None:
+    """A data directory that exists but cannot be written is named in one line, before any work."""
+    prefix, env, data = unwritable
+    result = run([*prefix, *pip_accel_cmd(), "install", "--no-index", "purepkg"], env)
+    assert result.returncode == CONFIG_ERROR_EXIT, describe(result)
+    lines = error_lines(result.stderr)
+    assert len(lines) == 1, describe(result)
+    assert f"data directory {data} (from environment variable $PIP_ACCEL_CACHE)" in lines[0]
+    assert "is not writable" in lines[0], describe(result)
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_part_of_data_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unwritable part of the data directory is named, with the file that set the directory."""
+    data = tmp_path / "data"
+    (data / "trees").mkdir(parents=True)
+    config_file = tmp_path / "pip-accel.conf"
+    config_file.write_text(f"[pip-accel]\ndata-directory = {data}\n")
+    monkeypatch.setattr("pip_accel.config._writable", lambda path: path.name != "trees")
+    config = Config(environ={"HOME": str(tmp_path), "PIP_ACCEL_CONFIG": str(config_file)})
+    with pytest.raises(ConfigurationError) as raised:
+        config.validate()
+    message = str(raised.value)
+    assert f"{data / 'trees'} in the data directory {data}" in message
+    assert f"(from configuration file {config_file})" in message and "\n" not in message
+
+
 def test_traceback_only_with_verbose(isolated_env: dict[str, str]) -> None:
     """-v adds the traceback to the one-line error."""
     env = {**isolated_env, "PIP_ACCEL_MAX_RETRIES": "many"}
@@ -164,3 +259,20 @@ def test_log_format_and_verbosity_are_used(isolated_env: dict[str, str]) -> None
     assert "ACCEL:INFO:" not in stderr and "ACCEL:ERROR:" in stderr
     result = run([*pip_accel_cmd(), "install", "-v", "--no-index", "purepkg"], quiet)
     assert "ACCEL:INFO:Installing for" in result.stderr
+
+
+def test_library_warnings_become_log_lines(
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A library's warning is one of pip-accel's WARNING lines, without Python's source line."""
+    text = "Skip installing cext/__pycache__/x.pyc from cext. Installing files in a ..."
+    monkeypatch.setattr("pip_accel.cli.coloredlogs.install", lambda **kwargs: None)
+    with warnings.catch_warnings(), caplog.at_level(logging.INFO, logger="pip_accel"):
+        warnings.simplefilter("always")
+        setup_logging(DEFAULT_LOG_FORMAT, "INFO", 0)
+        warnings.warn(text, RuntimeWarning, stacklevel=1)
+    records = [(record.name, record.levelno, record.getMessage()) for record in caplog.records]
+    assert records == [("pip_accel.warnings", logging.WARNING, f"RuntimeWarning: {text}")]
+    assert capsys.readouterr().err == ""
