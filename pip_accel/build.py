@@ -24,15 +24,25 @@ from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.exceptions import BuildError, PipFailedError
 from pip_accel.interrupts import child
 from pip_accel.pip import Pip, error_summary
+from pip_accel.scratch import PrivateDirectory
 
 logger = logging.getLogger(__name__)
+
+BUILD_PREFIX = "build-"
+"""The start of the name of the private directory of one build."""
 
 
 class Builder:
     """Turns source distributions into cached wheels."""
 
     def __init__(
-        self, pip: Pip, cache: BinaryCache, sources: Path, locks: Path, options: Sequence[str] = ()
+        self,
+        pip: Pip,
+        cache: BinaryCache,
+        sources: Path,
+        locks: Path,
+        options: Sequence[str] = (),
+        scratch: Path | None = None,
     ) -> None:
         """Prepare to build.
 
@@ -41,11 +51,15 @@ class Builder:
         :param sources: the local index, where the build back-ends are found.
         :param locks: a directory for the lock files of builds.
         :param options: the user's build options for ``pip wheel``.
+        :param scratch: where builds run, each in a private directory that a
+            later run removes if this one is killed (default: the system's
+            temporary directory).
         """
         self.pip = pip
         self.cache = cache
         self.sources = sources
         self.locks = locks
+        self.scratch = Path(scratch or tempfile.gettempdir())
         self.options = list(options)
         self.jobs = max(1, os.cpu_count() or 1)
         self.built: set[Path] = set()
@@ -73,8 +87,8 @@ class Builder:
             cached = self.cache.get(key)
             if cached is not None:
                 return cached
-            with tempfile.TemporaryDirectory(prefix="pip-accel-build-") as directory:
-                wheel = self._build(sdist, key, Path(directory), spinner)
+            with PrivateDirectory(self.scratch, BUILD_PREFIX) as directory:
+                wheel = self._build(sdist, key, directory, spinner)
                 stored = self.cache.put(key, wheel) or self._keep(wheel)
         self.built.add(stored)
         return stored

@@ -8,23 +8,26 @@ the command line (editables and directories), so that pip can plan them offline.
 """
 
 import logging
-import os
 import re
 import tarfile
-import tempfile
 import tomllib
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from humanfriendly import pluralize
 
 from pip_accel.exceptions import DownloadError, PipFailedError
-from pip_accel.index import LocalIndex
+from pip_accel.index import Archive, LocalIndex
 from pip_accel.pip import INDEX_DESTS, CommandLine, Pip
 from pip_accel.requirements import index_options
+from pip_accel.scratch import PrivateDirectory
 
 logger = logging.getLogger(__name__)
+
+INCOMING_PREFIX = ".incoming-"
+"""The start of the name of the private directory that a download fills."""
 
 DEFAULT_BUILD_REQUIREMENTS = ("setuptools>=40.8.0", "wheel")
 """What pip builds a project with when its pyproject.toml does not say."""
@@ -52,7 +55,8 @@ class Downloader:
 
     def download(self) -> set[Path]:
         """Download every archive the requirements need; return the new ones."""
-        before = {archive.path for archive in self.index.archives()}
+        # Damaged archives go aside first, so that pip downloads them rather than take them.
+        before = {archive.path for archive in self.index.verify()}
         args = self.command_line.tokens_for("download", {"python", "download_dir"})
         # pip download takes no -e, but downloads what an editable needs when given as an argument.
         editables = list(self.command_line.options.editables or [])
@@ -66,17 +70,33 @@ class Downloader:
         """Run ``pip download``, trying again when the network fails.
 
         pip writes into a private directory whose files are then renamed into
-        the index, so that a concurrent pip-accel never sees half an archive.
-        Archives the index has already are taken from it (``--find-links``).
+        the index, so that a concurrent pip-accel never sees half an archive,
+        each with its sha256 recorded (see :meth:`LocalIndex.add`). Archives
+        the index has already are taken from it (``--find-links``).
         """
-        with tempfile.TemporaryDirectory(prefix=".incoming-", dir=self.index.directory) as incoming:
+        with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
             index = ["--find-links", str(self.index.directory)]
-            command = ["download", "--dest", incoming, "--progress-bar", "off", *index, *args]
+            command = ["download", "--dest", str(incoming), "--progress-bar", "off", *index, *args]
             self._retry(command, what)
-            for path in Path(incoming).iterdir():
-                if not (self.index.directory / path.name).exists():
-                    os.replace(path, self.index.directory / path.name)
-                    self.added.add(self.index.directory / path.name)
+            for path in incoming.iterdir():
+                added = self.index.add(path)
+                if added is not None:
+                    self.added.add(added)
+
+    def download_again(self, archives: Iterable[Path]) -> None:
+        """Download once more the archives that were found damaged and moved aside.
+
+        Each is asked for by its name and version, from the user's indexes, so
+        that the plan (and builds that need it as a back-end) find it again.
+        """
+        pins = sorted({pin for pin in map(_pin, archives) if pin})
+        if not pins:
+            return
+        index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
+        try:
+            self._download([*index, "--no-deps", "--", *pins], ", ".join(pins))
+        except DownloadError as error:
+            logger.warning("Could not download %s again: %s", ", ".join(pins), error)
 
     def _retry(self, command: list[str], what: str) -> None:
         """Run pip until it succeeds, up to ``retries`` more times when the network fails."""
@@ -109,6 +129,12 @@ class Downloader:
                     "Could not keep the build requirements of %s in the local index (%s);"
                     " building them will need the network.", ", ".join(names), error,
                 )  # fmt: skip
+
+
+def _pin(path: Path) -> str | None:
+    """The requirement ``name==version`` of an archive, or None when its name does not say."""
+    name_and_version = Archive(path).name_and_version()
+    return "==".join(name_and_version) if name_and_version else None
 
 
 def _is_network_trouble(output: str) -> bool:

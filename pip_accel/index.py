@@ -11,12 +11,20 @@ wheel's metadata the way PEP 658 lets an index do. When ``--no-binary`` keeps
 pip from taking the cached wheel, pip (26 and newer, when it only plans) reads
 the dependencies from there instead of preparing the sdist's metadata, which
 means building an isolated environment for it.
+
+The sha256 of each archive is recorded when it enters the index (in
+``.sha256/<archive>``, with its size and modification time), and before each
+view the index checks its archives against those records: a corrupt or
+changed archive is moved aside into ``.damaged``, so that pip downloads it
+again rather than fail on it, or build and install what was not downloaded.
 """
 
 import contextlib
 import hashlib
 import html
 import logging
+import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -80,20 +88,103 @@ def wheel_metadata(wheel: Path) -> bytes | None:
     return None
 
 
-def sha256_of(path: Path) -> str:
-    """The sha256 of a file, remembered next to the local index's archives."""
-    stat = path.stat()
-    stamp = f"{stat.st_size} {stat.st_mtime_ns}"
-    memo = path.parent / HASHES / path.name
-    with contextlib.suppress(OSError):
-        remembered_stamp, digest = memo.read_text().rsplit(" ", 1)
-        if remembered_stamp == stamp:
-            return digest
+DAMAGED = ".damaged"
+"""The subdirectory where archives that are not the ones downloaded are kept for inspection."""
+
+DIGEST = re.compile(r"[0-9a-f]{64}")
+"""A sha256 in hexadecimal, as records hold them."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the index remembers of an archive: its size, modification time and sha256.
+
+    Size and time are the cheap part: while they are unchanged, the archive is
+    taken to be the one whose sha256 was recorded, without reading it.
+    """
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path, sha256: str) -> "Record":
+        """The record of a file as it is now, whose contents have the sha256 ``sha256``."""
+        status = path.stat()
+        return cls(status.st_size, status.st_mtime_ns, sha256)
+
+    @classmethod
+    def read(cls, archive: Path) -> "Record | None":
+        """The record of an archive, or None when it has none (or an unreadable one)."""
+        try:
+            size, mtime_ns, sha256 = _record_file(archive).read_text().split(" ")
+            if DIGEST.fullmatch(sha256):
+                return cls(int(size), int(mtime_ns), sha256)
+        except (OSError, ValueError):
+            pass
+        return None
+
+    def write(self, archive: Path) -> None:
+        """Remember this record for ``archive`` (atomically: readers see a whole record)."""
+        memo = _record_file(archive)
+        with contextlib.suppress(OSError):
+            memo.parent.mkdir(exist_ok=True)
+            write_atomically(memo, f"{self.size} {self.mtime_ns} {self.sha256}".encode())
+
+    def matches(self, path: Path) -> bool:
+        """Whether the file's size and modification time are the recorded ones."""
+        status = path.stat()
+        return (status.st_size, status.st_mtime_ns) == (self.size, self.mtime_ns)
+
+
+def _record_file(archive: Path) -> Path:
+    """Where the record of an archive is kept."""
+    return archive.parent / HASHES / archive.name
+
+
+def record_sha256(path: Path, archive: Path | None = None) -> str:
+    """Hash a file that enters the index as ``archive`` (default: itself); record and return it.
+
+    A download is recorded before it is renamed into the index (its size and
+    time stay the same), so that no other run sees it without its record.
+    """
     digest = hash_file(path)
-    with contextlib.suppress(OSError):
-        memo.parent.mkdir(exist_ok=True)
-        write_atomically(memo, f"{stamp} {digest}".encode())
+    Record.of(path, digest).write(archive or path)
     return digest
+
+
+def sha256_of(path: Path) -> str:
+    """The sha256 of an archive of the index, read from its record while size and time match.
+
+    An archive without a record is recorded (trust on first use), and a record
+    whose archive was only touched gets the new time; a record of other
+    contents is left for :meth:`LocalIndex.verify` to act on.
+    """
+    remembered = Record.read(path)
+    if remembered is not None and remembered.matches(path):
+        return remembered.sha256
+    digest = hash_file(path)
+    if remembered is None or remembered.sha256 == digest:
+        Record.of(path, digest).write(path)
+    return digest
+
+
+def unreadable_zip(path: Path) -> str | None:
+    """Why a zip file (a wheel) cannot be opened, or None when its central directory opens."""
+    try:
+        with zipfile.ZipFile(path):
+            return None
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as error:
+        return str(error) or type(error).__name__
+
+
+def free_name(path: Path) -> Path:
+    """``path``, or the first of ``path.1``, ``path.2``... that does not exist yet."""
+    candidate, number = path, 0
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}.{number}")
+    return candidate
 
 
 class LocalIndex:
@@ -103,6 +194,8 @@ class LocalIndex:
         """Use (and create) ``directory``."""
         self.directory = directory
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.moved_aside: list[Path] = []
+        """The archives that :meth:`verify` moved aside during this run (where they were)."""
 
     def sha256(self, path: Path) -> str:
         """The sha256 of an archive, remembered when it is one of the index's own."""
@@ -116,14 +209,95 @@ class LocalIndex:
             if not path.name.startswith(".") and path.name.endswith((".whl", *SDIST_SUFFIXES))
         ]
 
+    def record(self, path: Path) -> str:
+        """Record the sha256 of an archive that entered the index by other means; return it."""
+        return record_sha256(path)
+
+    def add(self, path: Path) -> Path | None:
+        """Move a downloaded file into the index, recorded, unless it has one of that name.
+
+        Return where it is now, or None when the index had it already.
+        """
+        target = self.directory / path.name
+        if target.exists():
+            return None
+        record_sha256(path, target)
+        os.replace(path, target)
+        return target
+
+    def verify(self) -> list[Archive]:
+        """Every archive that is the one downloaded; move the others aside (see :meth:`check`)."""
+        return [archive for archive in self.archives() if self.check(archive)]
+
+    def check(self, archive: Archive) -> bool:
+        """Whether an archive is the one downloaded; if it is not, move it aside.
+
+        Unchanged size and time mean yes (one stat, one small read). Otherwise
+        the archive is hashed: the recorded sha256 means yes (and the new time
+        is recorded), another one means no. An archive without a record is
+        recorded, unless it is a zip file (a wheel) that does not even open.
+        """
+        try:
+            remembered = Record.read(archive.path)
+            if remembered is None:
+                return self._first_sight(archive)
+            return remembered.matches(archive.path) or self._same_contents(archive, remembered)
+        except FileNotFoundError:
+            return False  # moved aside or removed by another run meanwhile
+
+    def _same_contents(self, archive: Archive, remembered: Record) -> bool:
+        """Whether a touched archive still has the recorded sha256; if not, move it aside."""
+        digest = hash_file(archive.path)
+        if digest == remembered.sha256:
+            Record.of(archive.path, digest).write(archive.path)
+            return True
+        what = f"the one that was downloaded (sha256 {digest}, recorded {remembered.sha256})"
+        self._move_aside(archive.path, f"is not {what}")
+        return False
+
+    def _first_sight(self, archive: Archive) -> bool:
+        """Record an archive that has no record; a zip file that does not open is moved aside."""
+        if archive.path.name.endswith((".whl", ".zip")):
+            problem = unreadable_zip(archive.path)
+            if problem is not None:
+                kind = "wheel" if archive.is_wheel else "zip file"
+                self._move_aside(archive.path, f"is not a readable {kind} ({problem})")
+                return False
+        record_sha256(archive.path)
+        return True
+
+    def _move_aside(self, path: Path, problem: str) -> None:
+        """Move an archive into ``.damaged`` (kept for inspection) and say so, once."""
+        try:
+            (self.directory / DAMAGED).mkdir(exist_ok=True)
+            aside = free_name(self.directory / DAMAGED / path.name)
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return  # another run moved it aside first, and said so
+        except OSError as error:
+            logger.warning(
+                "The archive %s in the local index %s, and it could not be moved aside (%s);"
+                " delete it.", path, problem, error,
+            )  # fmt: skip
+            return
+        _record_file(path).unlink(missing_ok=True)
+        self.moved_aside.append(path)
+        logger.warning(
+            "The archive %s in the local index %s; moved it to %s, it will be downloaded again.",
+            path, problem, aside,
+        )  # fmt: skip
+
     @contextlib.contextmanager
     def view(
         self, cache: BinaryCache, namespace: str, with_binaries: bool
     ) -> Iterator["IndexView"]:
-        """A temporary ``--find-links`` directory for pip (see the module's text)."""
+        """A temporary ``--find-links`` directory for pip, of the verified archives.
+
+        See the module's text.
+        """
         with tempfile.TemporaryDirectory(prefix="pip-accel-view-") as directory:
             view = IndexView(Path(directory))
-            for archive in self.archives():
+            for archive in self.verify():
                 view.add(archive.path, archive.path)
                 if with_binaries and not archive.is_wheel:
                     view.add_binary(archive, cache, namespace)

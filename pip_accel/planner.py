@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from pip_accel.build import Builder
+from pip_accel.build import BUILD_PREFIX, Builder
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.config import Config
 from pip_accel.deps import SystemDependencies
-from pip_accel.download import Downloader
+from pip_accel.download import INCOMING_PREFIX, Downloader
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
@@ -24,6 +24,7 @@ from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import Plan, PlannedDistribution
 from pip_accel.plans import PlannedWheel
 from pip_accel.requirements import index_options, uses_hashes
+from pip_accel.scratch import remove_leftovers
 from pip_accel.summary import Summary
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,10 @@ class Planner:
             *index_options(command_line, find_links_only=True),
         ]
         locks = config.binary_cache / ".locks"
-        self.builder = Builder(pip, self.cache, self.index.directory, locks, build_options)
+        self.scratch = config.data_directory / "tmp"
+        self.builder = Builder(
+            pip, self.cache, self.index.directory, locks, build_options, self.scratch
+        )
         self.system_packages = SystemDependencies(config)
         self.new_archives: set[Path] = set()
         """The archives downloaded during this run."""
@@ -93,7 +97,17 @@ class Planner:
         """Whether the plan holds pre-releases because the index could not be asked."""
 
     def plan(self) -> Outcome:
-        """Plan (downloading and building as needed), with a retry for system packages."""
+        """Plan (downloading and building as needed), with a retry for system packages.
+
+        What killed runs left in the local index and the scratch directory goes
+        first, and archives of the local index that are not what was
+        downloaded are moved aside and downloaded again.
+        """
+        remove_leftovers(self.index.directory, (INCOMING_PREFIX,))
+        remove_leftovers(self.scratch, (BUILD_PREFIX,))
+        self.index.verify()
+        if self.index.moved_aside:
+            self.downloader.download_again(self.index.moved_aside)
         plan, view = self._with_system_packages(self._plan)
         wheels = self._with_system_packages(lambda: self._wheels(plan, view))
         return Outcome(wheels, plan.handed_to_pip, self._reusable(plan))
@@ -164,9 +178,13 @@ class Planner:
         """Fetch the source archives that the cache backends keep; return whether any came.
 
         They are not built here: the bucket may hold archives of many other
-        requirement sets, and only those of the plan need a wheel.
+        requirement sets, and only those of the plan need a wheel. Their sha256
+        is recorded, as for every archive that enters the local index.
         """
-        return bool(self.cache.get_sources(self.index.directory))
+        fetched = self.cache.get_sources(self.index.directory)
+        for path in fetched:
+            self.index.record(path)
+        return bool(fetched)
 
     def _prepare(self, archives: Iterable[Path]) -> None:
         """Get wheels for new sdists before resolving again.
