@@ -22,6 +22,8 @@ from pip_accel.exceptions import ConfigurationError
 
 from helpers import describe, pip_accel_cmd, run
 
+pytestmark = pytest.mark.once  # pip-accel's own configuration: pip-independent
+
 CONFIG_ERROR_EXIT = 1
 
 

@@ -21,6 +21,8 @@ from helpers import (
     run,
 )
 
+pytestmark = pytest.mark.once  # the local index's own behaviour: pip-independent
+
 MODULE = 'VERSION = "1.0"\n'
 """The module of the wheel fixture of these tests."""
 

@@ -20,6 +20,8 @@ from pip_accel import cli
 
 from helpers import PackageIndex, VenvFactory, accel, describe
 
+pytestmark = pytest.mark.once  # pip-accel's own messages: pip-independent
+
 TMPFS_SIZE = "1m"
 """The size of the tmpfs: big enough to mount, small enough to fill at once."""
 

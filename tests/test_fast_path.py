@@ -184,6 +184,7 @@ def test_installed_distributions_are_part_of_the_plan(
 
 
 @pytest.mark.parametrize("mode", ["hardlink", "copy"])
+@pytest.mark.once
 def test_link_modes_install_valid_bytecode(
     isolated_env: dict[str, str],
     package_index: PackageIndex,
@@ -205,6 +206,7 @@ def test_link_modes_install_valid_bytecode(
     assert not list(venv.site_packages.glob("purepkg*"))
 
 
+@pytest.mark.once
 def test_reinstalling_never_writes_through_a_link(
     isolated_env: dict[str, str],
     package_index: PackageIndex,
@@ -258,6 +260,7 @@ def run_ok(command: list[str]) -> bool:
 
 
 @pytest.mark.parametrize("damage", ["manifest", "module"])
+@pytest.mark.once
 def test_a_damaged_tree_is_unpacked_again(
     isolated_env: dict[str, str],
     package_index: PackageIndex,
@@ -329,6 +332,7 @@ PLAN_DAMAGES: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 
 @pytest.mark.parametrize("damage", PLAN_DAMAGES.values(), ids=PLAN_DAMAGES.keys())
+@pytest.mark.once
 def test_a_damaged_plan_is_planned_anew(
     isolated_env: dict[str, str],
     package_index: PackageIndex,

@@ -7,6 +7,8 @@ virtual environments, then checks the result with pip itself (``pip --python``).
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from fixtures import make_sdist, make_wheel, pyproject
 from helpers import (
     PackageIndex,
@@ -194,6 +196,7 @@ def test_hash_mode_uses_the_binary_built_from_the_checked_sdist(
     assert build_count(build_log) == 1
 
 
+@pytest.mark.once
 def test_unsafe_wheel_is_refused_before_writing(
     isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
 ) -> None:
@@ -206,6 +209,7 @@ def test_unsafe_wheel_is_refused_before_writing(
     assert not (venv.site_packages.parent / "evil.txt").exists()
 
 
+@pytest.mark.once
 def test_concurrent_installs_build_once(
     isolated_env: dict[str, str],
     package_index: PackageIndex,
@@ -302,6 +306,7 @@ def test_failed_metadata_build_shows_its_output(
     assert installed_packages(venv, isolated_env) == {}
 
 
+@pytest.mark.once
 def test_failed_replacement_restores_the_old_version(
     isolated_env: dict[str, str],
     package_index: PackageIndex,
