@@ -52,8 +52,19 @@ FORMAT = 2
 PLAN_FIELDS = frozenset({"format", "key", "wheels", "sha256"})
 """The fields of a stored plan, and no others."""
 
-UNRELATED = frozenset({"python", "verbose", "quiet", "log", "no_color", "progress_bar"})
-"""Options that change how a run reports, not what it plans."""
+UNRELATED = frozenset({
+    "python", "verbose", "quiet", "log", "no_color", "progress_bar", "cache_dir", "timeout",
+    "retries", "cert", "client_cert", "proxy", "no_input", "disable_pip_version_check",
+    "exists_action", "root_user_action", "keyring_provider", "require_venv",
+    "no_python_version_warning",
+})  # fmt: skip
+"""Options that change how a run reports or reaches the network, not what it plans.
+
+Left out of the key, so that workers whose caches or certificates live in
+other places still ask the same question."""
+
+FILE_OPTIONS = ("requirements", "constraints")
+"""Options that name files: the key holds their contents, not their paths."""
 
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 """An environment variable in a requirements file, the way pip finds them."""
@@ -109,6 +120,11 @@ class PlanCache:
         self.directory = directory
         self.index = index
         self.question = _question(command_line, target)
+
+    def shared_key(self) -> str:
+        """The key of the plan for the question alone, which any machine asking it computes."""
+        text = json.dumps(["shared", self.question], sort_keys=True, default=_stable)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def key(self) -> str:
         """The key of the plan for the question, given the local index as it is now."""
@@ -282,18 +298,26 @@ def _remove(path: Path) -> None:
 
 
 def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str, Any]:
-    """Everything but the local index that the plan depends on."""
+    """Everything but the local index that the plan depends on, and no path of this machine.
+
+    Requirement files count by their contents, so a copy of a requirements
+    file in another checkout or CI workspace asks the same question. Paths
+    count only where they change what pip plans: local ``--find-links``
+    directories (by absolute path and listing); plans of local directories,
+    archives and editables are not stored at all.
+    """
     options = {
         dest: value for dest, value in vars(command_line.options).items() if dest not in UNRELATED
     }
+    for dest in FILE_OPTIONS:
+        options[dest] = [_contents(name) for name in options.get(dest) or []]
     files = requirement_files(command_line)
     return {
         "format": FORMAT,
         "versions": [__version__, pip_version()],
-        "directory": os.getcwd(),
         "options": options,
         "arguments": command_line.arguments,
-        "files": {str(path): _digest(path) for path in files},
+        "files": [_digest(path) for path in files],
         "variables": _variables(files),
         "find_links": _find_links(command_line),
         "interpreter": {
@@ -302,6 +326,12 @@ def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str,
         },
         "installed": _installed(target.info["sys_path"]),
     }
+
+
+def _contents(name: str) -> str:
+    """A requirement file named on the command line, as its sha256 (a URL stays as it is)."""
+    path = Path(name)
+    return _digest(path) if "://" not in name and path.is_file() else name
 
 
 def _digest(path: Path) -> str:
@@ -319,7 +349,11 @@ def _find_links(command_line: CommandLine) -> dict[str, list[str]]:
     """The listing of every local ``--find-links`` directory (new archives change plans)."""
     tokens = index_options(command_line, find_links_only=True)
     places = list(command_line.options.find_links or []) + tokens[1::2]
-    return {place: sorted(os.listdir(place)) for place in places if os.path.isdir(place)}
+    return {
+        os.path.abspath(place): sorted(os.listdir(place))
+        for place in places
+        if os.path.isdir(place)
+    }
 
 
 def _installed(directories: Iterable[str]) -> list[str]:

@@ -31,6 +31,7 @@ from helpers import (
     build_count,
     describe,
     installed_packages,
+    pip_accel_cmd,
     pip_cmd,
     run,
 )
@@ -356,3 +357,26 @@ def test_a_damaged_plan_is_planned_anew(
     again = make_venv("three")
     assert REUSED in accel(isolated_env, again, *args).stderr, "the plan was not stored anew"
     assert installed_packages(again, isolated_env) == {"purepkg": "1.0"}
+
+
+def test_the_same_requirements_file_in_another_checkout_reuses_the_plan(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """A copy of the requirements file in another directory, run from there, hits the plan."""
+    checkouts = [tmp_path / "checkout-one", tmp_path / "checkout-two"]
+    for checkout in checkouts:
+        checkout.mkdir()
+        requirements_file(checkout, package_index)
+    first = [*pip_accel_cmd(), "install", "--python", make_venv("one").python]
+    run([*first, "-r", "requirements.txt"], isolated_env, cwd=checkouts[0], check=True)
+    package_index.stop()
+    venv = make_venv("two")
+    second = [sys.executable, "-c", LAUNCHER, "install", "--python", venv.python]
+    result = run([*second, "-r", "requirements.txt"], isolated_env, cwd=checkouts[1])
+    assert result.returncode == 0, describe(result)
+    assert REUSED in result.stderr
+    assert "AUDIT" not in result.stderr
+    assert installed_packages(venv, isolated_env)["scriptpkg"] == "1.0"
