@@ -33,7 +33,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 _children: set["subprocess.Popen[Any]"] = set()
-_lock = threading.Lock()
+_lock = threading.RLock()  # the signal handler may run while the main thread holds it
 _deferring = 0
 _pending: list[int] = []
 
@@ -83,7 +83,7 @@ def deferred() -> Iterator[None]:
         yield
     finally:
         _deferring -= 1
-    if not _deferring and _pending:
-        signum = _pending[0]
-        _pending.clear()
-        raise Interrupted(signum)
+        if not _deferring and _pending:
+            signum = _pending[0]
+            _pending.clear()
+            raise Interrupted(signum)

@@ -19,7 +19,8 @@ from pathlib import Path
 from types import TracebackType
 
 from filelock import FileLock, Timeout
-from humanfriendly import format_size, pluralize
+from humanfriendly import format_size
+from humanfriendly.text import pluralize
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ class PrivateDirectory:
         parent.mkdir(parents=True, exist_ok=True)
         name = f"{prefix}{secrets.token_hex(6)}"
         self.path = parent / name
-        self.lock = FileLock(str(parent / f"{name}{LOCK_SUFFIX}"))
+        # Not thread-local: another thread may close it (trees are published by a reader).
+        self.lock = FileLock(str(parent / f"{name}{LOCK_SUFFIX}"), thread_local=False)
         self.lock.acquire()
         try:
             self.path.mkdir()
@@ -84,15 +86,29 @@ def remove_leftovers(parent: Path, prefixes: tuple[str, ...]) -> int:
     removed = 0
     for name in names:
         path = parent / name
-        if name.startswith(prefixes) and not name.endswith(LOCK_SUFFIX) and _abandoned(path):
+        if not name.startswith(prefixes):
+            continue
+        if not name.endswith(LOCK_SUFFIX) and _abandoned(path):
             freed += remove_abandoned(path)
             removed += 1
+        elif name.endswith(LOCK_SUFFIX) and name[: -len(LOCK_SUFFIX)] not in names:
+            _remove_orphan_lock(path)
     if removed:
         logger.info(
             "Removed %s of interrupted runs from %s (%s).",
             pluralize(removed, "leftover"), parent, format_size(freed),
         )  # fmt: skip
     return freed
+
+
+def _remove_orphan_lock(lock_file: Path) -> None:
+    """Remove the lock file of a run that died before it made its directory."""
+    lock = FileLock(str(lock_file))
+    try:
+        lock.acquire(timeout=0)
+    except (Timeout, OSError):
+        return
+    release_removing(lock)
 
 
 def _abandoned(path: Path) -> bool:

@@ -252,8 +252,11 @@ def in_the_way(dist_info: Path | None, new_dist_info: Path, planned: Iterable[st
 
 
 def _inside(path: Path, found: dict[Path, None]) -> bool:
-    """Whether ``path`` lies in a ``.dist-info`` directory that is moved as a whole."""
-    return path.parent.suffix == ".dist-info" and path.parent in found
+    """Whether ``path`` lies in a ``.dist-info`` directory that is moved as a whole.
+
+    At any depth: ``.dist-info/licenses/LICENSE`` goes with its ``.dist-info``.
+    """
+    return any(parent.suffix == ".dist-info" and parent in found for parent in path.parents)
 
 
 def _recorded_files(dist_info: Path) -> Iterator[Path]:

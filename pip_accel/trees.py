@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from humanfriendly import pluralize
+from humanfriendly.text import pluralize
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import RecordEntry
@@ -252,6 +252,8 @@ class TreeStore:
         """Keep the trees for ``target`` under ``directory``."""
         self.directory = directory / target.cache_tag
         self.target = target
+        self.unpacked: list[Path] = []
+        """The wheels whose trees this store unpacked (rather than found)."""
 
     def trees_for(self, wheels: Iterable[Path]) -> dict[Path, UnpackedTree]:
         """The tree of every wheel, unpacking and compiling those without one."""
@@ -265,6 +267,7 @@ class TreeStore:
                 trees[wheel] = tree
         if missing:
             trees.update(self._unpack_all(missing))
+            self.unpacked += missing
         return trees
 
     def replace(self, wheel: Path) -> UnpackedTree:
@@ -274,10 +277,9 @@ class TreeStore:
         are read-only), so that the new tree can take its place at once.
         """
         damaged = self.location(wheel)
-        with contextlib.suppress(FileNotFoundError):
-            aside = PrivateDirectory(self.directory, PRIVATE_PREFIXES[1])
-            os.rename(damaged, aside.path / "tree")
-            aside.close()
+        if damaged.exists():
+            with PrivateDirectory(self.directory, PRIVATE_PREFIXES[1]) as aside:
+                os.rename(damaged, aside / "tree")
         return self._unpack_all([wheel])[wheel]
 
     def location(self, wheel: Path) -> Path:
@@ -333,6 +335,10 @@ class TreeStore:
                 tree.bytecode.append(TreeFile(scheme, path))
         tree.seal()
         tree.save()
+        return self.place(wheel, tree)
+
+    def place(self, wheel: Path, tree: UnpackedTree) -> UnpackedTree:
+        """Rename a complete tree (manifest saved) into the place of ``wheel``'s tree."""
         final = self.location(wheel)
         try:
             os.rename(tree.directory, final)
@@ -465,11 +471,13 @@ class Compiler:
         with self.stack:
             with contextlib.suppress(BrokenPipeError):
                 self.process.stdin.close()
-            assert self.process.stderr is not None
-            errors = self.process.stderr.read()
+            assert self.process.stderr is not None and self.process.stdout is not None
+            with self.process.stderr:
+                errors = self.process.stderr.read()
             self.process.wait()
             if self.reader is not None:
                 self.reader.join()
+            self.process.stdout.close()
         if self.failures:
             raise self.failures[0]
         if self.process.returncode != 0 and exc_info[0] is None:
