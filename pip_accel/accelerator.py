@@ -9,8 +9,10 @@ editables and source trees to pip. Each step lives in its own module.
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from humanfriendly import Timer, pluralize
+from humanfriendly import Timer
+from humanfriendly.text import pluralize
 
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
@@ -23,6 +25,10 @@ from pip_accel.requirements import names_remote_files
 from pip_accel.summary import Summary
 from pip_accel.transaction import environment_lock, recover
 from pip_accel.trees import TreeStore
+
+if TYPE_CHECKING:  # imported when a run has no stored plan
+    from pip_accel.caches import BinaryCache
+    from pip_accel.fleet import Fleet
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +53,9 @@ class PipAccelerator:
         self.target = target
         self.pip = pip
         self.summary = Summary()
+        self.fleet: Fleet | None = None
+        """The fleet's shared plans and trees, when a cache backend shares them."""
+        self.cache: BinaryCache | None = None
 
     def install(self) -> Summary:
         """Plan (or reuse a plan), download, build and install; return what was done.
@@ -56,16 +65,23 @@ class PipAccelerator:
         so that it plans for the environment as it really is.
         """
         timer = Timer()
-        if self.command_line.options.target_dir:
-            wheels, handed_to_pip = self._plan()
-            self._hand_wheels_to_pip(wheels)
-        else:
-            installer = self._installer()
-            libraries = installer.libraries()
-            with environment_lock(self.config.data_directory / "locks", libraries[0]):
-                recover(libraries)
+        try:
+            if self.command_line.options.target_dir:
                 wheels, handed_to_pip = self._plan()
-                self._install(installer, wheels)
+                self._hand_wheels_to_pip(wheels)
+            else:
+                installer = self._installer()
+                libraries = installer.libraries()
+                with environment_lock(self.config.data_directory / "locks", libraries[0]):
+                    recover(libraries)
+                    wheels, handed_to_pip = self._plan()
+                    self._install(installer, wheels)
+        except BaseException:
+            if self.fleet is not None:
+                self.fleet.abandon()
+            raise
+        if self.fleet is not None:
+            self.summary.uploaded = self.fleet.finish()
         if not wheels and not handed_to_pip:
             logger.info("Nothing to do: every requirement is installed already.")
             return self.summary
@@ -80,13 +96,32 @@ class PipAccelerator:
         if stored is not None:
             logger.info("Using the plan of an earlier run with the same requirements and target.")
             return stored, []
-        from pip_accel.planner import Planner  # only when there is no stored plan
+        self._load_backends()  # only when there is no stored plan: boto3 is slow to import
+        if plans and self.fleet:
+            shared = self.fleet.plan(plans.shared_key())
+            if shared is not None:
+                plans.store(shared)
+                return shared, []
+        from pip_accel.planner import Planner  # only when there is no usable plan
 
-        planner = Planner(self.config, self.command_line, self.target, self.pip, self.summary)
+        planner = Planner(
+            self.config, self.command_line, self.target, self.pip, self.summary, self.cache
+        )
         outcome = planner.plan()
         if plans and outcome.reusable:
             plans.store(outcome.wheels)
+            if self.fleet:
+                self.fleet.share(plans.shared_key(), outcome.wheels)
         return outcome.wheels, outcome.handed_to_pip
+
+    def _load_backends(self) -> None:
+        """The binary cache's backends, and the fleet when one of them shares plans and trees."""
+        from pip_accel.caches import BinaryCache, load_backends
+        from pip_accel.fleet import Fleet
+
+        self.cache = BinaryCache(load_backends(self.config))
+        if self.cache.shared:
+            self.fleet = Fleet(self.cache, self.config, self.target)
 
     def _plan_cache(self) -> PlanCache | None:
         """The plan cache for this command line and target, if its plan can be reused.
@@ -128,6 +163,8 @@ class PipAccelerator:
             return
         store = TreeStore(self.config.tree_cache, self.target)
         trees = store.trees_for(Path(item.wheel) for item in wheels)
+        if self.fleet is not None:
+            self.fleet.share_trees({wheel: trees[wheel] for wheel in store.unpacked})
         verify = bool(self.command_line.options.force_reinstall)
         for item in wheels:
             tree = trees[Path(item.wheel)]

@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from filelock import FileLock
-from humanfriendly import Spinner, Timer, format_timespan, pluralize
+from humanfriendly import Spinner, Timer, format_timespan
+from humanfriendly.text import pluralize
 
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.exceptions import BuildError, PipFailedError

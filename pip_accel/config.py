@@ -64,6 +64,14 @@ def _parse_integer(text: str) -> int:
     return number
 
 
+def _parse_positive(text: str) -> int:
+    """Parse a whole number that is one or more."""
+    number = int(text)
+    if number < 1:
+        raise ValueError("not positive")
+    return number
+
+
 def _parse_seconds(text: str) -> float:
     """Parse a positive number of seconds."""
     number = float(text)
@@ -134,6 +142,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], str, Any]] = {
     "s3-create-bucket": (coerce_boolean, "a boolean (true/false, yes/no, 1/0)", False),
     "s3-timeout": (_parse_seconds, "a positive number of seconds", 60.0),
     "s3-retries": (_parse_integer, "a whole number of 0 or more", 3),
+    "s3-concurrency": (_parse_positive, "a whole number of 1 or more", 8),
 }
 """Every option pip-accel knows: how to parse it, what it must be, its default."""
 
@@ -413,3 +422,8 @@ class Config:
     def s3_retries(self) -> int:
         """How many more times a failed request to S3 is tried."""
         return int(self.get("s3-retries"))
+
+    @property
+    def s3_concurrency(self) -> int:
+        """How many S3 transfers run at once."""
+        return int(self.get("s3-concurrency"))

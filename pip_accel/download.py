@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from humanfriendly import pluralize
+from humanfriendly.text import pluralize
 
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, LocalIndex

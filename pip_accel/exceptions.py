@@ -68,6 +68,14 @@ class CacheError(PipAcceleratorError):
     """
 
 
+class CorruptObjectError(CacheError):
+    """An object of a cache backend does not have the sha256 it was stored with.
+
+    The binary cache treats it as absent, with a warning that names it, and
+    goes on using the backend for everything else.
+    """
+
+
 class CacheWriteRefusedError(CacheError):
     """A binary cache backend may be read but refused to store an entry.
 

@@ -7,6 +7,7 @@ system package code.
 """
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,12 @@ INCOMPLETE = (
     "conflicting dependencies",
 )
 """What pip says when the local index lacks distributions (and downloading may help)."""
+
+MISSING_PROJECT = re.compile(r"(?:No matching distribution found for|requirement) ([\w.-]+)")
+"""How pip names a project it finds no distribution of."""
+
+MAX_SHARED_ROUNDS = 50
+"""How often the source archives of the cache backends are asked, one dependency level each."""
 
 NOT_FOR_PLANNING = INDEX_DESTS | {"python", "dry_run", "json_report_file", "progress_bar", "log"}
 """Options that pip-accel sets itself when it asks pip for a plan."""
@@ -71,14 +78,19 @@ class Planner:
         target: TargetEnvironment,
         pip: Pip,
         summary: Summary,
+        cache: BinaryCache | None = None,
     ) -> None:
-        """Plan ``command_line`` for ``target``; count downloads and builds in ``summary``."""
+        """Plan ``command_line`` for ``target``; count downloads and builds in ``summary``.
+
+        ``cache`` is the binary cache with its backends (made from ``config``
+        when not given).
+        """
         self.command_line = command_line
         self.target = target
         self.pip = pip
         self.summary = summary
         self.index = LocalIndex(config.source_index)
-        self.cache = BinaryCache(load_backends(config))
+        self.cache = cache or BinaryCache(load_backends(config))
         self.hashes = uses_hashes(command_line)
         self.downloader = Downloader(pip, self.index, command_line, config.max_retries)
         build_options = [
@@ -134,21 +146,28 @@ class Planner:
     def _plan(self) -> tuple[Plan, IndexView]:
         """Resolve offline; when the local index falls short, fill it and resolve again.
 
-        It is filled first from the source archives that the cache backends
-        keep (a shared cache of the fleet), then from the package index.
+        It is filled from the package index; when that cannot be reached,
+        from the source archives that the cache backends keep (a shared cache
+        of the fleet), by the names of the projects pip misses.
         """
         upgrade = self.command_line.options.upgrade
         offline = None if upgrade else self._resolve_offline()
-        if offline is None and not upgrade and self._fetch_sources():
-            offline = self._resolve_offline()
         if offline and (self.command_line.options.pre or not offline[0].prereleases):
             return offline
         try:
             self.new_archives = self.downloader.download()
         except DownloadError as error:
+            if offline is None and not upgrade:
+                offline = self._from_shared_sources(error)
+                if offline is not None:
+                    logger.warning(
+                        "Planned with the source archives of the shared cache: the package"
+                        " index could not be asked (%s).", error,
+                    )  # fmt: skip
+            elif offline is not None:
+                logger.warning("Using the pre-releases of the local index: %s", error)
             if offline is None:
                 raise
-            logger.warning("Using the pre-releases of the local index: %s", error)
             self.guessed = True
             return offline
         self.cache.put_sources(self.downloader.added)
@@ -174,17 +193,27 @@ class Planner:
             logger.info("The local index offers pre-releases (%s); asking the index too.", names)
         return plan, view
 
-    def _fetch_sources(self) -> bool:
-        """Fetch the source archives that the cache backends keep; return whether any came.
+    def _from_shared_sources(self, error: DownloadError) -> tuple[Plan, IndexView] | None:
+        """Plan with the source archives of the cache backends, the package index being down.
 
-        They are not built here: the bucket may hold archives of many other
-        requirement sets, and only those of the plan need a wheel. Their sha256
-        is recorded, as for every archive that enters the local index.
+        pip names the project it misses; its archives are fetched by name, and
+        pip asked again, until it misses nothing or a project no backend has.
         """
-        fetched = self.cache.get_sources(self.index.directory)
-        for path in fetched:
-            self.index.record(path)
-        return bool(fetched)
+        missing = error
+        for _ in range(MAX_SHARED_ROUNDS):
+            projects = MISSING_PROJECT.findall(missing.output)
+            fetched = self.cache.get_sources(self.index.directory, projects) if projects else []
+            if not fetched:
+                return None
+            for path in fetched:
+                self.index.record(path)
+            try:
+                return self._resolve()
+            except PipFailedError as again:
+                if not any(phrase in again.output for phrase in INCOMPLETE):
+                    raise
+                missing = DownloadError(str(again), again.output)
+        return None
 
     def _prepare(self, archives: Iterable[Path]) -> None:
         """Get wheels for new sdists before resolving again.

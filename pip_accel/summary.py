@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from humanfriendly import format_timespan, pluralize
+from humanfriendly import format_timespan
+from humanfriendly.text import pluralize
 
 
 @dataclass
@@ -13,6 +14,8 @@ class Summary:
     built: int = 0
     downloaded: int = 0
     by_pip: int = 0
+    uploaded: int = 0
+    """Objects (wheels, trees, plans) stored in the shared cache during the run."""
 
     def describe(self, seconds: float) -> str:
         """A sentence such as "Installed 3 packages (1 built, 2 from cache) in 1.2 seconds"."""
@@ -24,4 +27,6 @@ class Summary:
         if self.by_pip:
             parts.append(f"{self.by_pip} by pip")
         count = pluralize(self.installed, "package")
-        return f"Installed {count} ({', '.join(parts)}) in {format_timespan(seconds)}."
+        shared = f"; {pluralize(self.uploaded, 'object')} stored in the shared cache"
+        details = ", ".join(parts) + (shared if self.uploaded else "")
+        return f"Installed {count} ({details}) in {format_timespan(seconds)}."

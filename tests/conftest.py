@@ -15,8 +15,10 @@ import pytest
 
 from fixtures import build_all
 from helpers import (
+    BUCKET,
     IndexFactory,
     PackageIndex,
+    S3Server,
     Venv,
     VenvFactory,
     create_venv,
@@ -112,6 +114,15 @@ def make_package_index(
 def package_index(make_package_index: IndexFactory) -> PackageIndex:
     """A started index of every fixture archive and build back-end: ``.url``, ``.add()``..."""
     return make_package_index(None)
+
+
+@pytest.fixture
+def s3(tmp_path: Path) -> Iterator[S3Server]:
+    """A started S3 server (moto, 127.0.0.1) with an empty bucket ``helpers.BUCKET``."""
+    server = S3Server(tmp_path / "moto.log").start()
+    server.client().create_bucket(Bucket=BUCKET)
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -319,6 +319,19 @@ READER_POLICY = {
 }
 
 
+BUCKET = "pip-accel-ci"
+"""The bucket of the S3 tests."""
+
+
+def worker(
+    isolated_env: dict[str, str], s3: S3Server | None, name: str, **extra: str
+) -> dict[str, str]:
+    """The environment of a CI worker with its own empty data directory, using the bucket."""
+    data = Path(isolated_env["HOME"]).parent / f"{name}-data"
+    env = {**isolated_env, "PIP_ACCEL_CACHE": str(data), "PIP_ACCEL_S3_PREFIX": "ci"}
+    return {**env, **(s3.environment(BUCKET) if s3 else {}), **extra}
+
+
 class S3Server:
     """moto's S3 server on 127.0.0.1, checking credentials and permissions like AWS.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from pip_accel.config import Config
 from pip_accel.exceptions import CacheWriteRefusedError
 
 from helpers import (
+    BUCKET,
     READER_POLICY,
     PackageIndex,
     S3Server,
@@ -31,29 +31,13 @@ from helpers import (
     installed_packages,
     pip_accel_cmd,
     run,
+    worker,
 )
 
 pytestmark = pytest.mark.backends
 
-BUCKET = "pip-accel-ci"
-
-
-@pytest.fixture
-def s3(tmp_path: Path) -> Iterator[S3Server]:
-    """A started S3 server with an empty bucket ``BUCKET``."""
-    server = S3Server(tmp_path / "moto.log").start()
-    server.client().create_bucket(Bucket=BUCKET)
-    yield server
-    server.stop()
-
-
-def worker(
-    isolated_env: dict[str, str], s3: S3Server | None, name: str, **extra: str
-) -> dict[str, str]:
-    """The environment of a CI worker with its own empty data directory, using the bucket."""
-    data = Path(isolated_env["HOME"]).parent / f"{name}-data"
-    env = {**isolated_env, "PIP_ACCEL_CACHE": str(data), "PIP_ACCEL_S3_PREFIX": "ci"}
-    return {**env, **(s3.environment(BUCKET) if s3 else {}), **extra}
+OTHER_QUESTION = "--no-warn-script-location"
+"""An option that changes the plan's key but not the plan: the fleet has no plan for it."""
 
 
 def cext_works(venv: Venv, env: dict[str, str]) -> bool:
@@ -69,20 +53,24 @@ def test_a_new_worker_installs_the_binary_that_another_built(
     build_log: Path,
     s3: S3Server,
 ) -> None:
-    """A builds and uploads; B, without a compiler, installs A's wheel; B's warm run is local."""
+    """A builds and uploads; B, without a compiler, installs A's wheel; B's warm run is local.
+
+    B asks another question than A, so that it plans with pip (rather than use A's plan)
+    and finds A's wheel by its cache key.
+    """
     accel(worker(isolated_env, s3, "a"), make_venv("a"), "-i", package_index.url, "cext")
     assert build_count(build_log) == 1
     keys = s3.keys(BUCKET)
-    assert any(k.startswith("ci/v1/") and k.endswith(".whl") and "/cext/1.0/" in k for k in keys)
-    assert "ci/v1/sources/cext-1.0.tar.gz" in keys
+    assert any(k.startswith("ci/v2/") and k.endswith(".whl") and "/cext/1.0/" in k for k in keys)
+    assert "ci/v2/sources/cext/cext-1.0.tar.gz" in keys
     b_env = worker(isolated_env, s3, "b", CC="/bin/false")
     b_venv = make_venv("b")
-    result = accel(b_env, b_venv, "-i", package_index.url, "cext")
+    result = accel(b_env, b_venv, "-i", package_index.url, OTHER_QUESTION, "cext")
     assert "from the S3 cache" in result.stderr
     assert build_count(build_log) == 1, "worker B built cext instead of using A's wheel"
     assert cext_works(b_venv, b_env)
     s3.stop()  # a warm run asks only the local cache: no warning about an unreachable S3
-    again = accel(b_env, make_venv("b2"), "-i", package_index.url, "cext")
+    again = accel(b_env, make_venv("b2"), "-i", package_index.url, OTHER_QUESTION, "cext")
     assert "s3 cache backend" not in again.stderr.lower(), again.stderr
 
 
@@ -94,16 +82,23 @@ def test_an_empty_worker_installs_from_s3_alone(
     s3: S3Server,
     tmp_path: Path,
 ) -> None:
-    """With the package index down, a new worker gets sources and binaries from S3 alone."""
+    """With the package index down, a new worker gets sources and binaries from S3 alone.
+
+    B asks another question than A (so the fleet has no plan for it): pip-accel fetches
+    the source archives of the projects pip misses, by name, and plans with them.
+    """
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("cext==1.0\nchain-a==1.0\n")
     accel(
         worker(isolated_env, s3, "a"), make_venv("a"), "-i", package_index.url, "-r", requirements
     )
     package_index.stop()
-    b_env, b_venv = worker(isolated_env, s3, "b", CC="/bin/false"), make_venv("b")
-    result = accel(b_env, b_venv, "-i", package_index.url, "-r", requirements)
-    assert "source archives from the S3 cache" in result.stderr
+    b_env = worker(isolated_env, s3, "b", CC="/bin/false", PIP_ACCEL_MAX_RETRIES="0")
+    b_venv = make_venv("b")
+    args = ["-i", package_index.url, "--retries", "0", OTHER_QUESTION, "-r", requirements]
+    result = accel(b_env, b_venv, *args)
+    assert "from the S3 cache into the local index" in result.stderr
+    assert "with the source archives of the shared cache" in result.stderr
     assert build_count(build_log) == 1
     assert installed_packages(b_venv, b_env) == {
         "cext": "1.0", "chain-a": "1.0", "chain-b": "1.0", "chain-c": "1.0"
@@ -206,7 +201,7 @@ def test_a_missing_bucket_says_what_to_do_or_is_created(
     env["PIP_ACCEL_S3_CREATE_BUCKET"] = "yes"
     result = accel(env, make_venv("two"), "-i", package_index.url, "chain-c")
     assert "Created the S3 bucket new-bucket" in result.stderr
-    assert "ci/v1/sources/chain_c-1.0.tar.gz" in s3.keys("new-bucket")
+    assert "ci/v2/sources/chain-c/chain_c-1.0.tar.gz" in s3.keys("new-bucket")
 
 
 def test_s3_killed_during_the_build(

@@ -16,6 +16,7 @@ with the others.
 """
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -23,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from pip_accel.config import Config
-from pip_accel.exceptions import CacheError, CacheWriteRefusedError
+from pip_accel.exceptions import CacheError, CacheWriteRefusedError, CorruptObjectError
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,11 @@ BUNDLED = {
 }
 """The backends that ship with pip-accel, found even when its metadata is not installed."""
 
-CACHE_FORMAT_VERSION = "v1"
-"""The layout of shared cache entries; a new layout gets a new version, never a mix."""
+CACHE_FORMAT_VERSION = "v2"
+"""The layout of shared cache entries; a new layout gets a new version, never a mix.
+
+v2 (pip-accel 1.1) keeps source archives under their project's name and adds
+shared plans and trees; v1 objects are not read (see docs/backends.rst)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,7 @@ class BinaryCache:
             for name, backend in backends.items()
         ]
         self.slots = sorted(slots, key=lambda slot: slot.backend.priority)
+        self.lock = threading.Lock()
 
     def get(self, key: CacheKey, remote: bool = True) -> Path | None:
         """The wheel stored under ``key``, copied into faster backends when found in a slower one.
@@ -193,13 +198,53 @@ class BinaryCache:
                 if hasattr(slot.backend, "put_source") and slot.writable:
                     self._call(slot, "put_source", path)
 
-    def get_sources(self, directory: Path) -> list[Path]:
-        """Fetch into ``directory`` the source archives that backends keep and it lacks."""
+    def get_sources(self, directory: Path, projects: Iterable[str]) -> list[Path]:
+        """Fetch into ``directory`` the archives of ``projects`` that backends keep and it lacks."""
         fetched: list[Path] = []
+        wanted = list(projects)
         for slot in list(self.slots):
             if hasattr(slot.backend, "get_sources"):
-                fetched += self._call(slot, "get_sources", directory) or []
+                fetched += self._call(slot, "get_sources", directory, wanted) or []
         return fetched
+
+    @property
+    def shared(self) -> bool:
+        """Whether a backend shares named objects (plans, trees) between machines."""
+        return any(hasattr(slot.backend, "fetch") for slot in self.slots)
+
+    @property
+    def shares_writes(self) -> bool:
+        """Whether a backend that shares named objects takes new ones."""
+        return any(hasattr(slot.backend, "store") and slot.writable for slot in self.slots)
+
+    def connect(self) -> None:
+        """Connect the sharing backends now, before threads use them."""
+        for slot in list(self.slots):
+            if hasattr(slot.backend, "connect"):
+                self._call(slot, "connect")
+
+    def fetch(self, name: str, target: Path, sha256: str | None = None) -> Path | None:
+        """Download the shared object ``name`` to ``target`` from the first backend that has it.
+
+        None when no backend has it, or the backends failed (with a warning).
+        """
+        for slot in list(self.slots):
+            if hasattr(slot.backend, "fetch"):
+                found: Path | None = self._call(slot, "fetch", name, target, sha256)
+                if found is not None:
+                    return found
+        return None
+
+    def store(self, path: Path, name: str) -> bool:
+        """Store ``path`` as the shared object ``name`` in the writable sharing backends.
+
+        Return whether any backend took it (it may have had it already).
+        """
+        stored = False
+        for slot in list(self.slots):
+            if hasattr(slot.backend, "store") and slot.writable:
+                stored = bool(self._call(slot, "store", path, name)) or stored
+        return stored
 
     def _store(self, slot: Slot, key: CacheKey, wheel: Path) -> None:
         """Store a wheel in one backend, if it is writable."""
@@ -210,18 +255,27 @@ class BinaryCache:
         """Call a method of a backend; disable it (or stop writing to it) when it fails.
 
         A backend disabled earlier in the run is not asked: the answer is None.
+        Threads may call backends at once; each failure is reported once.
         """
         if slot not in self.slots:
             return None
         try:
             return getattr(slot.backend, method)(*args)
+        except CorruptObjectError as error:
+            logger.warning("%s It is left alone; the install goes on without it.", error)
         except CacheWriteRefusedError as error:
-            slot.refused = True
+            with self.lock:
+                if slot.refused:
+                    return None
+                slot.refused = True
             logger.warning(
                 "The %s cache backend is read-only for the rest of this run: %s", slot.name, error
             )
         except Exception as error:
-            self.slots.remove(slot)
+            with self.lock:
+                if slot not in self.slots:
+                    return None
+                self.slots.remove(slot)
             logger.warning(
                 "Not using the %s cache backend for the rest of this run (the install goes on"
                 " without it): %s", slot.name, describe(error),

@@ -1,0 +1,387 @@
+"""The fleet's memory: plans and compiled trees shared through the cache backends (S3).
+
+Most CI workers start every job with an empty disk, so a warm data directory
+is the exception, and the bucket is what the fleet remembers. A worker that
+plans stores the plan in the bucket too, under the *shared key* of its
+question (:meth:`pip_accel.plans.PlanCache.shared_key`: no path of any
+machine, no local index), naming the wheel of each distribution by its
+object and sha256; and it stores the tree of each wheel, its bytecode
+compiled for one interpreter, as one compressed archive. A worker whose own
+data directory has no plan asks the bucket for the plan of the same question,
+then fetches exactly what it names, several objects at a time, checking each
+sha256: no pip process, no package index, no listing of the bucket.
+
+Object names, below the cache's root (``<s3-prefix>/v2``)::
+
+   plans/<shared key>.json                 a shared plan
+   trees/<cache tag>/<wheel sha256>-<tree format>.tar.gz
+                                           a compiled tree
+   sources/<project>/<archive>             a downloaded wheel (or sdist)
+   <namespace>/<name>/<version>/<sdist sha256>/<wheel>
+                                           a wheel built from an sdist
+
+Anything missing, corrupt or unsafe is a warning and a fallback: a plan that
+cannot be used means planning as usual, a tree that cannot be used means
+unpacking and compiling the wheel here.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tarfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from humanfriendly.text import pluralize
+
+from pip_accel import __version__
+from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.caches.local import checksum_file
+from pip_accel.config import Config
+from pip_accel.environment import TargetEnvironment
+from pip_accel.files import hash_file, write_atomically
+from pip_accel.index import record_sha256, sha256_of
+from pip_accel.plans import PlannedWheel
+from pip_accel.scratch import PrivateDirectory
+from pip_accel.trees import FORMAT as TREE_FORMAT
+from pip_accel.trees import PRIVATE_PREFIXES, TreeStore, UnpackedTree
+
+logger = logging.getLogger(__name__)
+
+FORMAT = 1
+"""The layout of a shared plan."""
+
+PLAN_FIELDS = frozenset({"format", "key", "pip_accel", "wheels", "sha256"})
+"""The fields of a shared plan."""
+
+SOURCE = "source"
+BINARY = "binary"
+
+
+class UnsafeTreeArchiveError(ValueError):
+    """A tree archive with a member that would land outside its tree, or is not a plain file."""
+
+
+@dataclass(frozen=True)
+class SharedWheel:
+    """One distribution of a shared plan: what it is, and the object of its wheel."""
+
+    name: str
+    version: str
+    requested: bool
+    direct_url: dict[str, Any] | None
+    file: str
+    """The file name of the wheel."""
+    kind: str
+    """``source`` (downloaded: it goes into the local index) or ``binary`` (built)."""
+    key: list[str] | None
+    """The binary cache key of a built wheel: namespace, name, version, sdist sha256."""
+    sha256: str
+
+    @property
+    def object(self) -> str:
+        """The name of the wheel's object."""
+        if self.kind == BINARY and self.key:
+            return f"{CacheKey(*self.key).path}/{self.file}"
+        return f"sources/{self.name}/{self.file}"
+
+
+class Fleet:
+    """Shared plans and trees of one run, and the uploads that run beside the install."""
+
+    def __init__(self, cache: BinaryCache, config: Config, target: TargetEnvironment) -> None:
+        """Share through the backends of ``cache``; place what is fetched in ``config``'s data."""
+        self.cache = cache
+        self.config = config
+        self.target = target
+        self.trees = TreeStore(config.tree_cache, target)
+        self.pool = ThreadPoolExecutor(max_workers=config.s3_concurrency)
+        self.uploads: list[Future[bool]] = []
+        self.lock = threading.Lock()
+
+    # Reading -------------------------------------------------------------------------------
+
+    def plan(self, shared_key: str) -> list[PlannedWheel] | None:
+        """The wheels of the shared plan of ``shared_key``, fetched with their trees; or None."""
+        self.cache.connect()
+        entries = self._load(shared_key)
+        if entries is None:
+            return None
+        jobs = [self.pool.submit(self._fetch, entry) for entry in entries]
+        wheels = [job.result() for job in jobs]
+        if any(wheel is None for wheel in wheels):
+            return None
+        logger.info(
+            "Using the fleet's plan of the same requirements and target (%s).",
+            pluralize(len(wheels), "wheel"),
+        )
+        return [wheel for wheel in wheels if wheel is not None]
+
+    def _load(self, shared_key: str) -> list[SharedWheel] | None:
+        """The entries of the shared plan, or None when there is none or it is damaged."""
+        with PrivateDirectory(self.config.data_directory / "tmp", "plan-") as directory:
+            path = self.cache.fetch(f"plans/{shared_key}.json", directory / "plan.json")
+            if path is None:
+                logger.debug("The fleet has no plan of these requirements and target.")
+                return None
+            try:
+                return parse_shared_plan(json.loads(path.read_bytes()), shared_key)
+            except (ValueError, UnicodeError, RecursionError) as error:
+                logger.warning("Not using the fleet's plan %s: %s.", shared_key[:12], error)
+                return None
+
+    def _fetch(self, entry: SharedWheel) -> PlannedWheel | None:
+        """Fetch the wheel of one entry (and its tree) into the data directory."""
+        wheel = self._wheel(entry)
+        if wheel is None:
+            logger.warning(
+                "Not using the fleet's plan: its wheel %s is missing from the shared cache or"
+                " corrupt; planning as usual.", entry.file,
+            )  # fmt: skip
+            return None
+        self._tree(wheel, entry.sha256)
+        status = wheel.stat()
+        return PlannedWheel(
+            entry.name, entry.version, entry.requested, str(wheel),
+            status.st_size, status.st_mtime_ns, entry.direct_url,
+        )  # fmt: skip
+
+    def _wheel(self, entry: SharedWheel) -> Path | None:
+        """The local wheel of an entry: found with its sha256, or fetched and recorded."""
+        if entry.kind == BINARY and entry.key:
+            target = self.config.binary_cache / CacheKey(*entry.key).path / entry.file
+        else:
+            target = self.config.source_index / entry.file
+        if target.is_file() and hash_file(target) == entry.sha256:
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if entry.kind == BINARY:  # the local cache reads no wheel without its checksum
+            write_atomically(checksum_file(target), entry.sha256.encode())
+        if self.cache.fetch(entry.object, target, entry.sha256) is None:
+            checksum_file(target).unlink(missing_ok=True)
+            return None
+        if entry.kind == SOURCE:
+            record_sha256(target)
+        return target
+
+    def _tree(self, wheel: Path, sha256: str) -> None:
+        """Fetch and unpack the shared tree of a wheel, unless there is one here already."""
+        location = self.trees.location(wheel)
+        if UnpackedTree.load(location) is not None:
+            return
+        parent = self.trees.directory
+        parent.mkdir(parents=True, exist_ok=True)
+        with PrivateDirectory(parent, PRIVATE_PREFIXES[0]) as directory:
+            archive = self.cache.fetch(self._tree_object(sha256), directory / "tree.tar.gz")
+            if archive is None:
+                logger.debug("The fleet has no tree of %s; unpacking it here.", wheel.name)
+                return
+            try:
+                unpack_tree(archive, directory / "tree")
+            except (UnsafeTreeArchiveError, tarfile.TarError, OSError) as error:
+                logger.warning("Not using the fleet's tree of %s: %s.", wheel.name, error)
+                return
+            tree = UnpackedTree.load(directory / "tree")
+            if tree is None:
+                logger.warning("Not using the fleet's tree of %s: it has no manifest.", wheel.name)
+                return
+            tree.seal()  # the times of the files are this machine's now
+            tree.save()
+            self.trees.place(wheel, tree)
+
+    def _tree_object(self, sha256: str) -> str:
+        """The object name of the tree of the wheel with ``sha256``, for this interpreter."""
+        return f"trees/{self.target.cache_tag}/{sha256}-{TREE_FORMAT}.tar.gz"
+
+    # Writing -------------------------------------------------------------------------------
+
+    def share(self, shared_key: str, wheels: list[PlannedWheel]) -> None:
+        """Store the plan and the wheels it names, beside the install (unless read-only)."""
+        if not self.cache.shares_writes:
+            return
+        entries = [self._entry(wheel) for wheel in wheels]
+        if any(entry is None for entry in entries):
+            return  # a wheel that no backend keeps: other machines could not use the plan
+        chosen = [entry for entry in entries if entry is not None]
+        stored = [
+            self.pool.submit(self.cache.store, Path(wheel.wheel), entry.object)
+            for entry, wheel in zip(chosen, wheels, strict=True)
+        ]
+        self.uploads += stored
+        self.uploads.append(self.pool.submit(self._store_plan, shared_key, chosen, stored))
+
+    def share_trees(self, trees: dict[Path, UnpackedTree]) -> None:
+        """Store the trees of the wheels as archives, beside the install (unless read-only)."""
+        if not self.cache.shares_writes:
+            return
+        for wheel, tree in trees.items():
+            self.uploads.append(self.pool.submit(self._store_tree, wheel, tree))
+
+    def _entry(self, wheel: PlannedWheel) -> SharedWheel | None:
+        """How a shared plan names one planned wheel, or None when it is not in the cache."""
+        path = Path(wheel.wheel)
+        if path.parent == self.config.source_index:
+            kind, key, sha256 = SOURCE, None, sha256_of(path)
+        elif path.is_relative_to(self.config.binary_cache):
+            parts = path.relative_to(self.config.binary_cache).parts
+            if len(parts) != 5:
+                return None
+            kind, key, sha256 = BINARY, list(parts[:4]), hash_file(path)
+        else:
+            return None
+        return SharedWheel(
+            wheel.name, wheel.version, wheel.requested, wheel.direct_url,
+            path.name, kind, key, sha256,
+        )  # fmt: skip
+
+    def _store_plan(
+        self, shared_key: str, entries: list[SharedWheel], wheels_stored: list[Future[bool]]
+    ) -> bool:
+        """Store the shared plan once its wheels are stored, so that it never names a missing one.
+
+        (The wheels' uploads were queued first, so they do not wait for this.)
+        """
+        for upload in wheels_stored:
+            upload.result()
+        if not self.cache.shares_writes:
+            return False  # the backend refused an upload meanwhile
+        wheels = [asdict(entry) for entry in entries]
+        document = {
+            "format": FORMAT,
+            "key": shared_key,
+            "pip_accel": __version__,
+            "wheels": wheels,
+            "sha256": _checksum(wheels),
+        }
+        with PrivateDirectory(self.config.data_directory / "tmp", "plan-") as directory:
+            path = directory / "plan.json"
+            path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+            return self.cache.store(path, f"plans/{shared_key}.json")
+
+    def _store_tree(self, wheel: Path, tree: UnpackedTree) -> bool:
+        """Pack a tree into an archive and store it under its wheel's sha256."""
+        name = self._tree_object(hash_file(wheel))
+        with PrivateDirectory(self.config.data_directory / "tmp", "tree-") as directory:
+            archive = directory / "tree.tar.gz"
+            pack_tree(tree.directory, archive)
+            return self.cache.store(archive, name)
+
+    def abandon(self) -> None:
+        """Stop the uploads that have not started (the run failed or was interrupted)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def finish(self) -> int:
+        """Wait for every upload; return how many objects were stored.
+
+        A failed upload was already a warning of the backend; one that failed
+        here (packing a tree) is one too. Nothing is left running.
+        """
+        stored = 0
+        try:
+            for upload in self.uploads:
+                try:
+                    stored += bool(upload.result())
+                except Exception as error:
+                    logger.warning("Could not store an object in the shared cache: %s", error)
+        finally:
+            self.pool.shutdown(cancel_futures=True)
+        return stored
+
+
+def parse_shared_plan(data: Any, shared_key: str) -> list[SharedWheel]:
+    """The entries of a shared plan (parsed JSON), once it is known to be sound.
+
+    Raises :class:`ValueError` that says what is wrong.
+    """
+    if not isinstance(data, dict) or set(data) != PLAN_FIELDS:
+        raise ValueError("it is not a shared plan")
+    if not isinstance(data["wheels"], list):
+        raise ValueError("its wheels are not a list")
+    if data["format"] != FORMAT or data["pip_accel"] != __version__:
+        raise ValueError(f"it was stored by pip-accel {data['pip_accel']!r}, of another format")
+    if data["key"] != shared_key or data["sha256"] != _checksum(data["wheels"]):
+        raise ValueError("its key or checksum does not match")
+    names = {field.name for field in fields(SharedWheel)}
+    entries = []
+    for item in data["wheels"]:
+        if not isinstance(item, dict) or set(item) != names:
+            raise ValueError("an entry of it has other fields")
+        entry = SharedWheel(**item)
+        if not _sound(entry):
+            raise ValueError(f"its entry of {entry.file!r} is malformed")
+        entries.append(entry)
+    return entries
+
+
+def _sound(entry: SharedWheel) -> bool:
+    """Whether an entry names a wheel file safely, with a sha256 and a kind."""
+    texts = (entry.name, entry.version, entry.file, entry.sha256)
+    if not all(isinstance(text, str) and text for text in texts):
+        return False
+    if not isinstance(entry.requested, bool) or not isinstance(entry.direct_url, dict | None):
+        return False
+    plain = "/" not in entry.file + entry.name and entry.file.endswith(".whl")
+    plain = plain and not entry.file.startswith(".") and entry.name not in (".", "..")
+    key_ok = entry.kind == SOURCE or (
+        isinstance(entry.key, list)
+        and len(entry.key) == 4
+        and all(isinstance(part, str) and part and "/" not in part and part not in (".", "..")
+                for part in entry.key)
+    )  # fmt: skip
+    return plain and key_ok and entry.kind in (SOURCE, BINARY) and len(entry.sha256) == 64
+
+
+def _checksum(wheels: Any) -> str:
+    """The sha256 of the wheels of a plan, in their canonical JSON form."""
+    return hashlib.sha256(json.dumps(wheels, sort_keys=True).encode()).hexdigest()
+
+
+def pack_tree(directory: Path, archive: Path) -> None:
+    """Write the files of a tree into a compressed archive, names relative to the tree."""
+    with tarfile.open(archive, "w:gz", compresslevel=4, format=tarfile.PAX_FORMAT) as tar:
+        for root, directories, files in os.walk(directory):
+            directories.sort()
+            for name in sorted(files):
+                path = Path(root, name)
+                tar.add(path, arcname=str(path.relative_to(directory)), recursive=False)
+
+
+def unpack_tree(archive: Path, directory: Path) -> None:
+    """Unpack a tree archive into ``directory``, refusing it whole if a member is unsafe.
+
+    Every member must be a plain file or directory whose name stays inside the
+    tree: no absolute path, no ``..``, no links or devices. The check comes
+    before anything is written.
+    """
+    with tarfile.open(archive, "r:gz") as tar:
+        members = tar.getmembers()
+        for member in members:
+            check_member(member)
+        directory.mkdir()
+        for member in members:
+            target = directory / member.name
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = tar.extractfile(member)
+            assert source is not None  # a regular file
+            with source, open(target, "xb") as stream:
+                shutil.copyfileobj(source, stream, 1024 * 1024)
+            os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
+            os.utime(target, (member.mtime, member.mtime))
+
+
+def check_member(member: tarfile.TarInfo) -> None:
+    """Refuse a member of a tree archive that is not a plain file or directory inside the tree."""
+    name = member.name
+    parts = name.split("/")
+    if not (member.isfile() or member.isdir()):
+        raise UnsafeTreeArchiveError(f"its member {name!r} is a link or a special file")
+    if name.startswith("/") or ".." in parts or "\\" in name or not name:
+        raise UnsafeTreeArchiveError(f"its member {name!r} would land outside the tree")

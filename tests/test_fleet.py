@@ -1,0 +1,231 @@
+"""The fleet's shared plans and trees, through the real command and moto's S3 server.
+
+Worker A plans, builds and installs with the package index; it stores its plan, the
+wheels the plan names and their compiled trees in the bucket. Worker B has an empty data
+directory, as a CI machine at the start of every job: it must install from the bucket alone,
+with no pip process, no package index and no listing of the bucket, and fall back to planning
+as usual, with a warning, when what the bucket holds is missing, corrupt or unsafe.
+"""
+
+import hashlib
+import io
+import json
+import re
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from fixtures import make_wheel
+from helpers import (
+    BUCKET,
+    PackageIndex,
+    S3Server,
+    Venv,
+    VenvFactory,
+    accel,
+    describe,
+    installed_packages,
+    pip_cmd,
+    run,
+    worker,
+)
+
+pytestmark = pytest.mark.backends
+
+LAUNCHER = """\
+import os, re, sys
+
+allowed = int(sys.argv[1])
+
+def refuse(event, args):
+    if event == "subprocess.Popen":
+        words = [os.path.basename(str(word)) for word in (args[1] or [args[0]])]
+        if any(re.fullmatch(r"pip[0-9.]*", word) for word in words):
+            sys.stderr.write(f"AUDIT: refused to start pip: {words}\\n")
+            raise RuntimeError("pip is unavailable to this run")
+    elif event == "socket.connect" and isinstance(args[1], tuple):
+        if args[1][1] != allowed:
+            sys.stderr.write(f"AUDIT: refused a connection to {args[1]}\\n")
+            raise RuntimeError("only the bucket is reachable in this run")
+
+sys.addaudithook(refuse)
+from pip_accel.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+"""Runs pip-accel with pip refused, and every connection but the one to the S3 server."""
+
+USING_SHARED = "Using the fleet's plan"
+
+EXPECTED = {"fleetpkg": "1.0", "purepkg": "1.0", "chain-c": "1.0"}
+"""What the requirement set installs: a wheel with a script, and two sdists that are built."""
+
+
+@pytest.fixture
+def requirements(package_index: PackageIndex, tmp_path: Path) -> Path:
+    """A requirements file of a wheel and two sdists (one setuptools, one flit) on the index."""
+    files = {
+        "fleetpkg/__init__.py": "VALUE = 'fleet'\n",
+        "fleetpkg/more.py": "MORE = 1\n",
+        "fleetpkg-1.0.dist-info/entry_points.txt": "[console_scripts]\nfleet = fleetpkg:VALUE\n",
+    }
+    package_index.add(make_wheel(tmp_path / "wheels", "fleetpkg", "1.0", files))
+    path = tmp_path / "requirements.txt"
+    path.write_text(f"--index-url {package_index.url}\nfleetpkg==1.0\npurepkg==1.0\nchain-c==1.0\n")
+    return path
+
+
+def prime(env: dict[str, str], make_venv: VenvFactory, requirements: Path) -> None:
+    """Worker A: plan, build, install, and store everything in the bucket."""
+    result = accel(env, make_venv("a"), "-r", requirements)
+    assert "stored in the shared cache" in result.stderr, describe(result)
+
+
+def from_bucket_alone(
+    env: dict[str, str], venv: Venv, s3: S3Server, requirements: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run pip-accel with pip and every connection but the bucket's refused."""
+    command = [sys.executable, "-c", LAUNCHER, str(s3.port), "install", "--python", venv.python]
+    return run([*command, "-r", requirements], env)
+
+
+def assert_installed(env: dict[str, str], venv: Venv) -> None:
+    """The requirement set is installed whole."""
+    assert installed_packages(venv, env) == EXPECTED
+    run([*pip_cmd(venv), "check"], env, check=True)
+    code = "import fleetpkg.more, purepkg, chain_c; print(fleetpkg.VALUE)"
+    assert run([venv.python, "-c", code], env, check=True).stdout.strip() == "fleet"
+
+
+def requests(log: Path, start: int) -> list[str]:
+    """The requests moto served since ``start`` (a position in its log)."""
+    text = log.read_text(encoding="utf-8", errors="replace")[start:]
+    return re.findall(r'"((?:GET|HEAD|PUT|POST|DELETE) [^ ]+) HTTP', text)
+
+
+def test_an_empty_disk_worker_installs_from_the_bucket_alone(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    s3: S3Server,
+    requirements: Path,
+    tmp_path: Path,
+) -> None:
+    """B installs A's plan with A's trees: no pip, no index, no compiling, no listing."""
+    prime(worker(isolated_env, s3, "a"), make_venv, requirements)
+    keys = s3.keys(BUCKET)
+    assert sum(key.startswith("ci/v2/plans/") for key in keys) == 1
+    assert sum(key.startswith("ci/v2/trees/") for key in keys) == len(EXPECTED)
+    # Other jobs' entries: the worker must not fetch or list them.
+    client = s3.client()
+    for number in range(40):
+        name = f"ci/v2/sources/other{number}/other{number}-1.0.tar.gz"
+        client.put_object(Bucket=BUCKET, Key=name, Body=b"x" * 100)
+    package_index.stop()
+    b_env, venv = worker(isolated_env, s3, "b"), make_venv("b")
+    log = tmp_path / "moto.log"
+    start = len(log.read_text(encoding="utf-8", errors="replace"))
+    result = from_bucket_alone(b_env, venv, s3, requirements)
+    assert result.returncode == 0, describe(result)
+    assert "AUDIT" not in result.stderr
+    assert USING_SHARED in result.stderr
+    assert "Unpacking and compiling" not in result.stderr, "the trees were compiled again"
+    assert_installed(b_env, venv)
+    assert (venv.bin / "fleet").is_file(), "the console script was not made"
+    served = requests(log, start)
+    gets = [line for line in served if line.startswith("GET ")]
+    assert not [line for line in gets if "list-type" in line and "sources" in line], served
+    assert len(gets) <= 2 * len(EXPECTED) + 3, served
+    assert not [line for line in gets if "/other" in line], "fetched another job's archive"
+    # B's second run is local: its data directory is warm now.
+    again = accel(b_env, make_venv("b2"), "-r", requirements)
+    assert "Using the plan of an earlier run" in again.stderr
+
+
+def test_a_read_only_worker_reads_the_fleet_and_writes_nothing(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    s3: S3Server,
+    requirements: Path,
+) -> None:
+    """s3-readonly: shared plan and trees are used, nothing is stored."""
+    prime(worker(isolated_env, s3, "a"), make_venv, requirements)
+    keys = s3.keys(BUCKET)
+    b_env = worker(isolated_env, s3, "b", PIP_ACCEL_S3_READONLY="true")
+    venv = make_venv("b")
+    result = accel(b_env, venv, "-r", requirements)
+    assert USING_SHARED in result.stderr
+    assert "stored in the shared cache" not in result.stderr
+    assert_installed(b_env, venv)
+    assert s3.keys(BUCKET) == keys
+
+
+def _corrupt(s3: S3Server, key: str, body: bytes) -> None:
+    """Replace an object's contents but keep the sha256 it was stored with."""
+    client = s3.client()
+    metadata = client.head_object(Bucket=BUCKET, Key=key)["Metadata"]
+    client.put_object(Bucket=BUCKET, Key=key, Body=body, Metadata=metadata)
+
+
+def _evil_tree() -> bytes:
+    """A tree archive with a member that climbs out of the tree."""
+    stream = io.BytesIO()
+    with tarfile.open(fileobj=stream, mode="w:gz") as tar:
+        data = b"pip-accel must never write this\n"
+        info = tarfile.TarInfo("../evil.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("damage", ["corrupt tree", "unsafe tree", "corrupt plan", "lost wheel"])
+def test_what_the_bucket_holds_is_checked(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    s3: S3Server,
+    requirements: Path,
+    tmp_path: Path,
+    damage: str,
+) -> None:
+    """A missing, corrupt or unsafe object is one warning and a fallback; the install is right."""
+    prime(worker(isolated_env, s3, "a"), make_venv, requirements)
+    keys = s3.keys(BUCKET)
+    (plan,) = [key for key in keys if key.startswith("ci/v2/plans/")]
+    trees = [key for key in keys if key.startswith("ci/v2/trees/")]
+    wheels = [key for key in keys if key.endswith("fleetpkg-1.0-py3-none-any.whl")]
+    client = s3.client()
+    if damage == "corrupt tree":
+        _corrupt(s3, trees[0], b"not a tree")
+    elif damage == "unsafe tree":
+        evil = _evil_tree()
+        client.put_object(
+            Bucket=BUCKET, Key=trees[0], Body=evil,
+            Metadata={"sha256": hashlib.sha256(evil).hexdigest()},
+        )  # fmt: skip
+    elif damage == "corrupt plan":
+        _corrupt(s3, plan, json.dumps({"format": 1}).encode())
+    else:
+        client.delete_object(Bucket=BUCKET, Key=wheels[0])
+    b_env, venv = worker(isolated_env, s3, "b"), make_venv("b")
+    result = accel(b_env, venv, "-r", requirements)
+    assert "Traceback" not in result.stderr
+    assert "Not using the s3 cache backend" not in result.stderr, "one bad object disabled S3"
+    warnings = {
+        "corrupt tree": "is corrupt",
+        "unsafe tree": "would land outside the tree",
+        "corrupt plan": "is corrupt",
+        "lost wheel": "fleetpkg-1.0-py3-none-any.whl is missing from the shared cache",
+    }
+    assert warnings[damage] in result.stderr, describe(result)
+    if damage.endswith("tree"):
+        assert USING_SHARED in result.stderr
+        assert "Unpacking and compiling 1 new wheel" in result.stderr
+    else:
+        assert USING_SHARED not in result.stderr
+    assert_installed(b_env, venv)
+    assert not (tmp_path / "evil.txt").exists()
+    assert not list(Path(b_env["PIP_ACCEL_CACHE"]).rglob("evil.txt"))
