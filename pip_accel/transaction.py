@@ -33,7 +33,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -127,7 +127,7 @@ class Transaction:
 
     def _save(self) -> None:
         """Write the journal (atomically: a reader sees the old or the new state)."""
-        data = json.dumps(asdict(self.journal)).encode()
+        data = json.dumps(vars(self.journal)).encode()  # asdict would deep-copy every path
         write_atomically(self.directory / JOURNAL, data)
 
     def commit(self) -> None:
