@@ -68,7 +68,8 @@ class PipAccelerator:
         try:
             if self.command_line.options.target_dir:
                 wheels, handed_to_pip = self._plan()
-                self._hand_wheels_to_pip(wheels)
+                if wheels:
+                    self._hand_wheels_to_pip(wheels)
             else:
                 installer = self._installer()
                 libraries = installer.libraries()
@@ -191,6 +192,7 @@ class PipAccelerator:
                 (Path(directory) / wheel.name).symlink_to(wheel)
             pins = [f"{item.name}=={item.version}" for item in wheels]
             self._pip_install(["--no-index", "--find-links", directory, *pins], len(pins))
+            self.summary.by_pip -= len(pins)  # pip only copies what pip-accel prepared
 
     def _hand_to_pip(self, items: list[PlannedDistribution]) -> None:
         """Let pip install editables and other source trees, after the rest."""

@@ -18,7 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from filelock import FileLock
-from humanfriendly import Spinner, Timer, format_timespan
+from humanfriendly import Timer, format_timespan
+from humanfriendly.terminal.spinners import Spinner
 from humanfriendly.text import pluralize
 
 from pip_accel.caches import BinaryCache, CacheKey

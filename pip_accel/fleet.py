@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tarfile
 import threading
@@ -49,7 +50,7 @@ from pip_accel.index import record_sha256, sha256_of
 from pip_accel.plans import PlannedWheel
 from pip_accel.scratch import PrivateDirectory
 from pip_accel.trees import FORMAT as TREE_FORMAT
-from pip_accel.trees import PRIVATE_PREFIXES, TreeStore, UnpackedTree
+from pip_accel.trees import MANIFEST, PRIVATE_PREFIXES, SCHEMES, TreeStore, UnpackedTree
 
 logger = logging.getLogger(__name__)
 
@@ -160,13 +161,15 @@ class Fleet:
         if target.is_file() and hash_file(target) == entry.sha256:
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
-        if entry.kind == BINARY:  # the local cache reads no wheel without its checksum
-            write_atomically(checksum_file(target), entry.sha256.encode())
-        if self.cache.fetch(entry.object, target, entry.sha256) is None:
-            checksum_file(target).unlink(missing_ok=True)
-            return None
-        if entry.kind == SOURCE:
-            record_sha256(target)
+        with PrivateDirectory(target.parent, ".fetching-") as directory:
+            fetched = self.cache.fetch(entry.object, directory / entry.file, entry.sha256)
+            if fetched is None:
+                return None
+            if entry.kind == BINARY:  # the local cache reads no wheel without its checksum
+                write_atomically(checksum_file(target), entry.sha256.encode())
+            else:
+                record_sha256(fetched, target)
+            os.replace(fetched, target)
         return target
 
     def _tree(self, wheel: Path, sha256: str) -> None:
@@ -183,15 +186,15 @@ class Fleet:
                 return
             try:
                 unpack_tree(archive, directory / "tree")
+                tree = UnpackedTree.load(directory / "tree")
+                if tree is None:
+                    raise UnsafeTreeArchiveError("it has no readable manifest")
+                check_manifest(tree)
+                tree.seal()  # the times of the files are this machine's now
+                tree.save()
             except (UnsafeTreeArchiveError, tarfile.TarError, OSError) as error:
                 logger.warning("Not using the fleet's tree of %s: %s.", wheel.name, error)
                 return
-            tree = UnpackedTree.load(directory / "tree")
-            if tree is None:
-                logger.warning("Not using the fleet's tree of %s: it has no manifest.", wheel.name)
-                return
-            tree.seal()  # the times of the files are this machine's now
-            tree.save()
             self.trees.place(wheel, tree)
 
     def _tree_object(self, sha256: str) -> str:
@@ -333,7 +336,8 @@ def _sound(entry: SharedWheel) -> bool:
         and all(isinstance(part, str) and part and "/" not in part and part not in (".", "..")
                 for part in entry.key)
     )  # fmt: skip
-    return plain and key_ok and entry.kind in (SOURCE, BINARY) and len(entry.sha256) == 64
+    digest_ok = re.fullmatch("[0-9a-f]{64}", entry.sha256) is not None
+    return plain and key_ok and digest_ok and entry.kind in (SOURCE, BINARY)
 
 
 def _checksum(wheels: Any) -> str:
@@ -342,7 +346,13 @@ def _checksum(wheels: Any) -> str:
 
 
 def pack_tree(directory: Path, archive: Path) -> None:
-    """Write the files of a tree into a compressed archive, names relative to the tree."""
+    """Write the files of a tree into a compressed archive, names relative to the tree.
+
+    A tree without its manifest (gone, or being replaced) is not packed: the
+    bucket keeps what it is given, and a partial tree would stay there.
+    """
+    if not (directory / MANIFEST).is_file():
+        raise FileNotFoundError(f"The tree {directory} has no manifest; it is not stored.")
     with tarfile.open(archive, "w:gz", compresslevel=4, format=tarfile.PAX_FORMAT) as tar:
         for root, directories, files in os.walk(directory):
             directories.sort()
@@ -352,18 +362,19 @@ def pack_tree(directory: Path, archive: Path) -> None:
 
 
 def unpack_tree(archive: Path, directory: Path) -> None:
-    """Unpack a tree archive into ``directory``, refusing it whole if a member is unsafe.
+    """Unpack a tree archive into ``directory`` (private, new), refusing it if a member is unsafe.
 
     Every member must be a plain file or directory whose name stays inside the
-    tree: no absolute path, no ``..``, no links or devices. The check comes
-    before anything is written.
+    tree: no absolute path, no ``..``, no links or devices. Each is checked
+    before it is written, in one pass over the compressed stream (reading the
+    members first and then extracting them would decompress the archive from
+    its start again for every member). A refused archive leaves only what the
+    caller's private directory holds, which it removes.
     """
-    with tarfile.open(archive, "r:gz") as tar:
-        members = tar.getmembers()
-        for member in members:
+    directory.mkdir()
+    with tarfile.open(archive, "r|gz") as tar:
+        for member in tar:
             check_member(member)
-        directory.mkdir()
-        for member in members:
             target = directory / member.name
             if member.isdir():
                 target.mkdir(parents=True, exist_ok=True)
@@ -375,6 +386,26 @@ def unpack_tree(archive: Path, directory: Path) -> None:
                 shutil.copyfileobj(source, stream, 1024 * 1024)
             os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
             os.utime(target, (member.mtime, member.mtime))
+
+
+def check_manifest(tree: UnpackedTree) -> None:
+    """Refuse a fetched tree whose manifest names a path outside the tree or its schemes.
+
+    The manifest says where each file is installed: a path with ``..`` or an
+    absolute one would be placed outside the environment.
+    """
+    items = tree.files + tree.scripts + tree.bytecode
+    names = [item.path for item in items] + [tree.record_path]
+    names += [name for name, _, _, _ in tree.entry_points]
+    schemes = {item.scheme for item in items} | {tree.root_scheme}
+    if not schemes <= set(SCHEMES):
+        raise UnsafeTreeArchiveError(f"its manifest names other schemes: {sorted(schemes)}")
+    for name in names:
+        parts = str(name).split("/")
+        if not name or name.startswith("/") or ".." in parts or "\\" in name:
+            raise UnsafeTreeArchiveError(f"its manifest names {name!r}, outside the tree")
+    if any("/" in name for name, _, _, _ in tree.entry_points):
+        raise UnsafeTreeArchiveError("its manifest names a script in a subdirectory")
 
 
 def check_member(member: tarfile.TarInfo) -> None:

@@ -6,12 +6,13 @@ key of the cache:
 
 - the command line as pip's parser read it, pip's configuration files and
   ``PIP_*`` variables included (they are the defaults of the parsed options),
-  and the working directory (relative paths on the command line);
-- the contents of every requirements and constraints file it names, followed
-  recursively, the environment variables they use (``${NAME}``), and the
-  listing of every local ``--find-links`` directory;
-- the target interpreter: its tags, markers and version, and the distributions
-  installed where it looks for them;
+  but for the options that only say how to reach the network or where pip's
+  cache is;
+- the contents (not the paths) of every requirements and constraints file it
+  names, followed recursively, the environment variables they use
+  (``${NAME}``), and the listing of every local ``--find-links`` directory;
+- the target interpreter: its tags, markers (but the kernel's) and version,
+  and the distributions installed where it looks for them;
 - the local index: the names of the archives in it;
 - the versions of pip-accel and of pip.
 
@@ -56,12 +57,18 @@ UNRELATED = frozenset({
     "python", "verbose", "quiet", "log", "no_color", "progress_bar", "cache_dir", "timeout",
     "retries", "cert", "client_cert", "proxy", "no_input", "disable_pip_version_check",
     "exists_action", "root_user_action", "keyring_provider", "require_venv",
-    "no_python_version_warning",
+    "no_python_version_warning", "src_dir",
 })  # fmt: skip
 """Options that change how a run reports or reaches the network, not what it plans.
 
 Left out of the key, so that workers whose caches or certificates live in
 other places still ask the same question."""
+
+INTERPRETER = ("version", "implementation", "cache_tag", "tags", "in_venv")
+"""What of the target interpreter is part of the question, besides its markers."""
+
+KERNEL_MARKERS = frozenset({"platform_release", "platform_version"})
+"""Markers that name the running kernel (see :func:`_interpreter`)."""
 
 FILE_OPTIONS = ("requirements", "constraints")
 """Options that name files: the key holds their contents, not their paths."""
@@ -320,12 +327,27 @@ def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str,
         "files": [_digest(path) for path in files],
         "variables": _variables(files),
         "find_links": _find_links(command_line),
-        "interpreter": {
-            key: target.info[key]
-            for key in ("version", "implementation", "cache_tag", "tags", "markers", "in_venv")
-        },
+        "interpreter": _interpreter(target, files),
         "installed": _installed(target.info["sys_path"]),
     }
+
+
+def _interpreter(target: TargetEnvironment, files: Iterable[Path]) -> dict[str, Any]:
+    """What the plan depends on of the target interpreter.
+
+    The kernel's release and version (markers ``platform_release`` and
+    ``platform_version``) differ between the machines of a fleet and would keep
+    them from sharing plans, yet hardly any requirement depends on them: they
+    count only when a requirement file names them.
+    """
+    info = {key: target.info[key] for key in INTERPRETER}
+    texts = [path.read_text(errors="replace") for path in files]
+    info["markers"] = {
+        name: value
+        for name, value in target.info["markers"].items()
+        if name not in KERNEL_MARKERS or any(name in text for text in texts)
+    }
+    return info
 
 
 def _contents(name: str) -> str:

@@ -105,6 +105,42 @@ def accel(
     return result
 
 
+NO_PIP_LAUNCHER = """\
+import os, re, sys
+
+allowed = int(sys.argv[1])
+
+def refuse(event, args):
+    if event == "subprocess.Popen":
+        words = [os.path.basename(str(word)) for word in (args[1] or [args[0]])]
+        if any(re.fullmatch(r"pip[0-9.]*", word) for word in words):
+            sys.stderr.write(f"AUDIT: refused to start pip: {words}\\n")
+            raise RuntimeError("pip is unavailable to this run")
+    elif event == "socket.connect" and isinstance(args[1], tuple):
+        if args[1][1] != allowed:
+            sys.stderr.write(f"AUDIT: refused a connection to {args[1]}\\n")
+            raise RuntimeError("the network is unavailable to this run")
+
+sys.addaudithook(refuse)
+from pip_accel.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+"""Runs pip-accel with an audit hook that refuses to start pip and to connect anywhere but
+to the port given first (0: nowhere), so that a run that tries fails and says why."""
+
+
+def accel_without_pip(
+    env: Mapping[str, str],
+    venv: Venv,
+    *args: str | os.PathLike[str],
+    allowed_port: int = 0,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``pip-accel install`` with pip and the network (but ``allowed_port``) refused."""
+    command = [sys.executable, "-c", NO_PIP_LAUNCHER, str(allowed_port), "install"]
+    return run([*command, "--python", venv.python, *args], env, cwd=cwd)
+
+
 def stop_process(process: subprocess.Popen[bytes] | None) -> None:
     """Terminate a server process and wait for it, so that connections are refused afterwards."""
     if process is not None and process.poll() is None:

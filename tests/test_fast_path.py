@@ -1,10 +1,10 @@
 """The warm path: stored plans, unpacked trees and linked installs, through the real command.
 
 A repeated run must start no pip process and open no network connection. To prove it,
-the run goes through a small launcher that installs a Python audit hook in the pip-accel
-process before running the same ``main()`` as the console script: the hook refuses to
-start a process that runs pip, and refuses any connection to a network address, so a run
-that tries either fails (and says why on standard error).
+the run goes through a small launcher (``helpers.NO_PIP_LAUNCHER``) that installs a Python
+audit hook in the pip-accel process before running the same ``main()`` as the console
+script: the hook refuses to start a process that runs pip, and refuses any connection to a
+network address, so a run that tries either fails (and says why on standard error).
 """
 
 import hashlib
@@ -28,6 +28,7 @@ from helpers import (
     Venv,
     VenvFactory,
     accel,
+    accel_without_pip,
     build_count,
     describe,
     installed_packages,
@@ -39,33 +40,6 @@ from test_pipeline import BASIC, files_of
 
 REUSED = "Using the plan of an earlier run"
 """What pip-accel logs when it installs from a stored plan."""
-
-LAUNCHER = """\
-import os, re, sys
-
-def refuse(event, args):
-    if event == "subprocess.Popen":
-        words = [os.path.basename(str(word)) for word in (args[1] or [args[0]])]
-        if any(re.fullmatch(r"pip[0-9.]*", word) for word in words):
-            sys.stderr.write(f"AUDIT: refused to start pip: {words}\\n")
-            raise RuntimeError("pip is unavailable to this run")
-    elif event == "socket.connect" and isinstance(args[1], tuple):
-        sys.stderr.write(f"AUDIT: refused a connection to {args[1]}\\n")
-        raise RuntimeError("the network is unavailable to this run")
-
-sys.addaudithook(refuse)
-from pip_accel.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-"""Runs pip-accel with pip and the network made unavailable by an audit hook."""
-
-
-def accel_without_pip(
-    env: dict[str, str], venv: Venv, *args: str | os.PathLike[str]
-) -> subprocess.CompletedProcess[str]:
-    """Run ``pip-accel install`` through the launcher; pip and the network are refused."""
-    command = [sys.executable, "-c", LAUNCHER, "install", "--python", venv.python, *args]
-    return run(command, env)
 
 
 def requirements_file(tmp_path: Path, index: PackageIndex) -> Path:
@@ -374,8 +348,7 @@ def test_the_same_requirements_file_in_another_checkout_reuses_the_plan(
     run([*first, "-r", "requirements.txt"], isolated_env, cwd=checkouts[0], check=True)
     package_index.stop()
     venv = make_venv("two")
-    second = [sys.executable, "-c", LAUNCHER, "install", "--python", venv.python]
-    result = run([*second, "-r", "requirements.txt"], isolated_env, cwd=checkouts[1])
+    result = accel_without_pip(isolated_env, venv, "-r", "requirements.txt", cwd=checkouts[1])
     assert result.returncode == 0, describe(result)
     assert REUSED in result.stderr
     assert "AUDIT" not in result.stderr

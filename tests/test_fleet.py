@@ -11,8 +11,6 @@ import hashlib
 import io
 import json
 import re
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from helpers import (
     Venv,
     VenvFactory,
     accel,
+    accel_without_pip,
     describe,
     installed_packages,
     pip_cmd,
@@ -34,28 +33,6 @@ from helpers import (
 )
 
 pytestmark = pytest.mark.backends
-
-LAUNCHER = """\
-import os, re, sys
-
-allowed = int(sys.argv[1])
-
-def refuse(event, args):
-    if event == "subprocess.Popen":
-        words = [os.path.basename(str(word)) for word in (args[1] or [args[0]])]
-        if any(re.fullmatch(r"pip[0-9.]*", word) for word in words):
-            sys.stderr.write(f"AUDIT: refused to start pip: {words}\\n")
-            raise RuntimeError("pip is unavailable to this run")
-    elif event == "socket.connect" and isinstance(args[1], tuple):
-        if args[1][1] != allowed:
-            sys.stderr.write(f"AUDIT: refused a connection to {args[1]}\\n")
-            raise RuntimeError("only the bucket is reachable in this run")
-
-sys.addaudithook(refuse)
-from pip_accel.cli import main
-sys.exit(main(sys.argv[2:]))
-"""
-"""Runs pip-accel with pip refused, and every connection but the one to the S3 server."""
 
 USING_SHARED = "Using the fleet's plan"
 
@@ -81,14 +58,6 @@ def prime(env: dict[str, str], make_venv: VenvFactory, requirements: Path) -> No
     """Worker A: plan, build, install, and store everything in the bucket."""
     result = accel(env, make_venv("a"), "-r", requirements)
     assert "stored in the shared cache" in result.stderr, describe(result)
-
-
-def from_bucket_alone(
-    env: dict[str, str], venv: Venv, s3: S3Server, requirements: Path
-) -> subprocess.CompletedProcess[str]:
-    """Run pip-accel with pip and every connection but the bucket's refused."""
-    command = [sys.executable, "-c", LAUNCHER, str(s3.port), "install", "--python", venv.python]
-    return run([*command, "-r", requirements], env)
 
 
 def assert_installed(env: dict[str, str], venv: Venv) -> None:
@@ -127,7 +96,7 @@ def test_an_empty_disk_worker_installs_from_the_bucket_alone(
     b_env, venv = worker(isolated_env, s3, "b"), make_venv("b")
     log = tmp_path / "moto.log"
     start = len(log.read_text(encoding="utf-8", errors="replace"))
-    result = from_bucket_alone(b_env, venv, s3, requirements)
+    result = accel_without_pip(b_env, venv, "-r", requirements, allowed_port=s3.port)
     assert result.returncode == 0, describe(result)
     assert "AUDIT" not in result.stderr
     assert USING_SHARED in result.stderr

@@ -2,19 +2,33 @@
 
 Fast unit tests of :func:`pip_accel.plans.parse_plan` on parsed JSON, and of
 ``PlanCache.load``/``store`` on a temporary directory: no index, no venv, no subprocess.
+The question (and its keys) is asked of command lines read by pip's own parser, for a
+stand-in target.
 """
 
 import hashlib
 import json
 import logging
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
-from pip_accel.plans import FORMAT, DamagedPlanError, PlanCache, PlannedWheel, parse_plan
+from pip_accel.environment import TargetEnvironment
+from pip_accel.pip import parse_install
+from pip_accel.plans import (
+    FORMAT,
+    DamagedPlanError,
+    PlanCache,
+    PlannedWheel,
+    _question,
+    _stable,
+    parse_plan,
+)
 
 KEY = "0123456789abcdef" * 4
 """The key of the plans of these tests (any string does for parse_plan)."""
@@ -253,3 +267,136 @@ def test_a_changed_wheel_is_not_damage(tmp_path: Path, caplog: pytest.LogCapture
     assert record.levelno == logging.INFO
     assert record.getMessage().startswith("A wheel of the stored plan changed")
     assert (cache.directory / f"{cache.key()}.json").exists()
+
+
+# The question and its keys ------------------------------------------------------------------
+
+
+class QuestionTarget:
+    """The target interpreter as the plan cache asks it: its ``info``, nothing else."""
+
+    def __init__(self, sys_path: list[str]) -> None:
+        """An interpreter that finds installed distributions in ``sys_path``."""
+        self.info: dict[str, Any] = {
+            "version": "3.11.7",
+            "implementation": "cpython",
+            "cache_tag": "cpython-311",
+            "tags": ["cp311-cp311-manylinux_2_17_x86_64", "py3-none-any"],
+            "markers": {"os_name": "posix", "python_version": "3.11"},
+            "in_venv": True,
+            "sys_path": sys_path,
+        }
+
+
+def question_target(tmp_path: Path) -> TargetEnvironment:
+    """A stand-in target whose library directory holds one installed distribution."""
+    site = tmp_path / "site"
+    (site / "installed-1.0.dist-info").mkdir(parents=True, exist_ok=True)
+    return cast(TargetEnvironment, QuestionTarget([str(site), str(tmp_path / "missing")]))
+
+
+def checkout(directory: Path, nested: str = "chain-a==1.0\n") -> Path:
+    """A requirements file that names a nested one (``-r``), in ``directory``; its path."""
+    directory.mkdir(parents=True)
+    (directory / "requirements.txt").write_text("-r nested/more.txt\npurepkg==1.0\n")
+    (directory / "nested").mkdir()
+    (directory / "nested" / "more.txt").write_text(nested)
+    return directory / "requirements.txt"
+
+
+def question(arguments: list[str], tmp_path: Path) -> dict[str, Any]:
+    """The question of ``pip-accel install <arguments>`` for the stand-in target."""
+    asked: dict[str, Any] = _question(parse_install(arguments), question_target(tmp_path))
+    return asked
+
+
+def test_a_copied_requirements_file_asks_the_same_question(tmp_path: Path) -> None:
+    """The same files in another checkout: same question, same keys; the nested file counts."""
+    first = checkout(tmp_path / "first")
+    second = checkout(tmp_path / "second")
+    asked = question(["-r", str(first)], tmp_path)
+    assert asked == question(["-r", str(second)], tmp_path)
+    assert len(asked["files"]) == 2, "the nested file is read too"
+    assert asked["installed"] == ["installed-1.0.dist-info"]
+    assert str(tmp_path) not in json.dumps(asked, default=_stable)
+    caches = [
+        PlanCache(tmp_path / "plans", tmp_path / "sources", parse_install(["-r", str(path)]),
+                  question_target(tmp_path))
+        for path in (first, second)
+    ]  # fmt: skip
+    assert caches[0].shared_key() == caches[1].shared_key()
+    assert caches[0].key() == caches[1].key()
+
+
+def test_another_working_directory_asks_the_same_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative requirements file, read from two working directories: the same question."""
+    checkout(tmp_path / "first")
+    checkout(tmp_path / "second")
+    monkeypatch.chdir(tmp_path / "first")
+    asked = question(["-r", "requirements.txt"], tmp_path)
+    monkeypatch.chdir(tmp_path / "second")
+    assert question(["-r", "requirements.txt"], tmp_path) == asked
+    assert question(["-r", str(tmp_path / "first" / "requirements.txt")], tmp_path) == asked
+
+
+@pytest.mark.parametrize("changed", ["top", "nested"])
+def test_other_contents_ask_another_question(tmp_path: Path, changed: str) -> None:
+    """A changed requirement, in the file named or in the file it names, is another question."""
+    first = checkout(tmp_path / "first")
+    second = checkout(tmp_path / "second")
+    if changed == "top":
+        second.write_text("-r nested/more.txt\npurepkg==2.0\n")
+    else:
+        (tmp_path / "second" / "nested" / "more.txt").write_text("chain-a==2.0\n")
+    assert question(["-r", str(first)], tmp_path) != question(["-r", str(second)], tmp_path)
+
+
+def test_the_shared_key_ignores_the_local_index(tmp_path: Path) -> None:
+    """A new archive in the local index changes the key, not the shared key; hidden files
+    (checksums, downloads in progress) change neither."""
+    cache = PlanCache(
+        tmp_path / "plans",
+        tmp_path / "sources",
+        parse_install(["-r", str(checkout(tmp_path / "checkout"))]),
+        question_target(tmp_path),
+    )
+    key, shared = cache.key(), cache.shared_key()
+    assert key != shared
+    (tmp_path / "sources" / ".sha256").mkdir(parents=True)
+    (tmp_path / "sources" / ".incoming-purepkg-1.0.tar.gz").write_bytes(b"partial")
+    assert (cache.key(), cache.shared_key()) == (key, shared)
+    (tmp_path / "sources" / "purepkg-1.0.tar.gz").write_bytes(b"an archive")
+    assert cache.key() != key
+    assert cache.shared_key() == shared
+
+
+def test_the_question_names_no_path_of_this_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Neither the interpreter running pip-accel nor the working directory is in the question."""
+    monkeypatch.chdir(checkout(tmp_path / "checkout").parent)
+    text = json.dumps(question(["-r", "requirements.txt"], tmp_path), default=_stable)
+    for path in (sys.prefix, os.getcwd()):
+        assert path not in text
+
+
+@pytest.mark.parametrize(
+    ("requirement", "same"),
+    [("purepkg==1.0\n", True), ('purepkg==1.0; platform_release >= "6"\n', False)],
+    ids=["no kernel marker", "a kernel marker"],
+)
+def test_the_kernel_counts_only_when_a_requirement_names_it(
+    tmp_path: Path, requirement: str, same: bool
+) -> None:
+    """Machines on other kernels share plans, unless a requirement depends on the kernel."""
+    path = tmp_path / "requirements.txt"
+    path.write_text(requirement)
+    command_line = parse_install(["-r", str(path)])
+    asked = []
+    for release in ("6.1.0", "6.8.0"):
+        target = question_target(tmp_path)
+        target.info["markers"] = {"platform_release": release, "platform_version": release}
+        asked.append(_question(command_line, target))
+    assert (asked[0] == asked[1]) == same

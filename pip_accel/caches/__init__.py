@@ -158,13 +158,15 @@ class BinaryCache:
         :param remote: whether to ask remote backends too (False for lookups
             made on every run, which must not cost network round trips).
         """
-        for position, slot in enumerate(list(self.slots)):
+        slots = list(self.slots)
+        for position, slot in enumerate(slots):
             if slot.remote and not remote:
                 continue
             found: Path | None = self._call(slot, "get", key)
             if found is not None:
                 logger.debug("Found %s in the %s cache backend.", key, slot.name)
-                return self._copy_forward(key, found, self.slots[:position]) or found
+                faster = [other for other in slots[:position] if other in self.slots]
+                return self._copy_forward(key, found, faster) or found
         return None
 
     def _copy_forward(self, key: CacheKey, wheel: Path, faster: list[Slot]) -> Path | None:

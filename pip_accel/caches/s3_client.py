@@ -46,6 +46,7 @@ def connect(config: Config) -> tuple[Any, bool]:
         read_timeout=config.s3_timeout,
         retries={"total_max_attempts": config.s3_retries + 1, "mode": "standard"},
         signature_version=UNSIGNED if anonymous else None,
+        max_pool_connections=max(10, config.s3_concurrency),
     )
     try:
         client = session.client("s3", endpoint_url=config.s3_url, config=settings)

@@ -1,0 +1,170 @@
+"""When the package index is down, the planner fetches the archives pip misses, by name.
+
+Fast unit tests of :data:`pip_accel.planner.MISSING_PROJECT` on pip's own messages, and of
+``Planner._from_shared_sources`` with a stand-in binary cache and a stand-in resolver (no
+pip, no index): a real local index in a temporary directory records what is fetched.
+"""
+
+import importlib
+import sys
+import warnings
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+import pip_accel
+from pip_accel.caches import BinaryCache
+from pip_accel.exceptions import DownloadError, PipFailedError
+from pip_accel.index import IndexView, LocalIndex, Record
+from pip_accel.plan import Plan
+
+with warnings.catch_warnings():
+    # pip_accel.build imports a name humanfriendly deprecated: see the xfail test at the end.
+    warnings.filterwarnings("ignore", "humanfriendly.Spinner was moved", DeprecationWarning)
+    from pip_accel.planner import MAX_SHARED_ROUNDS, MISSING_PROJECT, Planner
+
+NOT_FOUND = (
+    "ERROR: Could not find a version that satisfies the requirement chain-b==1.0"
+    " (from versions: none)\n"
+    "ERROR: No matching distribution found for chain-b==1.0\n"
+)
+"""What pip (23.0 to 25) says when the local index has no archive of a requirement."""
+
+
+PIP_OUTPUTS: dict[str, tuple[str, list[str]]] = {
+    "both lines": (NOT_FOUND, ["chain-b", "chain-b"]),
+    "from a dependency": (
+        "ERROR: Could not find a version that satisfies the requirement chain-b==1.0"
+        " (from chain-a==1.0) (from versions: none)",
+        ["chain-b"],
+    ),
+    "extras": ("ERROR: No matching distribution found for foo[bar]>=1", ["foo"]),
+    "extras, versions": (
+        "ERROR: Could not find a version that satisfies the requirement foo[bar]>=1"
+        " (from versions: 0.5)",
+        ["foo"],
+    ),
+    "dots": ("ERROR: No matching distribution found for zope.interface", ["zope.interface"]),
+    "marker": (
+        "ERROR: No matching distribution found for Pure_Pkg<2; python_version>'3'",
+        ["Pure_Pkg"],
+    ),
+    "no project": ("ERROR: Invalid requirement: '==1.0'", []),
+    "a requirements file": ("Looking in links: /tmp/requirements.txt", []),
+}
+"""pip's output, and the projects it says are missing."""
+
+
+@pytest.mark.parametrize(("output", "projects"), PIP_OUTPUTS.values(), ids=PIP_OUTPUTS.keys())
+def test_missing_project_finds_the_names_pip_misses(output: str, projects: list[str]) -> None:
+    """The project names alone: no version, extras or marker; nothing from other lines."""
+    assert MISSING_PROJECT.findall(output) == projects
+
+
+class Sources:
+    """The source archives that the fleet's cache keeps, by project, fetched on request."""
+
+    def __init__(self, archives: dict[str, list[str]]) -> None:
+        """Archive file names by project."""
+        self.archives = archives
+        self.asked: list[list[str]] = []
+
+    def get_sources(self, directory: Path, projects: list[str]) -> list[Path]:
+        """Write the archives of ``projects`` that ``directory`` lacks; return them."""
+        self.asked.append(list(projects))
+        fetched = []
+        for project in sorted(set(projects)):
+            for name in self.archives.get(project, []):
+                if not (directory / name).exists():
+                    (directory / name).write_bytes(f"archive {name}".encode())
+                    fetched.append(directory / name)
+        return fetched
+
+
+def planner_with(
+    tmp_path: Path,
+    sources: Sources,
+    answers: list[PipFailedError | str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[Planner, list[list[str]]]:
+    """A planner with a local index, these sources, and pip's answers in turn (an error, or
+    the plan "planned"); also the archives of the index at each of pip's runs."""
+    planner = Planner.__new__(Planner)
+    planner.cache = cast(BinaryCache, sources)
+    planner.index = LocalIndex(tmp_path / "sources")
+    seen: list[list[str]] = []
+    plan = Plan([])
+    view = IndexView(tmp_path / "view")
+
+    def resolve() -> tuple[Plan, IndexView]:
+        seen.append(sorted(path.name for path in planner.index.directory.glob("*.tar.gz")))
+        answer = answers.pop(0)
+        if isinstance(answer, PipFailedError):
+            raise answer
+        return plan, view
+
+    monkeypatch.setattr(planner, "_resolve", resolve)
+    return planner, seen
+
+
+def missing(project: str) -> PipFailedError:
+    """pip's failure when the local index has no archive of ``project``."""
+    output = NOT_FOUND.replace("chain-b", project)
+    return PipFailedError("pip could not plan", output)
+
+
+def test_the_archives_pip_misses_are_fetched_one_level_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """chain-b, then its dependency chain-c: each fetched by name, recorded, pip asked again."""
+    sources = Sources({"chain-b": ["chain_b-1.0.tar.gz"], "chain-c": ["chain_c-1.0.tar.gz"]})
+    planner, seen = planner_with(tmp_path, sources, [missing("chain-c"), "planned"], monkeypatch)
+    found = planner._from_shared_sources(DownloadError("index down", missing("chain-b").output))
+    assert found is not None
+    assert sources.asked == [["chain-b", "chain-b"], ["chain-c", "chain-c"]]
+    assert seen == [["chain_b-1.0.tar.gz"], ["chain_b-1.0.tar.gz", "chain_c-1.0.tar.gz"]]
+    for name in ("chain_b-1.0.tar.gz", "chain_c-1.0.tar.gz"):
+        assert Record.read(planner.index.directory / name) is not None, f"{name} is recorded"
+
+
+def test_a_project_no_backend_has_is_no_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing fetched: None at once, pip not asked again (the caller raises the download error)."""
+    sources = Sources({})
+    planner, seen = planner_with(tmp_path, sources, [], monkeypatch)
+    assert planner._from_shared_sources(DownloadError("down", missing("chain-b").output)) is None
+    assert seen == []
+    assert planner._from_shared_sources(DownloadError("down", "ERROR: a proxy error")) is None
+    assert sources.asked == [["chain-b", "chain-b"]], "no project named: no backend asked"
+
+
+def test_a_project_missing_again_ends_the_rounds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its archives are here but do not satisfy pip: nothing new to fetch, None."""
+    sources = Sources({"chain-b": ["chain_b-0.9.tar.gz"]})
+    planner, seen = planner_with(tmp_path, sources, [missing("chain-b")], monkeypatch)
+    assert planner._from_shared_sources(DownloadError("down", missing("chain-b").output)) is None
+    assert len(seen) == 1 < MAX_SHARED_ROUNDS
+
+
+def test_another_pip_failure_is_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure that is not about missing distributions is not hidden by the fallback."""
+    sources = Sources({"chain-b": ["chain_b-1.0.tar.gz"]})
+    broken = PipFailedError("pip failed", "ERROR: Exception: disk full")
+    planner, _ = planner_with(tmp_path, sources, [broken], monkeypatch)
+    with pytest.raises(PipFailedError) as caught:
+        planner._from_shared_sources(DownloadError("down", missing("chain-b").output))
+    assert caught.value is broken
+
+
+def test_the_planner_imports_without_deprecation_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip_accel.build, imported anew (then put back), warns about nothing."""
+    monkeypatch.setattr(pip_accel, "build", sys.modules["pip_accel.build"])
+    monkeypatch.delitem(sys.modules, "pip_accel.build")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        importlib.import_module("pip_accel.build")
+    assert [str(item.message) for item in caught] == []
