@@ -6,7 +6,9 @@ Usage (matplotlib is installed in the benchmark's own environment by run.py)::
 
 Bars are the median seconds of each tool, cold and warm, on a logarithmic
 scale (warm installs differ from cold ones by orders of magnitude), each
-labelled with its value.
+labelled with its value. A file of the fleet scenario (``run.py --fleet``)
+gets a panel of one group: every tool on an empty disk, pip-accel with the
+fleet's bucket.
 """
 
 import argparse
@@ -39,23 +41,28 @@ def draw(figures: list[dict[str, Any]], output: Path) -> None:
 
 
 def panel(axis: Any, data: dict[str, Any]) -> None:
-    """One requirement set: a group of bars for cold and one for warm."""
+    """One requirement set: a group of bars for cold and one for warm (or one for the fleet)."""
     medians = data["medians"]
+    fleet = data.get("scenario") == "fleet"
+    states = ("cold",) if fleet else ("cold", "warm")
     width = 0.8 / len(TOOLS)
     for number, tool in enumerate(TOOLS):
-        values = [medians.get(f"{tool} {state}") for state in ("cold", "warm")]
+        values = [medians.get(f"{tool} {state}") for state in states]
         if None in values:
             continue
-        places = [state + (number - (len(TOOLS) - 1) / 2) * width for state in range(2)]
+        places = [state + (number - (len(TOOLS) - 1) / 2) * width for state in range(len(states))]
         bars = axis.bar(places, values, width, label=tool, color=COLORS[tool])
         axis.bar_label(bars, labels=[f"{value:.1f}" for value in values], fontsize=7)
     axis.set_yscale("log")
     axis.set_ylim(bottom=0.1)
     axis.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
     axis.yaxis.set_minor_formatter(ticker.NullFormatter())
-    axis.set_xticks([0, 1], ["cold (empty caches)", "warm (second run)"])
+    if fleet:
+        axis.set_xticks([0], ["empty disk; pip-accel with the fleet's bucket"])
+    else:
+        axis.set_xticks([0, 1], ["cold (empty caches)", "warm (second run)"])
     axis.set_ylabel("seconds (log scale)")
-    axis.set_title(data["set"])
+    axis.set_title(f"{data['set']}{' (fleet)' if fleet else ''}")
     axis.legend(fontsize=8)
 
 

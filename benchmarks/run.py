@@ -17,17 +17,30 @@ every tool then makes the same environment. uv without it is measured too, as
 a reference ("uv-nobytecode"), and left out of the ratios.
 
 ``--json FILE`` saves the figures, which ``benchmarks/chart.py`` draws.
+
+``--fleet`` measures the empty-disk CI worker instead: moto's S3 server on
+127.0.0.1 holds a bucket that one worker primed with the requirement set (and
+that also holds another job's set, ``benchmarks/requirements-other.txt``, and
+300 source archives of other projects); then, run by run, a worker with an
+empty data directory installs the set from the bucket, side by side with pip
+and uv with empty caches. It prints the medians, the ratios and how many
+objects the worker fetched from the bucket (from moto's request log)::
+
+    python benchmarks/run.py benchmarks/requirements-web.txt --runs 3 --fleet
 """
 
 import argparse
 import json
 import os
 import platform
+import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,12 +104,19 @@ def accel_tool(bench: Path) -> Tool:
 
 
 def prepare(bench: Path, env: dict[str, str]) -> None:
-    """Create the benchmark's own environment with the newest pip, uv and this pip-accel."""
-    if not (bench / "bin" / "pip-accel").exists():
+    """Create the benchmark's own environment with the newest pip, uv and this pip-accel.
+
+    With moto's server too, for the fleet scenario, and this checkout's
+    pip-accel installed anew every time (it is what is measured).
+    """
+    pip = [str(bench / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    if not (bench / "bin" / "uv").exists():
         subprocess.run([sys.executable, "-m", "venv", str(bench)], check=True, env=env)
-        pip = [str(bench / "bin" / "python"), "-m", "pip", "install", "--quiet"]
-        subprocess.run([*pip, "--upgrade", "pip", "uv", "matplotlib"], check=True, env=env)
-        subprocess.run([*pip, str(Path(__file__).parent.parent)], check=True, env=env)
+        tools = ["pip", "uv", "matplotlib", "moto[server]"]
+        subprocess.run([*pip, "--upgrade", *tools], check=True, env=env)
+    checkout = Path(__file__).parent.parent
+    subprocess.run([*pip, "--force-reinstall", "--no-deps", str(checkout)], check=True, env=env)
+    subprocess.run([*pip, f"{checkout}[s3]"], check=True, env=env)
 
 
 def measure(command: list[str], env: dict[str, str]) -> tuple[float, int]:
@@ -147,6 +167,116 @@ def benchmark(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, 
     return results
 
 
+class Bucket:
+    """moto's S3 server on 127.0.0.1 with one bucket, and the environment of a worker."""
+
+    NAME = "bench-fleet"
+
+    def __init__(self, bench: Path, work: Path, env: dict[str, str]) -> None:
+        """Start the server (with the benchmark environment's moto) and make the bucket."""
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.log = work / "moto.log"
+        command = [str(bench / "bin" / "python"), "-m", "moto.server", "-p", str(self.port)]
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **env, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+            "PIP_ACCEL_S3_URL": self.url, "PIP_ACCEL_S3_BUCKET": self.NAME,
+            "PIP_ACCEL_S3_PREFIX": "bench", "PIP_ACCEL_S3_CREATE_BUCKET": "true",
+            "NO_PROXY": "127.0.0.1",
+        }  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not self._answers():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"moto did not start:\n{self.log.read_text()}")
+            time.sleep(0.1)
+
+    def _answers(self) -> bool:
+        """Whether the server answers."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def add_other_archives(self, bench: Path, count: int) -> None:
+        """Put ``count`` source archives of other projects into the bucket."""
+        code = (
+            "import boto3, sys\n"
+            "s3 = boto3.client('s3', endpoint_url=sys.argv[1])\n"
+            "for n in range(int(sys.argv[2])):\n"
+            "    key = f'bench/v2/sources/other{n}/other{n}-1.0.tar.gz'\n"
+            "    s3.put_object(Bucket=sys.argv[3], Key=key, Body=b'x' * 20000)\n"
+        )
+        python = str(bench / "bin" / "python")
+        subprocess.run(
+            [python, "-c", code, self.url, str(count), self.NAME], check=True, env=self.env
+        )
+
+    def objects_fetched(self, start: int) -> int:
+        """How many objects were downloaded since ``start`` (a position in the log)."""
+        text = self.log.read_text(errors="replace")[start:]
+        return len(re.findall(rf'"GET /{self.NAME}/[^ ?]+ HTTP', text))
+
+    def position(self) -> int:
+        """Where the request log ends now."""
+        return len(self.log.read_text(errors="replace"))
+
+    def stop(self) -> None:
+        """Stop the server."""
+        self.process.terminate()
+        self.process.wait()
+
+
+def fleet(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list[float]]]:
+    """Measure an empty-disk worker with a primed bucket against pip and uv with empty caches."""
+    env = isolated_environment(work / "home")
+    (work / "home").mkdir(parents=True, exist_ok=True)
+    bench = work / "bench-env"
+    prepare(bench, env)
+    bucket = Bucket(bench, work, env)
+    try:
+        accel = accel_tool(bench)
+        other = Path(__file__).parent / "requirements-other.txt"
+        for primer, wanted in (("other", other), ("primer", requirements)):
+            venv = new_venv(work, env)
+            measure(accel(venv, wanted, work / f"cache-{primer}"), bucket.env)
+            shutil.rmtree(venv)
+        bucket.add_other_archives(bench, 300)
+        tools = {
+            "pip": (pip_tool(bench), env),
+            "uv": (uv_tool(bench), env),
+            "uv-nobytecode": (uv_nobytecode_tool(bench), env),
+            "pip-accel": (accel, bucket.env),
+        }
+        results: dict[str, dict[str, list[float]]] = {name: {} for name in tools}
+        names = list(tools)
+        for run in range(runs):
+            order = names[run % len(names) :] + names[: run % len(names)]
+            for name in order:
+                tool, tool_env = tools[name]
+                cache, venv = work / f"cache-{name}-{run}", new_venv(work, env)
+                start = bucket.position()
+                seconds, peak = measure(tool(venv, requirements, cache), tool_env)
+                results[name].setdefault("cold", []).append(seconds)
+                results[name].setdefault("cold MiB", []).append(peak)
+                if name == "pip-accel":
+                    fetched = bucket.objects_fetched(start)
+                    results[name].setdefault("objects fetched", []).append(fetched)
+                shutil.rmtree(venv)
+                shutil.rmtree(cache, ignore_errors=True)
+                print(
+                    f"run {run + 1} {name:9} empty disk: {seconds:6.2f} s, {peak} MiB", flush=True
+                )
+        return results
+    finally:
+        bucket.stop()
+
+
 def report(results: dict[str, dict[str, list[float]]]) -> dict[str, float]:
     """Print the medians and the ratios; return the medians."""
     medians = {
@@ -158,6 +288,8 @@ def report(results: dict[str, dict[str, list[float]]]) -> dict[str, float]:
     for key, value in medians.items():
         print(f"median {key:22} {value:8.2f}")
     for state in ("cold", "warm"):
+        if f"pip-accel {state}" not in medians:
+            continue
         accel = medians[f"pip-accel {state}"]
         print(f"{state}: pip-accel/uv = {accel / medians[f'uv {state}']:.2f},"
               f" pip-accel/pip = {accel / medians[f'pip {state}']:.2f}")  # fmt: skip
@@ -182,13 +314,18 @@ def main() -> None:
         "--work", type=Path, default=Path(tempfile.gettempdir()) / "pip-accel-bench"
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--fleet", action="store_true", help="measure an empty-disk worker with a primed bucket"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    results = benchmark(args.requirements.absolute(), args.runs, args.work)
+    scenario = fleet if args.fleet else benchmark
+    results = scenario(args.requirements.absolute(), args.runs, args.work)
     medians = report(results)
     if args.json:
         figures = {
             "set": args.requirements.name,
+            "scenario": "fleet" if args.fleet else "local",
             "runs": args.runs,
             "machine": machine(),
             "medians": medians,
