@@ -46,14 +46,18 @@ from pathlib import Path
 
 WRAPPER = (
     "import resource, subprocess, sys, time\n"
+    "log = open(sys.argv[1], 'ab')\n"
     "start = time.perf_counter()\n"
-    "quiet = {'stdout': subprocess.DEVNULL, 'stderr': subprocess.DEVNULL}\n"
-    "code = subprocess.run(sys.argv[1:], **quiet).returncode\n"
+    "code = subprocess.run(sys.argv[2:], stdout=log, stderr=log).returncode\n"
     "elapsed = time.perf_counter() - start\n"
     "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
     "print(code, elapsed, peak)\n"
 )
-"""Runs one command; prints its exit code, seconds and peak resident set (KiB)."""
+"""Runs one command, its output appended to a log file (the first argument); prints its exit
+code, seconds and peak resident set (KiB)."""
+
+LOG_NAME = "commands.log"
+"""The file in the work directory that keeps the output of every measured command."""
 
 Tool = Callable[[Path, Path, Path], list[str]]
 """Makes the command that installs a requirements file into a venv, with a cache directory."""
@@ -119,10 +123,14 @@ def prepare(bench: Path, env: dict[str, str]) -> None:
     subprocess.run([*pip, f"{checkout}[s3]"], check=True, env=env)
 
 
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Run a command; return its seconds and peak memory in MiB, failing loudly on an error."""
+def measure(command: list[str], env: dict[str, str], work: Path) -> tuple[float, int]:
+    """Run a command; return its seconds and peak memory in MiB, failing loudly on an error.
+
+    Its output goes to ``<work>/commands.log``.
+    """
+    log = str(work / LOG_NAME)
     result = subprocess.run(
-        [sys.executable, "-c", WRAPPER, *command], env=env, capture_output=True, text=True
+        [sys.executable, "-c", WRAPPER, log, *command], env=env, capture_output=True, text=True
     )
     code, seconds, peak = result.stdout.split()
     if code != "0":
@@ -158,7 +166,7 @@ def benchmark(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, 
             cache = work / f"cache-{name}-{run}"
             for state in ("cold", "warm"):
                 venv = new_venv(work, env)
-                seconds, peak = measure(tool(venv, requirements, cache), env)
+                seconds, peak = measure(tool(venv, requirements, cache), env, work)
                 results[name].setdefault(state, []).append(seconds)
                 results[name].setdefault(f"{state} MiB", []).append(peak)
                 shutil.rmtree(venv)
@@ -244,7 +252,7 @@ def fleet(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list
         other = Path(__file__).parent / "requirements-other.txt"
         for primer, wanted in (("other", other), ("primer", requirements)):
             venv = new_venv(work, env)
-            measure(accel(venv, wanted, work / f"cache-{primer}"), bucket.env)
+            measure(accel(venv, wanted, work / f"cache-{primer}"), bucket.env, work)
             shutil.rmtree(venv)
         bucket.add_other_archives(bench, 300)
         tools = {
@@ -261,7 +269,7 @@ def fleet(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list
                 tool, tool_env = tools[name]
                 cache, venv = work / f"cache-{name}-{run}", new_venv(work, env)
                 start = bucket.position()
-                seconds, peak = measure(tool(venv, requirements, cache), tool_env)
+                seconds, peak = measure(tool(venv, requirements, cache), tool_env, work)
                 results[name].setdefault("cold", []).append(seconds)
                 results[name].setdefault("cold MiB", []).append(peak)
                 if name == "pip-accel":
