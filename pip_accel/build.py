@@ -9,9 +9,7 @@ processes build one sdist once between them.
 import logging
 import os
 import shutil
-import subprocess
 import tempfile
-import time
 import weakref
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,13 +17,11 @@ from pathlib import Path
 
 from filelock import FileLock
 from humanfriendly import Timer, format_timespan
-from humanfriendly.terminal.spinners import Spinner
 from humanfriendly.text import pluralize
 
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.exceptions import BuildError, PipFailedError
-from pip_accel.interrupts import child
-from pip_accel.pip import Pip, error_summary
+from pip_accel.pip import Pip
 from pip_accel.scratch import PrivateDirectory
 
 logger = logging.getLogger(__name__)
@@ -111,7 +107,8 @@ class Builder:
         timer = Timer()
         label = f"Building {key.name} {key.version} from {sdist.name}"
         try:
-            run_with_spinner(self.pip, args, label, spinner)
+            logger.info("%s ..", label)
+            self.pip.run(args, spinner=label if spinner else None)
         except PipFailedError as error:
             if error.output:
                 logger.error("%s failed; its output follows:\n%s", label, error.output.rstrip())
@@ -126,23 +123,3 @@ class Builder:
             raise BuildError(f"Building {key.name} {key.version} made no wheel.")
         logger.info("Built %s in %s.", wheels[0].name, format_timespan(timer.elapsed_time))
         return wheels[0]
-
-
-def run_with_spinner(pip: Pip, args: Sequence[str], label: str, spinner: bool = True) -> None:
-    """Run pip, with a spinner and the elapsed time when ``spinner`` (and not streaming)."""
-    logger.info("%s ..", label)
-    if pip.stream or not spinner:
-        pip.run(args)
-        return
-    command = pip.command(args)
-    logger.debug("Running %s", " ".join(command))
-    with tempfile.TemporaryFile(mode="w+") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
-        with child(process), Spinner(label=label, timer=Timer()) as progress:
-            while process.poll() is None:
-                progress.step()
-                time.sleep(0.1)
-        if process.returncode != 0:
-            output.seek(0)
-            text = output.read()
-            raise PipFailedError(error_summary(text), text, process.returncode)

@@ -24,9 +24,12 @@ from typing import Any
 from humanfriendly import coerce_boolean, parse_path
 
 from pip_accel.exceptions import ConfigurationError
-from pip_accel.links import LINK_MODES
 
 logger = logging.getLogger(__name__)
+
+LINK_MODES = ("hardlink", "copy")
+"""The ways of placing an installed file, as the option ``link-mode`` names them
+(see :mod:`pip_accel.links`)."""
 
 SECTION = "pip-accel"
 """The section of the configuration files that pip-accel reads."""

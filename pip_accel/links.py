@@ -19,9 +19,6 @@ import stat
 
 logger = logging.getLogger(__name__)
 
-LINK_MODES = ("hardlink", "copy")
-"""The ways of placing a file, as the option ``link-mode`` names them."""
-
 CANNOT_LINK = {errno.EXDEV, errno.EMLINK, errno.EPERM, errno.EACCES, errno.ENOTSUP}
 """Errors after which a file is copied instead of linked."""
 

@@ -19,11 +19,15 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from humanfriendly import Timer
+from humanfriendly.terminal.spinners import Spinner
 
 from pip_accel.exceptions import PipFailedError
 from pip_accel.interrupts import child
@@ -213,12 +217,18 @@ class Pip:
             command += ["--python", str(self.target)]
         return command + list(args)
 
-    def run(self, args: Sequence[str], env: dict[str, str] | None = None) -> str:
+    def run(
+        self, args: Sequence[str], env: dict[str, str] | None = None, spinner: str | None = None
+    ) -> str:
         """Run pip, returning its output, or raise :class:`PipFailedError` with pip's error.
 
         The output is captured even when it is streamed (shown line by line as
-        pip writes it), because callers read pip's error from it.
+        pip writes it), because callers read pip's error from it. With a
+        ``spinner`` label (and no streaming) a spinner with the elapsed time
+        shows that pip is at work, on a terminal.
         """
+        if spinner and not self.stream:
+            return self._run_with_spinner(args, spinner)
         command = self.command(args)
         logger.debug("Running %s", " ".join(command))
         environment = {**os.environ, **(env or {})}
@@ -246,6 +256,22 @@ class Pip:
             )
             raise PipFailedError(summary, output, process.returncode)
         return output
+
+    def _run_with_spinner(self, args: Sequence[str], label: str) -> str:
+        """Run pip with its output in a file, turning a spinner until it is done."""
+        command = self.command(args)
+        logger.debug("Running %s", " ".join(command))
+        with tempfile.TemporaryFile(mode="w+") as output:
+            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
+            with child(process), Spinner(label=label, timer=Timer()) as progress:
+                while process.poll() is None:
+                    progress.step()
+                    time.sleep(0.1)
+            output.seek(0)
+            text = output.read()
+        if process.returncode != 0:
+            raise PipFailedError(error_summary(text), text, process.returncode)
+        return text
 
     def report(self, args: Sequence[str], env: dict[str, str] | None = None) -> dict[str, Any]:
         """Run ``pip install --dry-run --report`` and return pip's installation report."""
