@@ -126,8 +126,11 @@ def prepare(bench: Path, env: dict[str, str]) -> None:
 def measure(command: list[str], env: dict[str, str], work: Path) -> tuple[float, int]:
     """Run a command; return its seconds and peak memory in MiB, failing loudly on an error.
 
-    Its output goes to ``<work>/commands.log``.
+    Its output goes to ``<work>/commands.log``. The file system's dirty pages
+    are written out first (not timed): each tool writes hundreds of megabytes,
+    and the next one measured should not pay for the writeback of the last.
     """
+    os.sync()
     log = str(work / LOG_NAME)
     result = subprocess.run(
         [sys.executable, "-c", WRAPPER, log, *command], env=env, capture_output=True, text=True
