@@ -408,3 +408,12 @@ def test_s3_store_skips_an_object_the_bucket_has(tmp_path: Path) -> None:
     readonly, client = s3_backend(tmp_path, **{"s3-readonly": "true"})
     assert readonly.store(path, "plans/other.json") is False
     assert client.puts == []
+
+
+def test_s3_fetch_refuses_an_object_without_a_recorded_sha256(tmp_path: Path) -> None:
+    """An object stored by something else, with no sha256 to check it by, is not trusted."""
+    backend, client = s3_backend(tmp_path)
+    client.objects[f"{backend.root}/trees/x.tar.gz"] = (b"anything", {})
+    with pytest.raises(CorruptObjectError, match="no recorded sha256"):
+        backend.fetch("trees/x.tar.gz", tmp_path / "x.tar.gz")
+    assert not (tmp_path / "x.tar.gz").exists()

@@ -196,7 +196,12 @@ class S3CacheBackend:
                         digest.update(chunk)
                         stream.write(chunk)
             expected = sha256 or response.get("Metadata", {}).get("sha256")
-            if expected and expected != digest.hexdigest():
+            if not expected:  # pip-accel stores every object with its sha256
+                raise CorruptObjectError(
+                    f"The object s3://{self.bucket}/{name} has no recorded sha256, so it cannot"
+                    " be checked; delete it from the bucket."
+                )
+            if expected != digest.hexdigest():
                 raise CorruptObjectError(
                     f"The object s3://{self.bucket}/{name} is corrupt (its sha256 is"
                     f" {digest.hexdigest()}, not {expected}); delete it from the bucket."
