@@ -191,8 +191,8 @@ class PipAccelerator:
                 wheel = Path(item.wheel)
                 (Path(directory) / wheel.name).symlink_to(wheel)
             pins = [f"{item.name}=={item.version}" for item in wheels]
-            self._pip_install(["--no-index", "--find-links", directory, *pins], len(pins))
-            self.summary.by_pip -= len(pins)  # pip only copies what pip-accel prepared
+            args = ["--no-index", "--find-links", directory, *pins]
+            self._pip_install(args, len(pins), by_pip=False)  # pip copies what pip-accel made
 
     def _hand_to_pip(self, items: list[PlannedDistribution]) -> None:
         """Let pip install editables and other source trees, after the rest."""
@@ -202,10 +202,14 @@ class PipAccelerator:
                 ["--find-links", str(self.config.source_index), *requirements], len(items)
             )
 
-    def _pip_install(self, args: list[str], count: int) -> None:
-        """Run ``pip install --no-deps`` with the user's install options and ``args``."""
+    def _pip_install(self, args: list[str], count: int, by_pip: bool = True) -> None:
+        """Run ``pip install --no-deps`` with the user's install options and ``args``.
+
+        ``by_pip``: whether the summary counts the distributions as pip's own
+        (source trees it builds) rather than wheels pip-accel prepared.
+        """
         options = self.command_line.tokens_for("install", NOT_FOR_HANDING_OVER)
         logger.info("Handing %s to pip.", pluralize(count, "distribution"))
         self.pip.run(["install", "--no-deps", *options, *args])
         self.summary.installed += count
-        self.summary.by_pip += count
+        self.summary.by_pip += count if by_pip else 0

@@ -377,8 +377,10 @@ class _Batch:
             private = self.private.pop(wheel, None)
             if private is None:
                 return
-            self.trees[wheel] = self.store.publish(wheel, self.trees[wheel])
-            private.close()
+            try:
+                self.trees[wheel] = self.store.publish(wheel, self.trees[wheel])
+            finally:  # renamed into place, or given up: either way the private one goes
+                private.close()
 
     def finish(self) -> dict[Path, UnpackedTree]:
         """Publish the trees whose compiling did not report back; return every tree."""

@@ -203,16 +203,7 @@ def make_fleet() -> Iterator[FleetFactory]:
 
 def plan_document(entries: list[SharedWheel], key: str = KEY, **changes: Any) -> dict[str, Any]:
     """A shared plan of ``entries`` as JSON reads it, with the checksum the design names."""
-    wheels = [asdict(entry) for entry in entries]
-    document = {
-        "format": FORMAT,
-        "key": key,
-        "pip_accel": __version__,
-        "wheels": wheels,
-        "sha256": sha256(json.dumps(wheels, sort_keys=True).encode()),
-    }
-    document.update(changes)
-    return document
+    return document_of(*(asdict(entry) for entry in entries), key=key, **changes)
 
 
 def publish(cache: SharedCache, entries: list[SharedWheel], key: str = KEY) -> None:
