@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from humanfriendly import coerce_boolean, parse_path
+from humanfriendly import coerce_boolean, parse_path, parse_size
 
 from pip_accel.exceptions import ConfigurationError
 
@@ -40,6 +40,11 @@ SYSTEM_CONFIG = Path("/etc/pip-accel.conf")
 DEFAULT_LOG_FORMAT = "%(asctime)s %(name)s[%(process)d] %(levelname)s %(message)s"
 """The log format used when none is configured (the one of coloredlogs)."""
 
+
+BUILD_ENVIRONMENT = (
+    "CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "LDSHARED", "ARCHFLAGS",
+)  # fmt: skip
+"""The environment variables that change a C build, and so the binary cache key, by default."""
 
 DATA_PARTS = ("sources", "binaries", "trees", "plans")
 """The directories that pip-accel keeps in its data directory."""
@@ -81,6 +86,19 @@ def _parse_seconds(text: str) -> float:
     if number <= 0:
         raise ValueError("not positive")
     return number
+
+
+def _parse_size(text: str) -> int:
+    """Parse a size such as ``20GB`` or ``500 MiB`` into bytes (more than zero)."""
+    size = int(parse_size(text))
+    if size < 1:
+        raise ValueError("not positive")
+    return size
+
+
+def _parse_names(text: str) -> tuple[str, ...]:
+    """Parse a list of names separated by commas or white space."""
+    return tuple(name for name in text.replace(",", " ").split() if name)
 
 
 def _parse_level(text: str) -> str:
@@ -146,6 +164,11 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], str, Any]] = {
     "s3-timeout": (_parse_seconds, "a positive number of seconds", 60.0),
     "s3-retries": (_parse_integer, "a whole number of 0 or more", 3),
     "s3-concurrency": (_parse_positive, "a whole number of 1 or more", 8),
+    "s3-signing-key": (parse_path, "a private key file", None),
+    "s3-trusted-keys": (str, "public keys, or files that hold them", None),
+    "max-cache-size": (_parse_size, "a size such as 20GB or 500MiB", None),
+    "download-concurrency": (_parse_positive, "a whole number of 1 or more", 4),
+    "build-environment": (_parse_names, "names of environment variables", BUILD_ENVIRONMENT),
 }
 """Every option pip-accel knows: how to parse it, what it must be, its default."""
 
@@ -430,3 +453,31 @@ class Config:
     def s3_concurrency(self) -> int:
         """How many S3 transfers run at once."""
         return int(self.get("s3-concurrency"))
+
+    @property
+    def s3_signing_key(self) -> Path | None:
+        """The private key file with which a writer signs what it stores in S3 (None: unsigned)."""
+        value = self.get("s3-signing-key")
+        return Path(value) if value else None
+
+    @property
+    def s3_trusted_keys(self) -> str | None:
+        """The public keys (or files holding them) whose signatures a reader trusts (None: any)."""
+        value = self.get("s3-trusted-keys")
+        return str(value) if value else None
+
+    @property
+    def max_cache_size(self) -> int | None:
+        """The most bytes the data directory may hold after an install (None: no bound)."""
+        value = self.get("max-cache-size")
+        return int(value) if value else None
+
+    @property
+    def download_concurrency(self) -> int:
+        """How many downloads run at once."""
+        return int(self.get("download-concurrency"))
+
+    @property
+    def build_environment(self) -> tuple[str, ...]:
+        """The environment variables whose values are part of the binary cache key."""
+        return tuple(self.get("build-environment"))
