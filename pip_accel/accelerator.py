@@ -7,6 +7,7 @@ editables and source trees to pip. Each step lives in its own module.
 """
 
 import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from humanfriendly import Timer
 from humanfriendly.text import pluralize
 
+from pip_accel.build_settings import BuildSettings
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError
@@ -56,6 +58,8 @@ class PipAccelerator:
         self.fleet: Fleet | None = None
         """The fleet's shared plans and trees, when a cache backend shares them."""
         self.cache: BinaryCache | None = None
+        self.settings = BuildSettings.of(command_line, os.environ, config.build_environment)
+        """What the builds of this run are made with, part of their cache key."""
 
     def install(self) -> Summary:
         """Plan (or reuse a plan), download, build and install; return what was done.
@@ -106,8 +110,9 @@ class PipAccelerator:
         from pip_accel.planner import Planner  # only when there is no usable plan
 
         planner = Planner(
-            self.config, self.command_line, self.target, self.pip, self.summary, self.cache
-        )
+            self.config, self.command_line, self.target, self.pip, self.summary, self.cache,
+            self.settings,
+        )  # fmt: skip
         outcome = planner.plan()
         if plans and outcome.reusable:
             plans.store(outcome.wheels)
@@ -136,7 +141,10 @@ class PipAccelerator:
         if options.upgrade or groups or names_remote_files(self.command_line):
             return None
         sources = self.config.source_index
-        return PlanCache(self.config.plan_cache, sources, self.command_line, self.target)
+        return PlanCache(
+            self.config.plan_cache, sources, self.command_line, self.target,
+            self.settings.environment,
+        )  # fmt: skip
 
     def _installer(self) -> WheelInstaller:
         """pip-accel's own installer, with the user's install options."""

@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +41,7 @@ class Builder:
         locks: Path,
         options: Sequence[str] = (),
         scratch: Path | None = None,
+        project_options: Callable[[str], Sequence[str]] = lambda project: (),
     ) -> None:
         """Prepare to build.
 
@@ -52,6 +53,8 @@ class Builder:
         :param scratch: where builds run, each in a private directory that a
             later run removes if this one is killed (default: the system's
             temporary directory).
+        :param project_options: the build options of one project (from its
+            line in a requirements file), added to ``options`` for its builds.
         """
         self.pip = pip
         self.cache = cache
@@ -59,6 +62,7 @@ class Builder:
         self.locks = locks
         self.scratch = Path(scratch or tempfile.gettempdir())
         self.options = list(options)
+        self.project_options = project_options
         self.jobs = max(1, os.cpu_count() or 1)
         self.built: set[Path] = set()
         """The wheels this builder built (rather than found in the cache)."""
@@ -102,7 +106,8 @@ class Builder:
         """Run ``pip wheel`` on one sdist and return the wheel it made."""
         args = [
             "wheel", "--no-deps", "--no-index", "--find-links", str(self.sources),
-            "--wheel-dir", str(directory), *self.options, str(sdist),
+            "--wheel-dir", str(directory), *self.options, *self.project_options(key.name),
+            str(sdist),
         ]  # fmt: skip
         timer = Timer()
         label = f"Building {key.name} {key.version} from {sdist.name}"

@@ -27,7 +27,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -289,11 +289,12 @@ class LocalIndex:
 
     @contextlib.contextmanager
     def view(
-        self, cache: BinaryCache, namespace: str, with_binaries: bool
+        self, cache: BinaryCache, namespace: Callable[[str], str], with_binaries: bool
     ) -> Iterator["IndexView"]:
         """A temporary ``--find-links`` directory for pip, of the verified archives.
 
-        See the module's text.
+        ``namespace`` gives the cache namespace of a project's builds. See the
+        module's text.
         """
         with tempfile.TemporaryDirectory(prefix="pip-accel-view-") as directory:
             view = IndexView(Path(directory))
@@ -336,12 +337,15 @@ class IndexView:
             (self.directory / path.name).symlink_to(path)
             self.entries[path.name] = ViewEntry(archive, wheel)
 
-    def add_binary(self, sdist: Archive, cache: BinaryCache, namespace: str) -> None:
+    def add_binary(
+        self, sdist: Archive, cache: BinaryCache, namespace: Callable[[str], str]
+    ) -> None:
         """Show pip the cached wheel of a source distribution, if there is one."""
         name_and_version = sdist.name_and_version()
         if name_and_version is None:
             return
-        key = CacheKey(namespace, *name_and_version, sha256_of(sdist.path))
+        name, version = name_and_version
+        key = CacheKey(namespace(name), name, version, sha256_of(sdist.path))
         # Only the local backends: this runs for every sdist of the index on every run.
         wheel = cache.get(key, remote=False)
         if wheel is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from pip_accel.build import BUILD_PREFIX, Builder
+from pip_accel.build_settings import BuildSettings
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.config import Config
 from pip_accel.deps import SystemDependencies
@@ -79,11 +80,12 @@ class Planner:
         pip: Pip,
         summary: Summary,
         cache: BinaryCache | None = None,
+        settings: BuildSettings | None = None,
     ) -> None:
         """Plan ``command_line`` for ``target``; count downloads and builds in ``summary``.
 
         ``cache`` is the binary cache with its backends (made from ``config``
-        when not given).
+        when not given); ``settings`` what builds are made with (none when not given).
         """
         self.command_line = command_line
         self.target = target
@@ -92,6 +94,7 @@ class Planner:
         self.index = LocalIndex(config.source_index)
         self.cache = cache or BinaryCache(load_backends(config))
         self.hashes = uses_hashes(command_line)
+        self.settings = settings or BuildSettings()
         self.downloader = Downloader(pip, self.index, command_line, config.max_retries)
         build_options = [
             *command_line.tokens_for("wheel", NOT_FOR_BUILDING),
@@ -100,8 +103,9 @@ class Planner:
         locks = config.binary_cache / ".locks"
         self.scratch = config.data_directory / "tmp"
         self.builder = Builder(
-            pip, self.cache, self.index.directory, locks, build_options, self.scratch
-        )
+            pip, self.cache, self.index.directory, locks, build_options, self.scratch,
+            self.settings.options_for,
+        )  # fmt: skip
         self.system_packages = SystemDependencies(config)
         self.new_archives: set[Path] = set()
         """The archives downloaded during this run."""
@@ -229,13 +233,20 @@ class Planner:
         for archive in archives:
             name_and_version = None if archive.is_wheel else archive.name_and_version()
             if name_and_version:
-                sha256 = self.index.sha256(archive.path)
-                keys[CacheKey(self.target.namespace, *name_and_version, sha256)] = archive.path
+                keys[self._key(*name_and_version, archive.path)] = archive.path
         return keys
+
+    def _namespace(self, project: str) -> str:
+        """The cache namespace of a project's builds: the platform's and the build settings'."""
+        return self.settings.namespace(self.target.namespace, project)
+
+    def _key(self, name: str, version: str, sdist: Path) -> CacheKey:
+        """The binary cache key of the wheel built from an sdist of the local index."""
+        return CacheKey(self._namespace(name), name, version, self.index.sha256(sdist))
 
     def _resolve(self) -> tuple[Plan, IndexView]:
         """Ask pip for a plan against the local index only, with no network."""
-        with self.index.view(self.cache, self.target.namespace, not self.hashes) as view:
+        with self.index.view(self.cache, self._namespace, not self.hashes) as view:
             # In the environment to override pip's configuration files; on the
             # command line for pip's --isolated mode, which ignores the environment.
             env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(view.page)}
@@ -255,9 +266,7 @@ class Planner:
             if wheel is not None:
                 wheels[item] = wheel
             else:
-                sha256 = self.index.sha256(archive)
-                key = CacheKey(self.target.namespace, item.name, item.version, sha256)
-                pending[item] = (key, archive)
+                pending[item] = (self._key(item.name, item.version, archive), archive)
         built = self.builder.wheels_for(dict(pending.values()))
         wheels.update({item: built[key] for item, (key, _) in pending.items()})
         self._count(wheels, view)

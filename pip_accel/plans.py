@@ -33,7 +33,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -121,12 +121,23 @@ class PlanCache:
     """Plans of earlier runs under ``<data>/plans``, one file per key."""
 
     def __init__(
-        self, directory: Path, index: Path, command_line: CommandLine, target: TargetEnvironment
+        self,
+        directory: Path,
+        index: Path,
+        command_line: CommandLine,
+        target: TargetEnvironment,
+        build_environment: Mapping[str, str] | None = None,
     ) -> None:
-        """Key plans by this command line and target; ``index`` is the local index."""
+        """Key plans by this command line and target; ``index`` is the local index.
+
+        ``build_environment``: the variables of the build settings that are
+        set (:class:`~pip_accel.build_settings.BuildSettings`), since a plan
+        names wheels built with them.
+        """
         self.directory = directory
         self.index = index
         self.question = _question(command_line, target)
+        self.question["build_environment"] = dict(build_environment or {})
 
     def shared_key(self) -> str:
         """The key of the plan for the question alone, which any machine asking it computes."""

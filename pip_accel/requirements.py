@@ -41,13 +41,13 @@ def _collect(path: Path, seen: dict[Path, None]) -> None:
     if path in seen:
         return
     seen[path] = None
-    for line in _logical_lines(path):
+    for line in logical_lines(path):
         match = NESTED.match(line)
         if match:
             _collect(path.parent / match.group(3), seen)
 
 
-def _logical_lines(path: Path) -> Iterator[str]:
+def logical_lines(path: Path) -> Iterator[str]:
     """The lines of a requirements file, continuations joined, comments removed."""
     text = path.read_text(encoding="utf-8", errors="replace")
     for line in text.replace("\\\n", " ").splitlines():
@@ -67,7 +67,7 @@ def names_remote_files(command_line: CommandLine) -> bool:
         if group.dest in ("requirements", "constraints")
     ]
     for path in requirement_files(command_line):
-        named += [match.group(3) for match in map(NESTED.match, _logical_lines(path)) if match]
+        named += [match.group(3) for match in map(NESTED.match, logical_lines(path)) if match]
     return any("://" in name for name in named)
 
 
@@ -76,7 +76,7 @@ def uses_hashes(command_line: CommandLine) -> bool:
     if command_line.given("require_hashes"):
         return True
     for path in requirement_files(command_line):
-        for line in _logical_lines(path):
+        for line in logical_lines(path):
             if HASH_OPTION.search(line):
                 return True
     return False
@@ -93,7 +93,7 @@ def index_options(command_line: CommandLine, find_links_only: bool = False) -> l
     """
     tokens: list[str] = []
     for path in requirement_files(command_line):
-        for line in _logical_lines(path):
+        for line in logical_lines(path):
             match = INDEX_OPTION.match(line)
             if match is None:
                 continue

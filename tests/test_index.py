@@ -257,6 +257,6 @@ def test_the_view_shows_pip_only_the_verified_archives(index: LocalIndex, tmp_pa
     good = download(index, sdist(tmp_path))
     broken = download(index, wheel(tmp_path))
     broken.write_bytes(b"half a wheel")
-    with index.view(BinaryCache({}), "namespace", with_binaries=False) as view:
+    with index.view(BinaryCache({}), lambda project: "namespace", with_binaries=False) as view:
         assert sorted(view.entries) == [good.name]
         assert good.name in view.page.read_text() and broken.name not in view.page.read_text()

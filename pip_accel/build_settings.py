@@ -1,0 +1,118 @@
+"""What a build depends on besides its source: the user's build options and the C toolchain.
+
+A wheel built with other settings is another wheel: one built with
+``CFLAGS=-O0`` or ``--config-settings`` must not be served to a run that
+asked for other settings (pip's own cache mixes them up, pip issue #11164).
+So the settings of a build are part of its binary cache key: they extend the
+platform namespace with a digest of
+
+- the build options of the command line (``--config-settings``,
+  ``--build-option``, ``--global-option``, ``--no-build-isolation``,
+  ``--use-pep517``, ``--check-build-dependencies``),
+- the build options of a requirement's own line in a requirements file
+  (``name --config-settings=...``), which pip-accel hands to that build, and
+- the values of the environment variables named by the option
+  ``build-environment`` (``CC``, ``CFLAGS``, ``LDFLAGS`` and others).
+
+With none of these set the namespace is the platform's alone, as before.
+"""
+
+import hashlib
+import json
+import re
+import shlex
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from pip_accel.pip import CommandLine
+from pip_accel.requirements import logical_lines, requirement_files
+
+BUILD_DESTS = frozenset({
+    "config_settings", "build_options", "global_options", "use_pep517", "build_isolation",
+    "check_build_deps",
+})  # fmt: skip
+"""The destinations of pip's options that change what a build makes."""
+
+PER_REQUIREMENT = re.compile(r"^(--config-settings|-C|--build-option|--global-option)(=(.*))?$")
+"""A build option on a requirement's line of a requirements file, its value joined by ``=``."""
+
+OPTIONS_START = re.compile(r"(?:^|\s+)(?=-)")
+"""Where the options of a requirement line begin (pip's own rule: at the first option)."""
+
+DIGEST_LENGTH = 16
+"""How many hexadecimal digits of the settings' sha256 go into the namespace."""
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """The settings that every build of one run, and each project's build, is made with."""
+
+    options: tuple[str, ...] = ()
+    """The build options of the command line, as its tokens."""
+    per_project: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The build options of requirement lines, by canonical project name."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """The configured environment variables that are set, with their values."""
+
+    @classmethod
+    def of(
+        cls, command_line: CommandLine, environ: Mapping[str, str], names: Iterable[str]
+    ) -> "BuildSettings":
+        """The settings of ``command_line`` in ``environ``, counting the variables ``names``."""
+        per_project: dict[str, tuple[str, ...]] = {}
+        for path in requirement_files(command_line):
+            for line in logical_lines(path):
+                project, tokens = requirement_options(line)
+                if project and tokens:
+                    per_project[project] = per_project.get(project, ()) + tokens
+        return cls(
+            tuple(command_line.tokens(BUILD_DESTS)),
+            per_project,
+            {name: environ[name] for name in sorted(set(names)) if environ.get(name)},
+        )
+
+    def options_for(self, project: str) -> list[str]:
+        """The build options of one project's own requirement line, for its ``pip wheel``."""
+        return list(self.per_project.get(canonicalize_name(project), ()))
+
+    def namespace(self, platform: str, project: str) -> str:
+        """The cache namespace of a project's builds: the platform's, plus the settings' digest."""
+        settings = [self.options, self.options_for(project), sorted(self.environment.items())]
+        if not any(settings):
+            return platform
+        text = json.dumps(settings, separators=(",", ":"))
+        return f"{platform}+{hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]}"
+
+
+def requirement_options(line: str) -> tuple[str | None, tuple[str, ...]]:
+    """The project a requirements file line names and the build options on that line.
+
+    Lines of options alone, and requirements that are not a name (paths and
+    URLs, which pip builds itself), give ``(None, ())``.
+    """
+    requirement, options = (OPTIONS_START.split(line, maxsplit=1) + [""])[:2]
+    if not requirement.strip():
+        return None, ()
+    try:
+        project = canonicalize_name(Requirement(requirement).name)
+        tokens = shlex.split(options)
+    except (InvalidRequirement, ValueError):
+        return None, ()
+    return project, tuple(_build_options(tokens))
+
+
+def _build_options(tokens: list[str]) -> list[str]:
+    """The build options among the option tokens of a requirement line, as ``--name=value``."""
+    found = []
+    rest = iter(tokens)
+    for token in rest:
+        match = PER_REQUIREMENT.match(token)
+        if match is None:
+            continue
+        name = "--config-settings" if match.group(1) == "-C" else match.group(1)
+        value = match.group(3) if match.group(2) else next(rest, "")
+        found.append(f"{name}={value}")
+    return found
