@@ -28,7 +28,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pip_accel.pip import CommandLine
-from pip_accel.requirements import logical_lines, requirement_files
+from pip_accel.requirements import logical_lines, requirement_files, split_options
 
 BUILD_DESTS = frozenset({
     "config_settings", "build_options", "global_options", "use_pep517", "build_isolation",
@@ -38,9 +38,6 @@ BUILD_DESTS = frozenset({
 
 PER_REQUIREMENT = re.compile(r"^(--config-settings|-C|--build-option|--global-option)(=(.*))?$")
 """A build option on a requirement's line of a requirements file, its value joined by ``=``."""
-
-OPTIONS_START = re.compile(r"(?:^|\s+)(?=-)")
-"""Where the options of a requirement line begin (pip's own rule: at the first option)."""
 
 DIGEST_LENGTH = 16
 """How many hexadecimal digits of the settings' sha256 go into the namespace."""
@@ -93,8 +90,8 @@ def requirement_options(line: str) -> tuple[str | None, tuple[str, ...]]:
     Lines of options alone, and requirements that are not a name (paths and
     URLs, which pip builds itself), give ``(None, ())``.
     """
-    requirement, options = (OPTIONS_START.split(line, maxsplit=1) + [""])[:2]
-    if not requirement.strip():
+    requirement, options = split_options(line)
+    if not requirement:
         return None, ()
     try:
         project = canonicalize_name(Requirement(requirement).name)

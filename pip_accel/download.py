@@ -10,9 +10,11 @@ the command line (editables and directories), so that pip can plan them offline.
 import logging
 import re
 import tarfile
+import threading
 import tomllib
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from humanfriendly.text import pluralize
 
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, LocalIndex
-from pip_accel.pip import INDEX_DESTS, CommandLine, Pip
+from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.requirements import index_options
 from pip_accel.scratch import PrivateDirectory
 
@@ -39,19 +41,38 @@ NETWORK_TROUBLE = (
 """Words in pip's output that tell a network failure, worth another try."""
 
 
+NOT_FOR_PINS = REQUIREMENT_DESTS | {"python", "download_dir", "ignore_dependencies"}
+"""Options of the user that do not apply to downloading exact pins without dependencies."""
+
+
 class Downloader:
     """Fills the local index."""
 
     def __init__(
-        self, pip: Pip, index: LocalIndex, command_line: CommandLine, retries: int
+        self,
+        pip: Pip,
+        index: LocalIndex,
+        command_line: CommandLine,
+        retries: int,
+        concurrency: int = 1,
+        on_archive: Callable[[Path], None] = lambda path: None,
     ) -> None:
-        """Download what ``command_line`` needs into ``index``, trying ``retries`` more times."""
+        """Download what ``command_line`` needs into ``index``, trying ``retries`` more times.
+
+        :param concurrency: how many ``pip download`` processes may run at once.
+        :param on_archive: called with each archive as soon as it is in the
+            index, from the thread that downloaded it, so that the next steps
+            (unpacking, compiling) need not wait for the other downloads.
+        """
         self.pip = pip
         self.index = index
         self.command_line = command_line
         self.retries = retries
+        self.concurrency = concurrency
+        self.on_archive = on_archive
         self.added: set[Path] = set()
         """Every archive this downloader put into the index, build back-ends included."""
+        self.lock = threading.Lock()
 
     def download(self) -> set[Path]:
         """Download every archive the requirements need; return the new ones."""
@@ -66,6 +87,50 @@ class Downloader:
         self._download_build_requirements([*sorted(new), *source_trees(self.command_line)])
         return new
 
+    def download_pins(self, pins: Iterable[tuple[str, str]]) -> set[Path]:
+        """Download exact pins without their dependencies, several ``pip download`` at once.
+
+        The pins are dealt out to up to ``concurrency`` processes, each with
+        the user's index and network options, so pip finds the same archive as
+        in a whole resolution. A pin pip cannot download is left for that
+        resolution, which says why. Return the new archives.
+        """
+        wanted = sorted({f"{name}=={version}" for name, version in pins})
+        if not wanted:
+            return set()
+        before = {archive.path for archive in self.index.archives()}
+        jobs = max(1, min(self.concurrency, len(wanted)))
+        chunks = [wanted[start::jobs] for start in range(jobs)]
+        logger.info(
+            "Downloading %s, %s at a time.", pluralize(len(wanted), "pinned requirement"), jobs
+        )
+        options = [
+            *self.command_line.tokens_for("download", NOT_FOR_PINS),
+            *index_options(self.command_line),
+        ]
+        with ThreadPoolExecutor(max_workers=jobs) as executor:
+            futures = [
+                executor.submit(
+                    self._download, [*options, "--no-deps", "--", *chunk], ", ".join(chunk)
+                )
+                for chunk in chunks
+            ]
+            for future in futures:
+                self._report(future)
+        new = {archive.path for archive in self.index.archives()} - before
+        logger.info("Downloaded %s into the local index.", pluralize(len(new), "new archive"))
+        self._download_build_requirements(sorted(new))
+        return new
+
+    @staticmethod
+    def _report(future: "Future[None]") -> None:
+        """Log a download of pins that failed; the whole resolution tries again and says why."""
+        error = future.exception()
+        if isinstance(error, DownloadError):
+            logger.info("%s; pip resolves the whole set next.", error)
+        elif error is not None:
+            raise error
+
     def _download(self, args: list[str], what: str) -> None:
         """Run ``pip download``, trying again when the network fails.
 
@@ -78,10 +143,13 @@ class Downloader:
             index = ["--find-links", str(self.index.directory)]
             command = ["download", "--dest", str(incoming), "--progress-bar", "off", *index, *args]
             self._retry(command, what)
-            for path in incoming.iterdir():
-                added = self.index.add(path)
+            for path in sorted(incoming.iterdir()):
+                with self.lock:
+                    added = self.index.add(path)
+                    if added is not None:
+                        self.added.add(added)
                 if added is not None:
-                    self.added.add(added)
+                    self.on_archive(added)
 
     def download_again(self, archives: Iterable[Path]) -> None:
         """Download once more the archives that were found damaged and moved aside.

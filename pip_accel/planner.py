@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
 from pip_accel.build import BUILD_PREFIX, Builder
 from pip_accel.build_settings import BuildSettings
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
@@ -25,7 +28,7 @@ from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import Plan, PlannedDistribution
 from pip_accel.plans import PlannedWheel
-from pip_accel.requirements import index_options, uses_hashes
+from pip_accel.requirements import index_options, pins, uses_hashes
 from pip_accel.scratch import remove_leftovers
 from pip_accel.summary import Summary
 
@@ -81,11 +84,13 @@ class Planner:
         summary: Summary,
         cache: BinaryCache | None = None,
         settings: BuildSettings | None = None,
+        on_archive: Callable[[Path], None] | None = None,
     ) -> None:
         """Plan ``command_line`` for ``target``; count downloads and builds in ``summary``.
 
         ``cache`` is the binary cache with its backends (made from ``config``
-        when not given); ``settings`` what builds are made with (none when not given).
+        when not given); ``settings`` what builds are made with (none when not given);
+        ``on_archive`` is called with each archive as soon as it is downloaded.
         """
         self.command_line = command_line
         self.target = target
@@ -95,7 +100,10 @@ class Planner:
         self.cache = cache or BinaryCache(load_backends(config))
         self.hashes = uses_hashes(command_line)
         self.settings = settings or BuildSettings()
-        self.downloader = Downloader(pip, self.index, command_line, config.max_retries)
+        self.downloader = Downloader(
+            pip, self.index, command_line, config.max_retries, config.download_concurrency,
+            on_archive or (lambda path: None),
+        )  # fmt: skip
         build_options = [
             *command_line.tokens_for("wheel", NOT_FOR_BUILDING),
             *index_options(command_line, find_links_only=True),
@@ -109,6 +117,8 @@ class Planner:
         self.system_packages = SystemDependencies(config)
         self.new_archives: set[Path] = set()
         """The archives downloaded during this run."""
+        self.shared: set[Path] = set()
+        """The downloaded archives given to the cache backends."""
         self.guessed = False
         """Whether the plan holds pre-releases because the index could not be asked."""
 
@@ -155,11 +165,14 @@ class Planner:
         of the fleet), by the names of the projects pip misses.
         """
         upgrade = self.command_line.options.upgrade
-        offline = None if upgrade else self._resolve_offline()
+        if not upgrade and not self.hashes:
+            self._download_pins()
+        offline = None if upgrade or not self._may_resolve_offline() else self._resolve_offline()
         if offline and (self.command_line.options.pre or not offline[0].prereleases):
+            self._share_sources()
             return offline
         try:
-            self.new_archives = self.downloader.download()
+            self.new_archives |= self.downloader.download()
         except DownloadError as error:
             if offline is None and not upgrade:
                 offline = self._from_shared_sources(error)
@@ -174,9 +187,45 @@ class Planner:
                 raise
             self.guessed = True
             return offline
-        self.cache.put_sources(self.downloader.added)
+        self._share_sources()
         self._prepare(self.new_archives)
         return self._resolve()
+
+    def _share_sources(self) -> None:
+        """Give the archives downloaded so far to the cache backends, each once."""
+        self.cache.put_sources(self.downloader.added - self.shared)
+        self.shared |= self.downloader.added
+
+    def _download_pins(self) -> None:
+        """Download the pinned requirements the local index lacks, in parallel, and build them.
+
+        A set of pins (a lock file) then plans offline at once, without a
+        resolution against the package index; what the pins leave out, that
+        resolution fetches. Not in hash-checking mode, where pip's own
+        download checks each archive's hash.
+        """
+        missing = self._missing_pins()
+        if missing:
+            new = self.downloader.download_pins(missing)
+            self.new_archives |= new
+            self._prepare(new)
+
+    def _missing_pins(self) -> list[tuple[str, str]]:
+        """The requirements on one version of which the local index has no archive."""
+        have = {_version_key(*found) for archive in self.index.archives()
+                if (found := archive.name_and_version())}  # fmt: skip
+        return [pin for pin in pins(self.command_line) if _version_key(*pin) not in have]
+
+    def _may_resolve_offline(self) -> bool:
+        """Whether the local index may satisfy the requirements: it is not empty, lacks no pin."""
+        if not self.index.archives():
+            logger.info("The local index is empty: asking the package index.")
+            return False
+        missing = self._missing_pins()
+        if missing:
+            names = ", ".join(f"{name}=={version}" for name, version in missing)
+            logger.info("The local index lacks %s: asking the package index.", names)
+        return not missing
 
     def _resolve_offline(self) -> tuple[Plan, IndexView] | None:
         """The plan the local index alone gives, or None when it lacks distributions.
@@ -291,3 +340,11 @@ class Planner:
                 self.summary.built += 1
             elif (entry.archive if entry else path) in self.new_archives:
                 self.summary.downloaded += 1
+
+
+def _version_key(name: str, version: str) -> tuple[str, str]:
+    """A project's name and version in a form that compares equal when pip's do."""
+    try:
+        return canonicalize_name(name), str(Version(version))
+    except InvalidVersion:
+        return canonicalize_name(name), version

@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from pip_accel.pip import CommandLine
 
 NESTED = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(\s*=\s*|\s+)(\S+)")
@@ -21,6 +23,15 @@ INDEX_OPTION = re.compile(
     r"^(-i|--index-url|--extra-index-url|-f|--find-links)(\s*=\s*|\s+)(\S+)$|^--no-index$"
 )
 """A line of a requirements file that says where pip looks for distributions."""
+
+
+OPTIONS_START = re.compile(r"(?:^|\s+)(?=-)")
+"""Where the options of a requirement line begin (pip's rule: at the first option)."""
+
+PIN = re.compile(
+    r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^]]*\])?\s*==\s*([^\s;,*]+)$"
+)
+"""A requirement on exactly one version, such as ``celery[redis]==5.4.0``, without markers."""
 
 
 def requirement_files(command_line: CommandLine) -> list[Path]:
@@ -54,6 +65,28 @@ def logical_lines(path: Path) -> Iterator[str]:
         line = re.sub(r"(^|\s)#.*$", "", line).strip()
         if line:
             yield line
+
+
+def split_options(line: str) -> tuple[str, str]:
+    """A requirements file line as its requirement and the options that follow it."""
+    requirement, options = [*OPTIONS_START.split(line, maxsplit=1), ""][:2]
+    return requirement.strip(), options
+
+
+def pins(command_line: CommandLine) -> list[tuple[str, str]]:
+    """The requirements on exactly one version: arguments and lines of requirement files.
+
+    Each is ``(canonical name, version)``. Constraints do not count: they
+    ask for nothing to be installed.
+    """
+    texts = list(command_line.arguments)
+    for path in requirement_files(command_line):
+        if any(group.dest == "constraints" and Path(group.tokens[-1]).absolute() == path
+               for group in command_line.groups):  # fmt: skip
+            continue
+        texts += [split_options(line)[0] for line in logical_lines(path)]
+    found = [PIN.match(text.strip()) for text in texts]
+    return [(canonicalize_name(match[1]), match[2]) for match in found if match]
 
 
 def names_remote_files(command_line: CommandLine) -> bool:

@@ -28,11 +28,12 @@ import hashlib
 import json
 import logging
 import os
+import queue
 import stat
 import subprocess
 import threading
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -295,9 +296,17 @@ class TreeStore:
 
     def _unpack_all(self, wheels: list[Path]) -> dict[Path, UnpackedTree]:
         """Unpack wheels into private directories; publish each tree once it is compiled."""
+        logger.info("Unpacking and compiling %s.", pluralize(len(wheels), "new wheel"))
+        return self.unpack_stream(wheels)
+
+    def unpack_stream(self, wheels: Iterable[Path]) -> dict[Path, UnpackedTree]:
+        """Unpack wheels as ``wheels`` yields them, each compiled while the next is unpacked.
+
+        ``wheels`` may wait for the next wheel (a download): the compiling
+        process waits with it.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_leftovers(self.directory, PRIVATE_PREFIXES)
-        logger.info("Unpacking and compiling %s.", pluralize(len(wheels), "new wheel"))
         batch = _Batch(self)
         try:
             with Compiler(self.target, batch.publish) as compiler:
@@ -350,6 +359,66 @@ class TreeStore:
             os.rename(tree.directory, final)
         tree.directory = final
         return tree
+
+
+class BackgroundUnpacker:
+    """Unpacks and compiles wheels while the rest of the plan is made (downloads, builds).
+
+    Wheels are handed in as they arrive (:meth:`add`, from any thread); one
+    thread unpacks them in turn into one compiling process. The trees land in
+    the store, where :meth:`TreeStore.trees_for` finds them, so a wheel that
+    the plan does not use only leaves a tree in the cache, and a failure here
+    only means that the wheel is unpacked again later.
+    """
+
+    def __init__(self, store: TreeStore) -> None:
+        """Unpack into ``store``."""
+        self.store = store
+        self.queue: queue.Queue[Path | None] = queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.stopped = False
+
+    def add(self, archive: Path) -> None:
+        """Unpack ``archive`` soon, when it is a wheel whose tree the store lacks."""
+        if not archive.name.endswith(".whl") or UnpackedTree.load(self.store.location(archive)):
+            return
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._work, name="unpack", daemon=True)
+                self.thread.start()
+        self.queue.put(archive)
+
+    def _work(self) -> None:
+        """Unpack the wheels of the queue until :meth:`finish`."""
+        try:
+            trees = self.store.unpack_stream(self._wheels())
+        except Exception as error:  # the install unpacks what is missing, and says why then
+            logger.debug("Unpacking in the background stopped: %s", error, exc_info=True)
+            return
+        self.store.unpacked += list(trees)
+        if trees:
+            logger.info(
+                "Unpacked and compiled %s while downloading.", pluralize(len(trees), "wheel")
+            )
+
+    def _wheels(self) -> Iterator[Path]:
+        """The wheels handed in, until the queue's end (or a stop)."""
+        for wheel in iter(self.queue.get, None):
+            if self.stopped:
+                return
+            yield wheel
+
+    def finish(self) -> None:
+        """Wait until every wheel handed in is unpacked and compiled."""
+        self.queue.put(None)
+        if self.thread is not None:
+            self.thread.join()
+
+    def stop(self) -> None:
+        """Unpack no more wheels (the run failed or was interrupted)."""
+        self.stopped = True
+        self.queue.put(None)
 
 
 class _Batch:
