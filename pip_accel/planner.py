@@ -342,9 +342,9 @@ class Planner:
                 self.summary.downloaded += 1
 
 
-def _version_key(name: str, version: str) -> tuple[str, str]:
-    """A project's name and version in a form that compares equal when pip's do."""
+def _version_key(name: str, version: str) -> tuple[str, Version | str]:
+    """A project's name and version in a form that compares equal when pip's do (1.0 = 1.0.0)."""
     try:
-        return canonicalize_name(name), str(Version(version))
+        return canonicalize_name(name), Version(version)
     except InvalidVersion:
         return canonicalize_name(name), version

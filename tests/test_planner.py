@@ -17,6 +17,7 @@ import pip_accel
 from pip_accel.caches import BinaryCache
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import IndexView, LocalIndex, Record
+from pip_accel.pip import parse_install
 from pip_accel.plan import Plan
 
 with warnings.catch_warnings():
@@ -168,3 +169,32 @@ def test_the_planner_imports_without_deprecation_warnings(monkeypatch: pytest.Mo
         warnings.simplefilter("always")
         importlib.import_module("pip_accel.build")
     assert [str(item.message) for item in caught] == []
+
+
+def planner_for(tmp_path: Path, args: list[str], archives: list[str]) -> Planner:
+    """A planner of an install command line, with these archives in its local index."""
+    planner = Planner.__new__(Planner)
+    planner.command_line = parse_install(args)
+    planner.index = LocalIndex(tmp_path / "sources")
+    planner.index.directory.mkdir(parents=True, exist_ok=True)
+    for name in archives:
+        (planner.index.directory / name).write_bytes(b"archive")
+    return planner
+
+
+def test_missing_pins_compares_normalized_names_and_versions(tmp_path: Path) -> None:
+    """``Chain_A==1.0.0`` is in the index as chain_a-1.0; ranges and markers are no pins."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("Chain_A==1.0.0\nchain-b==1.0 --hash=sha256:00\nchain-c>=1\n")
+    args = ["-r", str(requirements), "chain-d[x]==2", "chain-e==1 ; python_version>'3'"]
+    planner = planner_for(tmp_path, args, ["chain_a-1.0.tar.gz", "chain_b-0.9.tar.gz"])
+    assert planner._missing_pins() == [("chain-d", "2"), ("chain-b", "1.0")]
+
+
+def test_an_offline_plan_is_asked_only_when_it_may_succeed(tmp_path: Path) -> None:
+    """Not with an empty index, nor with a pin missing; with every pin there, yes."""
+    assert not planner_for(tmp_path / "empty", ["chain-a"], [])._may_resolve_offline()
+    lacking = planner_for(tmp_path / "lacking", ["chain-a==1.0"], ["chain_b-1.0.tar.gz"])
+    assert not lacking._may_resolve_offline()
+    ready = planner_for(tmp_path / "ready", ["chain-a==1.0", "other"], ["chain_a-1.0.tar.gz"])
+    assert ready._may_resolve_offline()

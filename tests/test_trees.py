@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import sys
+import threading
 import zipfile
 from pathlib import Path
 from typing import cast
@@ -25,6 +26,7 @@ from pip_accel.trees import (
     FORMAT,
     MANIFEST,
     PRIVATE_PREFIXES,
+    BackgroundUnpacker,
     TreeFile,
     TreeStore,
     UnpackedTree,
@@ -315,4 +317,39 @@ def test_replace_without_a_tree_leaves_nothing_private(tmp_path: Path) -> None:
     store = store_in(tmp_path / "trees")
     tree = store.replace(made)
     assert UnpackedTree.load(tree.directory) == tree
+    assert private_leftovers(store) == []
+
+
+def test_background_unpacker_publishes_wheels_handed_in_from_threads(tmp_path: Path) -> None:
+    """Wheels handed in from two threads are published; trees_for then unpacks nothing."""
+    wheels = [wheel(tmp_path / "wheels", "alpha"), wheel(tmp_path / "wheels", "beta")]
+    store = store_in(tmp_path / "trees")
+    unpacker = BackgroundUnpacker(store)
+    threads = [threading.Thread(target=unpacker.add, args=(made,)) for made in wheels]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    unpacker.add(tmp_path / "wheels" / "alpha-1.0.tar.gz")  # not a wheel: ignored
+    unpacker.finish()
+    assert sorted(store.unpacked) == sorted(wheels)
+    for made in wheels:
+        tree = UnpackedTree.load(store.location(made))
+        assert tree is not None and tree.bytecode, made.name
+    assert private_leftovers(store) == []
+
+
+def test_background_unpacker_skips_a_published_tree_and_can_stop(tmp_path: Path) -> None:
+    """A wheel with a tree is not queued; after stop nothing more is unpacked."""
+    made = wheel(tmp_path / "wheels", "alpha")
+    store = store_in(tmp_path / "trees")
+    store.trees_for([made])
+    unpacker = BackgroundUnpacker(store)
+    unpacker.add(made)
+    assert unpacker.thread is None, "a published tree starts no work"
+    other = wheel(tmp_path / "wheels", "beta")
+    unpacker.stop()
+    unpacker.add(other)
+    unpacker.finish()
+    assert UnpackedTree.load(store.location(other)) is None
     assert private_leftovers(store) == []
