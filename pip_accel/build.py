@@ -68,6 +68,10 @@ class Builder:
         """The wheels this builder built (rather than found in the cache)."""
         self.kept: Path | None = None
         """A directory for built wheels that no cache backend could store."""
+        self.on_built: Callable[[Path], None] = lambda wheel: None
+        """Called with each wheel this builder built."""
+        self.spinner = True
+        """Whether a lone build shows a spinner (not while a live progress line is shown)."""
 
     def wheels_for(self, sdists: Mapping[CacheKey, Path]) -> dict[CacheKey, Path]:
         """The cached wheel of each sdist, building the missing ones, several at a time."""
@@ -77,10 +81,14 @@ class Builder:
             logger.info("Building %s, %d at a time.", pluralize(len(missing), "sdist"), self.jobs)
         with ThreadPoolExecutor(max_workers=self.jobs) as executor:
             built = executor.map(
-                lambda key: self._locked_build(sdists[key], key, len(missing) == 1), missing
+                lambda key: self._locked_build(sdists[key], key, self._spinner(missing)), missing
             )
             wheels.update(zip(missing, built, strict=True))
         return {key: wheel for key, wheel in wheels.items() if wheel is not None}
+
+    def _spinner(self, missing: list[CacheKey]) -> bool:
+        """Whether builds show a spinner: when allowed, and one alone is built."""
+        return self.spinner and len(missing) == 1
 
     def _locked_build(self, sdist: Path, key: CacheKey, spinner: bool) -> Path:
         """Build one sdist unless another process did so while this one waited for the lock."""
@@ -93,6 +101,7 @@ class Builder:
                 wheel = self._build(sdist, key, directory, spinner)
                 stored = self.cache.put(key, wheel) or self._keep(wheel)
         self.built.add(stored)
+        self.on_built(stored)
         return stored
 
     def _keep(self, wheel: Path) -> Path:

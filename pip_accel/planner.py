@@ -28,6 +28,7 @@ from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import Plan, PlannedDistribution
 from pip_accel.plans import PlannedWheel
+from pip_accel.progress import Progress
 from pip_accel.requirements import index_options, pins, uses_hashes
 from pip_accel.scratch import remove_leftovers
 from pip_accel.summary import Summary
@@ -85,12 +86,14 @@ class Planner:
         cache: BinaryCache | None = None,
         settings: BuildSettings | None = None,
         on_archive: Callable[[Path], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         """Plan ``command_line`` for ``target``; count downloads and builds in ``summary``.
 
         ``cache`` is the binary cache with its backends (made from ``config``
         when not given); ``settings`` what builds are made with (none when not given);
-        ``on_archive`` is called with each archive as soon as it is downloaded.
+        ``on_archive`` is called with each archive as soon as it is downloaded;
+        ``progress`` counts downloads and builds.
         """
         self.command_line = command_line
         self.target = target
@@ -114,6 +117,9 @@ class Planner:
             pip, self.cache, self.index.directory, locks, build_options, self.scratch,
             self.settings.options_for,
         )  # fmt: skip
+        if progress is not None:
+            self.builder.on_built = progress.built
+            self.builder.spinner = not progress.live
         self.system_packages = SystemDependencies(config)
         self.new_archives: set[Path] = set()
         """The archives downloaded during this run."""

@@ -255,6 +255,8 @@ class TreeStore:
         self.target = target
         self.unpacked: list[Path] = []
         """The wheels whose trees this store unpacked (rather than found)."""
+        self.on_published: Callable[[Path], None] = lambda wheel: None
+        """Called with each wheel whose tree this store published (from any thread)."""
 
     def trees_for(self, wheels: Iterable[Path]) -> dict[Path, UnpackedTree]:
         """The tree of every wheel, unpacking and compiling those without one."""
@@ -450,6 +452,7 @@ class _Batch:
                 self.trees[wheel] = self.store.publish(wheel, self.trees[wheel])
             finally:  # renamed into place, or given up: either way the private one goes
                 private.close()
+        self.store.on_published(wheel)
 
     def finish(self) -> dict[Path, UnpackedTree]:
         """Publish the trees whose compiling did not report back; return every tree."""
