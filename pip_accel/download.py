@@ -13,7 +13,7 @@ import tarfile
 import threading
 import tomllib
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from humanfriendly.text import pluralize
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, LocalIndex
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
+from pip_accel.pip_index import PipIndex, PipIndexUnavailable
 from pip_accel.requirements import index_options
 from pip_accel.scratch import PrivateDirectory
 
@@ -56,6 +57,7 @@ class Downloader:
         retries: int,
         concurrency: int = 1,
         on_archive: Callable[[Path], None] = lambda path: None,
+        pip_index: Callable[[Sequence[str]], PipIndex] | None = None,
     ) -> None:
         """Download what ``command_line`` needs into ``index``, trying ``retries`` more times.
 
@@ -63,6 +65,9 @@ class Downloader:
         :param on_archive: called with each archive as soon as it is in the
             index, from the thread that downloaded it, so that the next steps
             (unpacking, compiling) need not wait for the other downloads.
+        :param pip_index: makes pip's finder and session for this process from
+            pip options (:mod:`pip_accel.pip_index`); pins are then fetched
+            without ``pip download`` (which would prepare each sdist's metadata).
         """
         self.pip = pip
         self.index = index
@@ -73,6 +78,10 @@ class Downloader:
         self.added: set[Path] = set()
         """Every archive this downloader put into the index, build back-ends included."""
         self.lock = threading.Lock()
+        self.pip_index = pip_index
+        self.local = threading.local()
+        self.opened: list[PipIndex] = []
+        self.given_up = threading.Event()
 
     def download(self) -> set[Path]:
         """Download every archive the requirements need; return the new ones."""
@@ -88,26 +97,103 @@ class Downloader:
         return new
 
     def download_pins(self, pins: Iterable[tuple[str, str]]) -> set[Path]:
-        """Download exact pins without their dependencies, several ``pip download`` at once.
+        """Download exact pins without their dependencies, ``concurrency`` at a time.
 
-        The pins are dealt out to up to ``concurrency`` processes, each with
-        the user's index and network options, so pip finds the same archive as
-        in a whole resolution. A pin pip cannot download is left for that
-        resolution, which says why. Return the new archives.
+        pip's own finder and session fetch them in this process (see
+        :mod:`pip_accel.pip_index`); where they cannot be used, ``pip
+        download --no-deps`` processes, the pins dealt out among them. Either
+        way the user's index and network options apply, so pip finds the same
+        archive as in a whole resolution. A pin that cannot be downloaded is
+        left for that resolution, which says why. Return the new archives.
         """
-        wanted = sorted({f"{name}=={version}" for name, version in pins})
+        wanted = sorted(set(pins))
         if not wanted:
             return set()
         before = {archive.path for archive in self.index.archives()}
+        try:
+            self._fetch_in_process(wanted)
+        except PipIndexUnavailable as error:
+            logger.debug("Downloading with pip download: %s.", error)
+            self._download_in_processes([f"{name}=={version}" for name, version in wanted])
+        new = {archive.path for archive in self.index.archives()} - before
+        logger.info("Downloaded %s into the local index.", pluralize(len(new), "new archive"))
+        self._download_build_requirements(sorted(new))
+        return new
+
+    def _fetch_in_process(self, pins: list[tuple[str, str]]) -> None:
+        """Fetch pins with pip's finder and session, several at once, until one fails.
+
+        A pin that the index lacks, or whose download fails, ends the fetching
+        at once: the whole resolution that follows downloads the rest and says
+        what is wrong, so a package index that is down costs one wait only.
+        """
+        self.opened.append(self._make_pip_index())  # fails at once where pip's internals differ
+        self.local.pip_index = self.opened[0]
+        jobs = max(1, min(self.concurrency, len(pins)))
+        logger.info(
+            "Downloading %s, %s at a time.", pluralize(len(pins), "pinned requirement"), jobs
+        )
+        try:
+            with ThreadPoolExecutor(max_workers=jobs) as executor:
+                list(executor.map(lambda pin: self._fetch_pin(*pin), pins))
+        finally:
+            for pip_index in self.opened:
+                pip_index.close()
+
+    def _fetch_pin(self, name: str, version: str) -> None:
+        """Fetch one pin into the index, unless another pin failed already."""
+        if self.given_up.is_set():
+            return
+        try:
+            archive = self._thread_index().find(name, version)
+            if archive is None:
+                raise DownloadError(f"The package index has no archive of {name}=={version} here")
+            with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
+                self._take(self._thread_index().fetch(archive, incoming))
+        except DownloadError as error:
+            if not self.given_up.is_set():
+                logger.info("%s; pip resolves the whole set next.", error)
+            self.given_up.set()
+
+    def _thread_index(self) -> PipIndex:
+        """This thread's finder and session (pip's session is not shared between threads)."""
+        found: PipIndex | None = getattr(self.local, "pip_index", None)
+        if found is None:
+            found = self.local.pip_index = self._make_pip_index()
+            with self.lock:
+                self.opened.append(found)
+        return found
+
+    def _make_pip_index(self) -> PipIndex:
+        """pip's finder and session with the user's general, index and binary options."""
+        if self.pip_index is None:
+            raise PipIndexUnavailable("no finder was handed in")
+        return self.pip_index([*self.pip.general, *self._pin_options()])
+
+    def _pin_options(self) -> list[str]:
+        """The user's options that apply to downloading pins, requirement files' included."""
+        return [
+            *self.command_line.tokens_for("download", NOT_FOR_PINS),
+            *index_options(self.command_line),
+        ]
+
+    def _take(self, path: Path) -> None:
+        """Move a downloaded file into the index and announce it."""
+        with self.lock:
+            added = self.index.add(path)
+            if added is not None:
+                self.added.add(added)
+        if added is not None:
+            self.on_archive(added)
+
+    def _download_in_processes(self, wanted: list[str]) -> None:
+        """Download pins with several ``pip download --no-deps`` at once."""
         jobs = max(1, min(self.concurrency, len(wanted)))
         chunks = [wanted[start::jobs] for start in range(jobs)]
         logger.info(
             "Downloading %s, %s at a time.", pluralize(len(wanted), "pinned requirement"), jobs
         )
-        options = [
-            *self.command_line.tokens_for("download", NOT_FOR_PINS),
-            *index_options(self.command_line),
-        ]
+        options = self._pin_options()
         with ThreadPoolExecutor(max_workers=jobs) as executor:
             futures = [
                 executor.submit(
@@ -117,10 +203,6 @@ class Downloader:
             ]
             for future in futures:
                 self._report(future)
-        new = {archive.path for archive in self.index.archives()} - before
-        logger.info("Downloaded %s into the local index.", pluralize(len(new), "new archive"))
-        self._download_build_requirements(sorted(new))
-        return new
 
     @staticmethod
     def _report(future: "Future[None]") -> None:
@@ -144,12 +226,7 @@ class Downloader:
             command = ["download", "--dest", str(incoming), "--progress-bar", "off", *index, *args]
             self._retry(command, what)
             for path in sorted(incoming.iterdir()):
-                with self.lock:
-                    added = self.index.add(path)
-                    if added is not None:
-                        self.added.add(added)
-                if added is not None:
-                    self.on_archive(added)
+                self._take(path)
 
     def download_again(self, archives: Iterable[Path]) -> None:
         """Download once more the archives that were found damaged and moved aside.

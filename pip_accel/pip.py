@@ -230,7 +230,7 @@ class Pip:
         if spinner and not self.stream:
             return self._run_with_spinner(args, spinner)
         command = self.command(args)
-        logger.debug("Running %s", " ".join(command))
+        logger.debug("Running %s", redact(" ".join(command)))
         environment = {**os.environ, **(env or {})}
         lines = []
         with (
@@ -260,7 +260,7 @@ class Pip:
     def _run_with_spinner(self, args: Sequence[str], label: str) -> str:
         """Run pip with its output in a file, turning a spinner until it is done."""
         command = self.command(args)
-        logger.debug("Running %s", " ".join(command))
+        logger.debug("Running %s", redact(" ".join(command)))
         with tempfile.TemporaryFile(mode="w+") as output:
             process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, text=True)
             with child(process), Spinner(label=label, timer=Timer()) as progress:
@@ -304,6 +304,22 @@ TRACEBACK = "Traceback (most recent call last):"
 CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
 """How Python joins the tracebacks of chained exceptions."""
 
+FETCH_TROUBLE = re.compile(
+    r"^(?:WARNING:\s*)?(Could not fetch URL .*?)(?: - skipping)?$|^WARNING:\s*(\d{3} Error, .*)$"
+)
+"""pip's words when it could not read an index page: they say why it then finds nothing."""
+
+NOT_FOUND = ("Could not find a version", "No matching distribution found")
+"""pip's errors when no index offered a distribution (or none could be read)."""
+
+PASSWORD = re.compile(r"(://[^/:@\s]+):[^/@\s]+@")
+"""The password of a URL's credentials."""
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``****``, as pip shows URLs."""
+    return PASSWORD.sub(r"\1:****@", text)
+
 
 def error_summary(output: str) -> str:
     """pip's own error text: its ``ERROR:`` lines, else its last headline.
@@ -318,7 +334,7 @@ def error_summary(output: str) -> str:
     raw = output.splitlines()
     errors = [_error_text(message, raw[index + 1 :]) for index, message in _error_lines(raw)]
     if errors:
-        return " ".join(errors)
+        return " ".join(errors) + _fetch_trouble(raw, errors)
     lines = [line.strip() for line in raw if line.strip()]
     headlines = [line.lstrip(HEADLINE + " ") for line in lines if line.startswith(HEADLINE)]
     collecting = [line.split(None, 1)[1] for line in lines if line.startswith("Collecting ")]
@@ -326,6 +342,15 @@ def error_summary(output: str) -> str:
         context = f" (while collecting {collecting[-1]})" if collecting else ""
         return headlines[-1] + context
     return lines[-1] if lines else "pip failed without saying why"
+
+
+def _fetch_trouble(lines: list[str], errors: list[str]) -> str:
+    """Why pip found no distribution, when it could not read an index (refused, TLS), or ""."""
+    if not any(error.startswith(NOT_FOUND) for error in errors):
+        return ""
+    found = [FETCH_TROUBLE.match(line.strip()) for line in lines]
+    reasons = [match[1] or match[2] for match in found if match]
+    return f" (pip said: {redact(reasons[-1])})" if reasons else ""
 
 
 def _error_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
@@ -351,6 +376,8 @@ def _final_exception(lines: list[str]) -> str | None:
     last traceback tells the exception that ended pip.
     """
     text = [line for line in lines if line.strip()]
+    if text and text[0].strip() != TRACEBACK:  # a chained exception without its traceback
+        return _last_exception_line(text)
     final = None
     position = 0
     while position < len(text) and text[position].strip() == TRACEBACK:
@@ -364,6 +391,16 @@ def _final_exception(lines: list[str]) -> str | None:
         if position < len(text) and text[position].startswith(CHAINED):
             position += 1
     return final
+
+
+def _last_exception_line(lines: list[str]) -> str | None:
+    """The last line that is neither indented nor a traceback's header or joint, or None."""
+    candidates = [
+        line.strip()
+        for line in lines
+        if not line[:1].isspace() and line.strip() != TRACEBACK and not line.startswith(CHAINED)
+    ]
+    return candidates[-1] if candidates else None
 
 
 def failed_project(output: str) -> str | None:

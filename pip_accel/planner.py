@@ -8,7 +8,7 @@ system package code.
 
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -26,6 +26,7 @@ from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
+from pip_accel.pip_index import PipIndex
 from pip_accel.plan import Plan, PlannedDistribution
 from pip_accel.plans import PlannedWheel
 from pip_accel.progress import Progress
@@ -105,7 +106,7 @@ class Planner:
         self.settings = settings or BuildSettings()
         self.downloader = Downloader(
             pip, self.index, command_line, config.max_retries, config.download_concurrency,
-            on_archive or (lambda path: None),
+            on_archive or (lambda path: None), self._pip_index,
         )  # fmt: skip
         build_options = [
             *command_line.tokens_for("wheel", NOT_FOR_BUILDING),
@@ -196,6 +197,11 @@ class Planner:
         self._share_sources()
         self._prepare(self.new_archives)
         return self._resolve()
+
+    def _pip_index(self, options: Sequence[str]) -> PipIndex:
+        """pip's finder and session with ``options``, choosing archives for the target."""
+        version = self.target.info["markers"]["python_full_version"]
+        return PipIndex(options, self.target.tags, str(version))
 
     def _share_sources(self) -> None:
         """Give the archives downloaded so far to the cache backends, each once."""
