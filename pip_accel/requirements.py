@@ -5,6 +5,7 @@ whether hash-checking mode is on (``--require-hashes``, or any ``--hash``), and
 the index options in them, which pip-accel's own downloads must use too.
 """
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,7 +49,7 @@ def _collect(path: Path, seen: dict[Path, None]) -> None:
     """Add ``path`` and the files it names (URLs are left to pip)."""
     if "://" in str(path) or not path.is_file():
         return
-    path = path.absolute()
+    path = Path(os.path.normpath(path.absolute()))  # "a/../b" and "b" are one file
     if path in seen:
         return
     seen[path] = None

@@ -3,6 +3,11 @@
 No hermetic test touches the network beyond 127.0.0.1: the fixture projects are written by
 ``fixtures.py``, and the build back-ends they need (setuptools, wheel, flit_core) come from
 the directory PIP_ACCEL_TEST_WHEELS, which ``make test`` and ``make check`` fill once.
+
+A test that asks, directly or through another fixture, for one of :data:`E2E_FIXTURES` (a
+package index, an S3 server, a venv, the subprocesses' environment, the back-ends' wheels)
+is an end-to-end test and gets the ``e2e`` mark here, at collection; every other test is a
+unit test. ``pytest -m "not e2e"`` runs the unit tests alone, in seconds, without the wheels.
 """
 
 from __future__ import annotations
@@ -45,9 +50,47 @@ def find_test_wheels() -> Path | None:
     return Path(value)
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Fail the whole session at once, with one line, when the back-ends' wheels are missing."""
-    if find_test_wheels() is None:
+#: The fixtures that make a test end-to-end: each starts a server or a venv, runs pip-accel
+#: as a subprocess (``isolated_env`` is the environment of those) or needs the wheels.
+E2E_FIXTURES = frozenset(
+    {
+        "backend_wheels",
+        "build_log",
+        "isolated_env",
+        "make_package_index",
+        "make_venv",
+        "package_index",
+        "s3",
+    }
+)
+
+#: The marks that make a test end-to-end whatever its fixtures: it changes the machine's
+#: packages (``apt-get update`` reaches the distribution's mirrors) or needs PyPI.
+E2E_MARKS = ("network", "system")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``e2e`` the tests of :data:`E2E_FIXTURES` or :data:`E2E_MARKS`, before ``-m`` selects.
+
+    ``item.fixturenames`` is the closure of the fixtures a test uses, so a test that needs a
+    venv through a fixture of its own file is marked too, and a unit test that sits in a
+    file of end-to-end tests is not. ``tryfirst`` runs this before pytest's own ``-m``.
+    """
+    for item in items:
+        uses_e2e_fixture = E2E_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if uses_e2e_fixture or any(item.get_closest_marker(name) for name in E2E_MARKS):
+            item.add_marker(pytest.mark.e2e)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fail the whole session at once, with one line, if an e2e test would run without wheels.
+
+    The unit tests need no wheels, so ``pytest -m "not e2e"`` runs on a bare checkout.
+    """
+    if session.config.option.collectonly:
+        return
+    if find_test_wheels() is None and any(item.get_closest_marker("e2e") for item in session.items):
         raise pytest.UsageError(MISSING_WHEELS)
 
 

@@ -1,5 +1,6 @@
 """Unit tests of :mod:`pip_accel.build_settings`: which settings change a build's cache key."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from pip_accel.build import Builder
@@ -71,8 +72,11 @@ class RecordingPip(Pip):
         super().__init__(None, [])
         self.commands: list[list[str]] = []
 
-    def run(self, args: list[str], env: object = None, spinner: str | None = None) -> str:
+    def run(
+        self, args: Sequence[str], env: dict[str, str] | None = None, spinner: str | None = None
+    ) -> str:
         """Write an empty wheel into the ``--wheel-dir`` instead of building."""
+        args = list(args)
         self.commands.append(args)
         directory = Path(args[args.index("--wheel-dir") + 1])
         (directory / "cext-1.0-cp311-cp311-linux_x86_64.whl").write_bytes(b"")

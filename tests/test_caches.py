@@ -8,6 +8,7 @@ parts of :mod:`pip_accel.caches.s3` that need no S3 (a stand-in client): no serv
 import hashlib
 import logging
 import threading
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ THREADS = 8
 """How many threads call a failing backend at once."""
 
 
-class Backend:
+class Backend(CacheBackend):
     """A backend that keeps wheels and named objects in dicts and records every call."""
 
     def __init__(
@@ -70,7 +71,7 @@ class Backend:
         self.wheels[key] = wheel
 
 
-class SharingBackend(Backend):
+class SharingBackend(Backend, shares_objects=True):
     """A backend that also shares named objects (plans, trees) as S3 does."""
 
     def connect(self) -> None:
@@ -93,10 +94,9 @@ class SharingBackend(Backend):
         return True
 
 
-def cache_of(**backends: Any) -> BinaryCache:
+def cache_of(**backends: CacheBackend) -> BinaryCache:
     """A binary cache of these backends, by name."""
-    chosen: dict[str, CacheBackend] = backends
-    return BinaryCache(chosen)
+    return BinaryCache(backends)
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -261,7 +261,7 @@ def test_get_sources_gives_every_backend_every_project(tmp_path: Path) -> None:
     asked: list[tuple[str, list[str]]] = []
 
     class Sources(Backend):
-        def get_sources(self, directory: Path, projects: list[str]) -> list[Path]:
+        def get_sources(self, directory: Path, projects: Iterable[str]) -> list[Path]:
             asked.append((str(self.priority), list(projects)))
             return [directory / f"{project}-{self.priority}.tar.gz" for project in projects]
 
@@ -417,3 +417,99 @@ def test_s3_fetch_refuses_an_object_without_a_recorded_sha256(tmp_path: Path) ->
     with pytest.raises(CorruptObjectError, match="no recorded sha256"):
         backend.fetch("trees/x.tar.gz", tmp_path / "x.tar.gz")
     assert not (tmp_path / "x.tar.gz").exists()
+
+
+class OnlyWheels(CacheBackend):
+    """The smallest backend: ``get`` and ``put``, everything else the contract's defaults."""
+
+    def get(self, key: CacheKey) -> Path | None:
+        """No wheel."""
+        return None
+
+    def put(self, key: CacheKey, wheel: Path) -> None:
+        """Keep nothing."""
+
+
+def test_the_contracts_defaults_do_nothing(tmp_path: Path) -> None:
+    """A backend of two methods is enabled, writable, remote, shares nothing and keeps nothing."""
+    backend = OnlyWheels()
+    assert (backend.enabled, backend.writable, backend.remote) == (True, True, True)
+    assert backend.priority == 100 and not backend.shares_objects
+    assert backend.get_sources(tmp_path, ["demo"]) == []
+    assert backend.fetch("plans/x.json", tmp_path / "x") is None
+    assert backend.store(tmp_path, "plans/x.json") is False
+    backend.put_source(tmp_path / "demo-1.0.tar.gz")
+    backend.connect()
+    cache = cache_of(only=backend)
+    assert not cache.shared and not cache.shares_writes
+    assert cache.fetch("plans/x.json", tmp_path / "x") is None
+    assert not cache.store(tmp_path, "plans/x.json")
+
+
+def test_get_and_put_must_be_written() -> None:
+    """A subclass without ``get`` or ``put`` cannot be made: load_backends then warns."""
+
+    class Incomplete(CacheBackend):
+        def get(self, key: CacheKey) -> Path | None:
+            return None
+
+    with pytest.raises(TypeError, match="put"):
+        Incomplete()  # type: ignore[abstract]
+
+
+def test_sharing_is_declared_in_the_class_line() -> None:
+    """``shares_objects=True`` in the class line is the backend's, and its subclasses'."""
+    assert SharingBackend.shares_objects and not Backend.shares_objects
+    assert S3CacheBackend.shares_objects
+
+    class Quieter(SharingBackend):
+        pass
+
+    assert Quieter.shares_objects
+
+
+class DuckBackend:
+    """A backend of pip-accel 1.1's contract: it does not subclass CacheBackend."""
+
+    priority = 20
+    remote = False
+
+    def __init__(self) -> None:
+        """A read-only backend that keeps one wheel and one named object."""
+        self.writable = False
+        self.wheels: dict[CacheKey, Path] = {}
+        self.connected = False
+
+    def get(self, key: CacheKey) -> Path | None:
+        """The wheel of ``key``, if any."""
+        return self.wheels.get(key)
+
+    def put(self, key: CacheKey, wheel: Path) -> None:
+        """Keep ``wheel``."""
+        self.wheels[key] = wheel
+
+    def connect(self) -> None:
+        """Remember the call."""
+        self.connected = True
+
+    def fetch(self, name: str, target: Path, sha256: str | None = None) -> Path | None:
+        """Write the one object there is."""
+        target.write_text(name)
+        return target
+
+
+def test_duck_typed_backends_still_work(tmp_path: Path) -> None:
+    """A backend that does not subclass the contract is adapted: its attributes and methods."""
+    duck = DuckBackend()
+    duck.wheels[KEY] = tmp_path / "purepkg-1.0-py3-none-any.whl"
+    cache = BinaryCache({"duck": duck})
+    (slot,) = cache.slots
+    assert (slot.backend.priority, slot.remote, slot.writable) == (20, False, False)
+    assert cache.get(KEY, remote=False) == tmp_path / "purepkg-1.0-py3-none-any.whl"
+    assert cache.shared and not cache.shares_writes
+    assert cache.fetch("plans/a.json", tmp_path / "a") == tmp_path / "a"
+    cache.connect()
+    assert duck.connected
+    assert cache.get_sources(tmp_path, ["purepkg"]) == []
+    duck.writable = True
+    assert slot.writable, "the adapter reads the backend's attribute when it is used"

@@ -24,6 +24,7 @@ import pytest
 from packaging.version import Version
 
 from helpers import (
+    Command,
     PackageIndex,
     Venv,
     VenvFactory,
@@ -344,7 +345,7 @@ def test_the_same_requirements_file_in_another_checkout_reuses_the_plan(
     for checkout in checkouts:
         checkout.mkdir()
         requirements_file(checkout, package_index)
-    first = [*pip_accel_cmd(), "install", "--python", make_venv("one").python]
+    first: Command = [*pip_accel_cmd(), "install", "--python", make_venv("one").python]
     run([*first, "-r", "requirements.txt"], isolated_env, cwd=checkouts[0], check=True)
     package_index.stop()
     venv = make_venv("two")

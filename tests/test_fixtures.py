@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import socket
 import sys
 import tarfile
@@ -141,9 +142,22 @@ def test_plain_pip_builds_flit_scripts_extras_and_markers(
 
 
 def test_session_fails_without_the_back_ends(isolated_env: dict[str, str]) -> None:
-    """Without PIP_ACCEL_TEST_WHEELS the suite stops at once, saying how to get them."""
+    """Without PIP_ACCEL_TEST_WHEELS a session with an e2e test stops at once, saying why."""
     env = {key: value for key, value in isolated_env.items() if key != "PIP_ACCEL_TEST_WHEELS"}
-    options = ["-q", "-p", "no:cacheprovider", "-k", "reproducible", str(Path(__file__))]
+    selection = ["-k", "reproducible or stops_and_restarts", str(Path(__file__))]
+    options = ["-q", "-p", "no:cacheprovider", *selection]
     result = run([sys.executable, "-m", "pytest", *options], env, cwd=TESTS.parent)
     assert result.returncode == 4, result.stdout + result.stderr
     assert "run `make test` (or `make check`)" in result.stdout + result.stderr
+    assert "passed" not in result.stdout  # not even the unit test ran
+
+
+def test_unit_tests_run_without_the_back_ends(isolated_env: dict[str, str]) -> None:
+    """Without PIP_ACCEL_TEST_WHEELS, ``-m "not e2e"`` runs the unit tests and no e2e test."""
+    env = {key: value for key, value in isolated_env.items() if key != "PIP_ACCEL_TEST_WHEELS"}
+    selection = ["-m", "not e2e", "-k", "reproducible or stops_and_restarts", str(Path(__file__))]
+    options = ["-q", "-p", "no:cacheprovider", *selection]
+    result = run([sys.executable, "-m", "pytest", *options], env, cwd=TESTS.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"\b1 passed\b", result.stdout), result.stdout
+    assert "stops_and_restarts" not in result.stdout  # the e2e test did not run

@@ -20,6 +20,7 @@ import pytest
 
 from fixtures import make_sdist, pure_project
 from helpers import (
+    Command,
     IndexFactory,
     PackageIndex,
     Venv,
@@ -176,7 +177,7 @@ def test_find_links_without_index(
         shutil.copy2(path, links)
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("--no-index\n--find-links links\nchain-b\n")
-    args = (
+    args: Command = (
         ["--no-index", "-f", links, "chain-b"] if where == "command line" else ["-r", requirements]
     )
     venv = make_venv()
@@ -255,7 +256,14 @@ def test_user_gives_pips_answer(
     assert "Traceback" not in by_accel.stderr
 
     system = tmp_path / "system"
-    command = [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", system]
+    command: Command = [
+        sys.executable,
+        "-m",
+        "venv",
+        "--without-pip",
+        "--system-site-packages",
+        system,
+    ]
     run(command, env, check=True)
     venv = Venv(system)
     accel(env, venv, *args)
@@ -333,7 +341,14 @@ def test_active_virtual_environment_and_python_directory(
     assert listed.returncode == 0, describe(listed)
     assert json.loads(listed.stdout) == [{"name": "chain-c", "version": "1.0"}]
 
-    command = [*pip_accel_cmd(), "install", "--python", other.path, "-i", package_index.url]
+    command: Command = [
+        *pip_accel_cmd(),
+        "install",
+        "--python",
+        other.path,
+        "-i",
+        package_index.url,
+    ]
     by_directory = run([*command, "chain-c"], env)
     assert by_directory.returncode == 0, describe(by_directory)
     assert installed_packages(other, env) == {"chain-c": "1.0"}

@@ -1,13 +1,27 @@
-"""pip's error output becomes one line: ``error_summary`` on output captured from real pips.
+"""Unit tests of ``pip_accel.pip``: pip's command line read by pip's parser, pip run, pip's errors.
 
-The samples are pip's output, cut short where the rest does not matter, with paths made
-shorter; the full-disk ones were captured with pip 23.0 and pip 26.3 writing into a full
-tmpfs.
+``error_summary`` is tested on output captured from real pips: the samples are pip's output,
+cut short where the rest does not matter, with paths made shorter; the full-disk ones were
+captured with pip 23.0 and pip 26.3 writing into a full tmpfs. The tests of :class:`Pip`
+run this interpreter's pip with ``--no-index`` (or ``--version``): no index, about a second.
 """
+
+import sys
+from pathlib import Path
 
 import pytest
 
-from pip_accel.pip import error_summary
+from pip_accel.exceptions import PipFailedError
+from pip_accel.pip import (
+    CommandLine,
+    OptionGroup,
+    Pip,
+    error_summary,
+    failed_project,
+    parse_install,
+    pip_version,
+    split_command,
+)
 
 PIP23_FULL_DISK = """\
 Looking in links: /data/sources
@@ -154,3 +168,113 @@ def test_last_line_without_errors_or_headlines() -> None:
     """Output without error lines or headlines is summed up by its last line."""
     assert error_summary("Collecting purepkg\nKilled\n\n") == "Killed"
     assert error_summary("") == "pip failed without saying why"
+
+
+def test_option_groups_keep_each_options_tokens_together(tmp_path: Path) -> None:
+    """Long options (abbreviated or with ``=``), short clusters and ``--`` become groups."""
+    line = parse_install(["-Uqr", "req.txt", "--index-u=https://m/simple", "demo", "--", "-x"])
+    assert line.groups == [
+        OptionGroup(("-U",), "upgrade"),
+        OptionGroup(("-q",), "quiet"),
+        OptionGroup(("-r", "req.txt"), "requirements"),
+        OptionGroup(("--index-url", "https://m/simple"), "index_url"),
+        OptionGroup(("demo",)),
+        OptionGroup(("-x",)),
+    ]
+    assert line.arguments == ["demo", "-x"]
+    assert line.given("upgrade") and not line.given("no_deps")
+
+
+def test_short_option_value_in_the_same_word() -> None:
+    """``-rreq.txt`` is ``-r req.txt``; ``--index-url URL`` takes the next word."""
+    line = parse_install(["-rreq.txt", "--index-url", "https://m/simple"])
+    assert line.tokens({"requirements", "index_url"}) == [
+        "-r",
+        "req.txt",
+        "--index-url",
+        "https://m/simple",
+    ]
+    assert line.tokens({"requirements", "index_url"}, excluded={"index_url"}) == ["-r", "req.txt"]
+
+
+def test_tokens_for_a_command_are_those_it_accepts() -> None:
+    """``pip download`` gets the index options but not ``--upgrade`` nor general ``-v``."""
+    line = parse_install(["-U", "-v", "--no-deps", "-i", "https://m/simple", "demo"])
+    assert line.tokens_for("download") == ["--no-deps", "-i", "https://m/simple"]
+
+
+def test_split_command_reads_general_options_first() -> None:
+    """pip's general options come back parsed; the command and its options stay."""
+    general, rest = split_command(["--isolated", "-v", "install", "-U", "demo"])
+    assert general.isolated_mode and general.verbose == 1
+    assert rest == ["install", "-U", "demo"]
+
+
+def test_bad_option_exits_like_pip() -> None:
+    """An option pip does not know ends pip-accel the way it ends pip: status 2."""
+    with pytest.raises(SystemExit) as raised:
+        parse_install(["--no-such-option"])
+    assert raised.value.code == 2
+
+
+def test_command_names_the_target_and_general_options(tmp_path: Path) -> None:
+    """pip runs with pip-accel's interpreter, the general options, then ``--python``."""
+    pip = Pip(tmp_path / "bin" / "python", ["-q"])
+    assert pip.command(["list"]) == [
+        sys.executable,
+        "-m",
+        "pip",
+        "-q",
+        "--python",
+        str(tmp_path / "bin" / "python"),
+        "list",
+    ]
+    assert Pip(None).command(["list"]) == [sys.executable, "-m", "pip", "list"]
+
+
+@pytest.mark.parametrize("spinner", [None, "Resolving"])
+def test_run_returns_pips_output(spinner: str | None) -> None:
+    """A successful run returns what pip wrote, with or without the spinner."""
+    output = Pip(None).run(["--version"], spinner=spinner)
+    assert output.startswith(f"pip {pip_version()} from ")
+
+
+@pytest.mark.parametrize("spinner", [None, "Resolving"])
+def test_failed_run_raises_pips_error(spinner: str | None) -> None:
+    """pip's failure becomes a PipFailedError with pip's own error line and exit code."""
+    args = ["install", "--dry-run", "--no-index", "no-such-project-here"]
+    with pytest.raises(PipFailedError) as raised:
+        Pip(None).run(args, spinner=spinner)
+    assert "No matching distribution found for no-such-project-here" in str(raised.value)
+    assert raised.value.returncode == 1
+    assert "ERROR:" in raised.value.output
+
+
+def test_streamed_run_shows_and_returns_the_output(capsys: pytest.CaptureFixture[str]) -> None:
+    """With ``stream`` pip's lines are shown as they come and still returned."""
+    output = Pip(None, stream=True).run(["--version"])
+    assert capsys.readouterr().out == output
+
+
+@pytest.mark.parametrize(
+    ("output", "project"),
+    [
+        (
+            "ERROR: Failed to build 'psycopg2' when getting requirements to build wheel\n",
+            "psycopg2",
+        ),
+        ("Collecting lz4ext\n  error: subprocess-exited-with-error\n", "lz4ext"),
+        ("Processing ./dist/lz4ext-1.0.tar.gz\n  error: subprocess-exited-with-error\n", "lz4ext"),
+        ("Collecting demo[extra]>=1\n  error: subprocess-exited-with-error\n", "demo"),
+        ("nothing to go by\n", None),
+    ],
+)
+def test_failed_project_is_read_from_pips_output(output: str, project: str | None) -> None:
+    """pip 25's named failure, else the last requirement or archive pip was preparing."""
+    assert failed_project(output) == project
+
+
+def test_empty_command_line_has_no_tokens() -> None:
+    """A command line without groups gives no tokens and no arguments."""
+    line = CommandLine("install", [])
+    assert line.tokens({"index_url"}) == [] and line.arguments == []

@@ -11,6 +11,7 @@ import pytest
 
 from fixtures import make_sdist, make_wheel, pyproject
 from helpers import (
+    Command,
     PackageIndex,
     Venv,
     VenvFactory,
@@ -99,7 +100,7 @@ def test_upgrade_and_downgrade(
 ) -> None:
     """Another version replaces the installed one, up with -U and down with a pin."""
     venv = make_venv()
-    version = [venv.python, "-c", "import purepkg; print(purepkg.VERSION)"]
+    version: Command = [venv.python, "-c", "import purepkg; print(purepkg.VERSION)"]
     accel(isolated_env, venv, "--index-url", package_index.url, "purepkg==1.0")
     assert run(version, isolated_env, check=True).stdout.strip() == "1.0"
     upgraded = accel(isolated_env, venv, "--index-url", package_index.url, "-U", "purepkg")
@@ -334,3 +335,23 @@ def test_failed_replacement_restores_the_old_version(
     assert files_of(venv) - before == {
         str((venv.site_packages / "badpkg_block").relative_to(venv.path))
     }
+
+
+@pytest.mark.once
+def test_a_wheel_built_with_other_cflags_is_not_used(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+) -> None:
+    """A wheel built with ``CFLAGS=-O0`` serves runs with that setting only (issue 12)."""
+    index = ("--index-url", package_index.url)
+    debug = {**isolated_env, "CFLAGS": "-O0"}
+    accel(debug, make_venv("debug"), *index, "cext")
+    assert build_count(build_log) == 1
+    plain = accel(isolated_env, make_venv("plain"), *index, "cext")
+    assert "Installed 1 package (1 built, 0 from cache)" in plain.stderr, describe(plain)
+    assert build_count(build_log) == 2
+    again = accel(debug, make_venv("again"), *index, "cext")
+    assert "Installed 1 package (0 built, 1 from cache)" in again.stderr, describe(again)
+    assert build_count(build_log) == 2

@@ -17,16 +17,20 @@ with the others.
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
 from pip_accel.config import Config
 from pip_accel.exceptions import CacheError, CacheWriteRefusedError, CorruptObjectError
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+"""What a call of a backend returns."""
 
 GROUP = "pip_accel.cache_backends"
 """The entry-point group through which cache backends register."""
@@ -63,36 +67,154 @@ class CacheKey:
         return f"{self.name} {self.version} (source sha256 {self.source_sha256[:12]})"
 
 
-class CacheBackend(Protocol):
-    """What a binary cache backend offers.
+class CacheBackend(ABC):
+    """The contract of a binary cache backend: subclass it and override what it does.
 
-    The entry point of a backend names a callable (usually the class) that
-    takes the :class:`~pip_accel.config.Config` and returns the backend. The
-    backend may also have these attributes, read with a default when absent:
+    The entry point of a backend names a callable (usually the subclass) that
+    takes the :class:`~pip_accel.config.Config` and returns the backend. Only
+    :meth:`get` and :meth:`put` must be written; every other method has a
+    default that does nothing, so a backend that keeps only wheels is two
+    methods long, the way installer's ``WheelDestination`` is a contract.
 
-    ``enabled`` (default True)
-        False when the backend is not configured; it is then not used at all.
-    ``writable`` (default True)
-        False when the backend only reads.
-    ``remote`` (default True)
-        Whether asking the backend costs a network round trip. Only backends
-        that are not remote are asked on every run for every sdist of the
-        local index; remote ones only for the sdists that need a wheel.
-
-    It may raise :class:`~pip_accel.exceptions.CacheError` (the backend is then
-    disabled for the run) or
-    :class:`~pip_accel.exceptions.CacheWriteRefusedError` from ``put`` (it is
-    then read-only for the run).
+    Any method may raise :class:`~pip_accel.exceptions.CacheError` (the backend
+    is then disabled for the run), :class:`~pip_accel.exceptions.CorruptObjectError`
+    (the object is treated as absent) or, from :meth:`put` and :meth:`store`,
+    :class:`~pip_accel.exceptions.CacheWriteRefusedError` (it is then read-only
+    for the run).
     """
 
-    priority: int
-    """Backends with a lower priority are asked first."""
+    priority: int = 100
+    """Backends with a lower priority are asked first (local: 10, S3: 50)."""
+    enabled: bool = True
+    """False when the backend is not configured; it is then not used at all."""
+    writable: bool = True
+    """False when the backend only reads (it may turn False during a run)."""
+    remote: bool = True
+    """Whether asking costs a network round trip. Only backends that are not remote are
+    asked on every run for every sdist of the local index; remote ones only for the sdists
+    that need a wheel."""
+    shares_objects: bool = False
+    """Whether :meth:`fetch` and :meth:`store` keep named objects (shared plans, trees):
+    only such backends make the fleet's sharing happen. A subclass that shares says so
+    in its body or in its class line (``class B(CacheBackend, shares_objects=True)``)."""
 
+    def __init_subclass__(cls, shares_objects: bool | None = None, **kwargs: Any) -> None:
+        """Take ``shares_objects`` from the class line, where it is given there."""
+        super().__init_subclass__(**kwargs)
+        if shares_objects is not None:
+            cls.shares_objects = shares_objects
+
+    @abstractmethod
     def get(self, key: CacheKey) -> Path | None:
         """The local path of the wheel stored under ``key``, or None."""
 
+    @abstractmethod
     def put(self, key: CacheKey, wheel: Path) -> None:
         """Store ``wheel`` (a file whose name is a wheel file name) under ``key``."""
+
+    def put_source(self, archive: Path) -> None:  # noqa: B027 (an optional method)
+        """Keep a downloaded archive (a wheel or an sdist); by default, nothing is kept."""
+
+    def get_sources(self, directory: Path, projects: Iterable[str]) -> list[Path]:
+        """Fetch into ``directory`` the archives of ``projects`` it lacks; by default, none."""
+        return []
+
+    def connect(self) -> None:  # noqa: B027 (an optional method)
+        """Connect now, before threads use the backend; by default, there is nothing to do."""
+
+    def fetch(self, name: str, target: Path, sha256: str | None = None) -> Path | None:
+        """Download the named object to ``target`` and return it, or None; by default None."""
+        return None
+
+    def store(self, path: Path, name: str) -> bool:
+        """Upload ``path`` as the named object; whether it did. By default nothing is stored."""
+        return False
+
+
+class DuckTypedBackend(CacheBackend):
+    """A backend written before :class:`CacheBackend` existed, which does not subclass it.
+
+    pip-accel 1.1 documented the contract as attributes and methods looked up by
+    name; this adapter keeps such third-party backends working. Their optional
+    methods are looked up once, here, and their attributes read when they are used.
+    """
+
+    def __init__(self, backend: Any) -> None:
+        """Wrap ``backend``, which has at least ``priority``, ``get`` and ``put``."""
+        self.backend = backend
+        self.priority = int(backend.priority)
+        self.shares_objects = callable(getattr(backend, "fetch", None))
+
+    @property
+    def enabled(self) -> bool:
+        """The backend's own ``enabled``, true when it has none."""
+        return bool(getattr(self.backend, "enabled", True))
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        """Set the backend's own ``enabled``."""
+        self.backend.enabled = value
+
+    @property
+    def writable(self) -> bool:
+        """The backend's own ``writable``, true when it has none."""
+        return bool(getattr(self.backend, "writable", True))
+
+    @writable.setter
+    def writable(self, value: bool) -> None:
+        """Set the backend's own ``writable``."""
+        self.backend.writable = value
+
+    @property
+    def remote(self) -> bool:
+        """The backend's own ``remote``, true when it has none."""
+        return bool(getattr(self.backend, "remote", True))
+
+    @remote.setter
+    def remote(self, value: bool) -> None:
+        """Set the backend's own ``remote``."""
+        self.backend.remote = value
+
+    def get(self, key: CacheKey) -> Path | None:
+        """The backend's ``get``."""
+        found: Path | None = self.backend.get(key)
+        return found
+
+    def put(self, key: CacheKey, wheel: Path) -> None:
+        """The backend's ``put``."""
+        self.backend.put(key, wheel)
+
+    def put_source(self, archive: Path) -> None:
+        """The backend's ``put_source``, if it has one."""
+        if hasattr(self.backend, "put_source"):
+            self.backend.put_source(archive)
+
+    def get_sources(self, directory: Path, projects: Iterable[str]) -> list[Path]:
+        """The backend's ``get_sources``, if it has one."""
+        if not hasattr(self.backend, "get_sources"):
+            return []
+        return list(self.backend.get_sources(directory, projects) or [])
+
+    def connect(self) -> None:
+        """The backend's ``connect``, if it has one."""
+        if hasattr(self.backend, "connect"):
+            self.backend.connect()
+
+    def fetch(self, name: str, target: Path, sha256: str | None = None) -> Path | None:
+        """The backend's ``fetch``, if it has one."""
+        if not self.shares_objects:
+            return None
+        found: Path | None = self.backend.fetch(name, target, sha256)
+        return found
+
+    def store(self, path: Path, name: str) -> bool:
+        """The backend's ``store``, if it has one."""
+        return hasattr(self.backend, "store") and bool(self.backend.store(path, name))
+
+
+def as_backend(backend: Any) -> CacheBackend:
+    """``backend`` itself when it subclasses :class:`CacheBackend`, else adapted to it."""
+    return backend if isinstance(backend, CacheBackend) else DuckTypedBackend(backend)
 
 
 def load_backends(config: Config) -> dict[str, CacheBackend]:
@@ -105,7 +227,7 @@ def load_backends(config: Config) -> dict[str, CacheBackend]:
     backends = {}
     for name, point in sorted(found.items()):
         try:
-            backend = point.load()(config)
+            backend = as_backend(point.load()(config))
         except Exception as error:
             logger.warning(
                 "Not using the cache backend %r (%s): it failed to load: %s", name, point.value,
@@ -113,7 +235,7 @@ def load_backends(config: Config) -> dict[str, CacheBackend]:
             )  # fmt: skip
             logger.debug("Traceback:", exc_info=True)
             continue
-        if getattr(backend, "enabled", True):
+        if backend.enabled:
             backends[name] = backend
     logger.debug("Cache backends: %s.", ", ".join(backends) or "none")
     return backends
@@ -137,18 +259,21 @@ class Slot:
     @property
     def writable(self) -> bool:
         """Whether to store in the backend (which may turn read-only once it is used)."""
-        return not self.refused and bool(getattr(self.backend, "writable", True))
+        return not self.refused and self.backend.writable
 
 
 class BinaryCache:
     """The binary cache as one thing: its backends asked in priority order."""
 
-    def __init__(self, backends: Mapping[str, CacheBackend]) -> None:
-        """Use these backends, by name (sorted by priority here)."""
-        slots = [
-            Slot(name, backend, bool(getattr(backend, "remote", True)))
-            for name, backend in backends.items()
-        ]
+    def __init__(self, backends: Mapping[str, Any]) -> None:
+        """Use these backends, by name (sorted by priority here).
+
+        A backend that does not subclass :class:`CacheBackend` is adapted to it.
+        """
+        slots = []
+        for name, given in backends.items():
+            backend = as_backend(given)
+            slots.append(Slot(name, backend, backend.remote))
         self.slots = sorted(slots, key=lambda slot: slot.backend.priority)
         self.lock = threading.Lock()
 
@@ -162,7 +287,7 @@ class BinaryCache:
         for position, slot in enumerate(slots):
             if slot.remote and not remote:
                 continue
-            found: Path | None = self._call(slot, "get", key)
+            found = self._call(slot, lambda backend: backend.get(key))
             if found is not None:
                 logger.debug("Found %s in the %s cache backend.", key, slot.name)
                 faster = [other for other in slots[:position] if other in self.slots]
@@ -188,42 +313,46 @@ class BinaryCache:
     def _first_holder(self, key: CacheKey, slots: list[Slot]) -> Path | None:
         """The wheel stored under ``key`` in the first of ``slots`` that has it."""
         for slot in slots:
-            stored: Path | None = self._call(slot, "get", key)
+            stored = self._call(slot, lambda backend: backend.get(key))
             if stored is not None:
                 return stored
         return None
 
     def put_sources(self, archives: Iterable[Path]) -> None:
-        """Give downloaded archives to the writable backends that keep source archives too."""
+        """Give downloaded archives to the writable backends, for those that keep archives."""
         for path in sorted(archives):
-            for slot in list(self.slots):
-                if hasattr(slot.backend, "put_source") and slot.writable:
-                    self._call(slot, "put_source", path)
+            self._put_source(path)
+
+    def _put_source(self, archive: Path) -> None:
+        """Give one downloaded archive to the writable backends."""
+        for slot in list(self.slots):
+            if slot.writable:
+                self._call(slot, lambda backend: backend.put_source(archive))
 
     def get_sources(self, directory: Path, projects: Iterable[str]) -> list[Path]:
         """Fetch into ``directory`` the archives of ``projects`` that backends keep and it lacks."""
         fetched: list[Path] = []
         wanted = list(projects)
         for slot in list(self.slots):
-            if hasattr(slot.backend, "get_sources"):
-                fetched += self._call(slot, "get_sources", directory, wanted) or []
+            fetched += (
+                self._call(slot, lambda backend: backend.get_sources(directory, wanted)) or []
+            )
         return fetched
 
     @property
     def shared(self) -> bool:
         """Whether a backend shares named objects (plans, trees) between machines."""
-        return any(hasattr(slot.backend, "fetch") for slot in self.slots)
+        return any(slot.backend.shares_objects for slot in self.slots)
 
     @property
     def shares_writes(self) -> bool:
         """Whether a backend that shares named objects takes new ones."""
-        return any(hasattr(slot.backend, "store") and slot.writable for slot in self.slots)
+        return any(slot.backend.shares_objects and slot.writable for slot in self.slots)
 
     def connect(self) -> None:
-        """Connect the sharing backends now, before threads use them."""
+        """Connect the backends now, before threads use them."""
         for slot in list(self.slots):
-            if hasattr(slot.backend, "connect"):
-                self._call(slot, "connect")
+            self._call(slot, lambda backend: backend.connect())
 
     def fetch(self, name: str, target: Path, sha256: str | None = None) -> Path | None:
         """Download the shared object ``name`` to ``target`` from the first backend that has it.
@@ -231,8 +360,8 @@ class BinaryCache:
         None when no backend has it, or the backends failed (with a warning).
         """
         for slot in list(self.slots):
-            if hasattr(slot.backend, "fetch"):
-                found: Path | None = self._call(slot, "fetch", name, target, sha256)
+            if slot.backend.shares_objects:
+                found = self._call(slot, lambda backend: backend.fetch(name, target, sha256))
                 if found is not None:
                     return found
         return None
@@ -244,16 +373,16 @@ class BinaryCache:
         """
         stored = False
         for slot in list(self.slots):
-            if hasattr(slot.backend, "store") and slot.writable:
-                stored = bool(self._call(slot, "store", path, name)) or stored
+            if slot.backend.shares_objects and slot.writable:
+                stored = bool(self._call(slot, lambda backend: backend.store(path, name))) or stored
         return stored
 
     def _store(self, slot: Slot, key: CacheKey, wheel: Path) -> None:
         """Store a wheel in one backend, if it is writable."""
         if slot.writable:
-            self._call(slot, "put", key, wheel)
+            self._call(slot, lambda backend: backend.put(key, wheel))
 
-    def _call(self, slot: Slot, method: str, *args: Any) -> Any:
+    def _call(self, slot: Slot, call: Callable[[CacheBackend], T]) -> T | None:
         """Call a method of a backend; disable it (or stop writing to it) when it fails.
 
         A backend disabled earlier in the run is not asked: the answer is None.
@@ -262,7 +391,7 @@ class BinaryCache:
         if slot not in self.slots:
             return None
         try:
-            return getattr(slot.backend, method)(*args)
+            return call(slot.backend)
         except CorruptObjectError as error:
             logger.warning("%s It is left alone; the install goes on without it.", error)
         except CacheWriteRefusedError as error:

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from pip_accel.caches import CacheKey
+from pip_accel.caches import CacheBackend, CacheKey
 from pip_accel.config import Config
 from pip_accel.files import copy_atomically, hash_file, write_atomically
 
 logger = logging.getLogger(__name__)
 
 
-class LocalCacheBackend:
+class LocalCacheBackend(CacheBackend):
     """Keeps built wheels on the local file system."""
 
     priority = 10

@@ -1,0 +1,154 @@
+"""Unit tests of ``pip_accel.build``: sdists built once into the binary cache.
+
+pip is :class:`WheelPip`, a :class:`Pip` that runs nothing: it records each ``pip wheel``
+command and writes a wheel (or none, or fails) into ``--wheel-dir``. The binary cache is a
+real one with one in-memory backend, so the tests see what is stored and what is kept.
+"""
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from pip_accel.build import Builder
+from pip_accel.caches import BinaryCache, CacheBackend, CacheKey
+from pip_accel.exceptions import BuildError, CacheError, PipFailedError
+from pip_accel.pip import Pip
+
+KEYS = [CacheKey("ns", name, "1.0", name[0] * 64) for name in ("alpha", "beta", "gamma")]
+"""The keys of three sdists."""
+
+
+class WheelPip(Pip):
+    """A pip whose ``wheel`` command writes ``<name>-1.0-py3-none-any.whl``, or fails."""
+
+    def __init__(self, failure: PipFailedError | None = None, wheels: int = 1) -> None:
+        """Fail with ``failure`` if given; else write ``wheels`` wheels per build."""
+        super().__init__(None)
+        self.failure = failure
+        self.wheels = wheels
+        self.commands: list[list[str]] = []
+
+    def run(
+        self, args: Sequence[str], env: dict[str, str] | None = None, spinner: str | None = None
+    ) -> str:
+        """Record the command; build (or fail) into its ``--wheel-dir``."""
+        self.commands.append(list(args))
+        if self.failure is not None:
+            raise self.failure
+        directory = Path(args[list(args).index("--wheel-dir") + 1])
+        name = Path(args[-1]).name.split("-")[0]
+        for number in range(self.wheels):
+            (directory / f"{name}-1.0-{number}-py3-none-any.whl").write_bytes(b"wheel")
+        return ""
+
+
+class Memory(CacheBackend):
+    """A local backend that keeps wheels in a directory, or refuses every write."""
+
+    remote = False
+
+    def __init__(self, directory: Path, broken: bool = False) -> None:
+        """Keep wheels in ``directory``; with ``broken``, fail every ``put``."""
+        self.directory = directory
+        self.broken = broken
+        directory.mkdir(exist_ok=True)
+
+    def get(self, key: CacheKey) -> Path | None:
+        """The wheel stored for ``key``."""
+        found = sorted(self.directory.glob(f"{key.name}-*.whl"))
+        return found[0] if found else None
+
+    def put(self, key: CacheKey, wheel: Path) -> None:
+        """Store a copy of ``wheel``, or fail."""
+        if self.broken:
+            raise CacheError("disk on fire")
+        (self.directory / wheel.name).write_bytes(wheel.read_bytes())
+
+
+def builder(
+    tmp_path: Path,
+    pip: Pip,
+    broken: bool = False,
+    options: Sequence[str] = (),
+    project_options: Callable[[str], Sequence[str]] = lambda project: (),
+) -> Builder:
+    """A builder with a one-backend cache in ``tmp_path/cache``."""
+    cache = BinaryCache({"memory": Memory(tmp_path / "cache", broken)})
+    locks = tmp_path / "locks"
+    return Builder(pip, cache, tmp_path / "sources", locks, options, tmp_path, project_options)
+
+
+def sdists(tmp_path: Path, keys: Sequence[CacheKey] = KEYS) -> dict[CacheKey, Path]:
+    """The sdist path of each key (the files need not exist: pip is a stand-in)."""
+    return {key: tmp_path / f"{key.name}-1.0.tar.gz" for key in keys}
+
+
+def test_missing_wheels_are_built_once_and_cached(tmp_path: Path) -> None:
+    """Each sdist without a cached wheel is built; a second call builds nothing."""
+    pip = WheelPip()
+    first = builder(tmp_path, pip)
+    wheels = first.wheels_for(sdists(tmp_path))
+    assert {key.name: path.parent for key, path in wheels.items()} == {
+        key.name: tmp_path / "cache" for key in KEYS
+    }
+    assert len(pip.commands) == 3 and first.built == set(wheels.values())
+    again = builder(tmp_path, pip)
+    assert again.wheels_for(sdists(tmp_path)) == wheels
+    assert len(pip.commands) == 3 and again.built == set()
+
+
+def test_pip_wheel_command_is_offline_with_the_options(tmp_path: Path) -> None:
+    """pip builds offline from the local index, with the user's and the project's options."""
+    pip = WheelPip()
+    build = builder(
+        tmp_path,
+        pip,
+        options=["-C", "x=1"],
+        project_options=lambda project: ["--no-build-isolation"] if project == "alpha" else [],
+    )
+    build.wheels_for(sdists(tmp_path, KEYS[:1]))
+    (command,) = pip.commands
+    assert command[:5] == [
+        "wheel",
+        "--no-deps",
+        "--no-index",
+        "--find-links",
+        str(tmp_path / "sources"),
+    ]
+    assert command[-4:] == ["-C", "x=1", "--no-build-isolation", str(tmp_path / "alpha-1.0.tar.gz")]
+
+
+def test_failed_build_is_a_build_error_with_the_output(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pip's failure names the project, and its output is logged once."""
+    pip = WheelPip(PipFailedError("Failed building wheel for alpha", "compiler says no\n", 1))
+    with pytest.raises(BuildError) as raised:
+        builder(tmp_path, pip).wheels_for(sdists(tmp_path, KEYS[:1]))
+    assert raised.value.project == "alpha"
+    assert str(raised.value) == (
+        "Failed to build alpha 1.0: Failed building wheel for alpha (build output above)"
+    )
+    assert "compiler says no" in caplog.text
+
+
+@pytest.mark.parametrize("count", [0, 2])
+def test_a_build_must_make_one_wheel(tmp_path: Path, count: int) -> None:
+    """No wheel, or several, from one sdist is an error."""
+    with pytest.raises(BuildError, match=r"alpha 1\.0 made no wheel"):
+        builder(tmp_path, WheelPip(wheels=count)).wheels_for(sdists(tmp_path, KEYS[:1]))
+
+
+def test_a_wheel_no_backend_stores_is_kept_for_the_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When the cache fails to store it, the built wheel is kept in a directory of the run."""
+    build = builder(tmp_path, WheelPip(), broken=True)
+    with caplog.at_level(logging.WARNING):
+        wheels = build.wheels_for(sdists(tmp_path, KEYS[:1]))
+    (wheel,) = wheels.values()
+    assert build.kept is not None and wheel.parent == build.kept
+    assert wheel.read_bytes() == b"wheel"
+    assert "disk on fire" in caplog.text

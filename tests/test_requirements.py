@@ -1,0 +1,110 @@
+"""Unit tests of ``pip_accel.requirements``: requirement files walked as pip walks them.
+
+The files are real small files in ``tmp_path``; the command lines are read by pip's own
+parser (``parse_install``), which runs in-process and touches no index.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from pip_accel.pip import parse_install
+from pip_accel.requirements import (
+    index_options,
+    logical_lines,
+    names_remote_files,
+    requirement_files,
+    uses_hashes,
+)
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a requirements file (and its directory) and return its path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_logical_lines_join_continuations_and_drop_comments(tmp_path: Path) -> None:
+    """Backslash continuations are one line; comments and blank lines are gone."""
+    path = write(
+        tmp_path / "r.txt", "# header\ndemo==1.0 \\\n  --hash=sha256:ab  # pin\n\nurl#frag\n"
+    )
+    assert list(logical_lines(path)) == ["demo==1.0    --hash=sha256:ab", "url#frag"]
+
+
+def test_nested_files_are_found_once_each(tmp_path: Path) -> None:
+    """``-r`` and ``-c`` (either spelling) are followed; a cycle is walked once."""
+    top = write(tmp_path / "top.txt", "-r sub/a.txt\n--constraint=c.txt\n")
+    write(tmp_path / "sub" / "a.txt", "--requirement a.txt\n-r missing.txt\n")
+    write(tmp_path / "c.txt", "demo<2\n")
+    found = requirement_files(parse_install(["-r", str(top)]))
+    assert found == [top, tmp_path / "sub" / "a.txt", tmp_path / "c.txt"]
+
+
+def test_cycle_through_a_parent_directory_is_walked_once(tmp_path: Path) -> None:
+    """``top.txt`` → ``sub/a.txt`` → ``../top.txt`` names ``top.txt`` again: walked once."""
+    top = write(tmp_path / "top.txt", "-r sub/a.txt\n")
+    write(tmp_path / "sub" / "a.txt", "-r ../top.txt\n")
+    assert requirement_files(parse_install(["-r", str(top)])) == [top, tmp_path / "sub" / "a.txt"]
+
+
+def test_constraints_on_the_command_line_count(tmp_path: Path) -> None:
+    """``-c`` files on the command line are walked after the requirement files."""
+    req = write(tmp_path / "r.txt", "demo\n")
+    con = write(tmp_path / "c.txt", "demo<2\n")
+    assert requirement_files(parse_install(["-c", str(con), "-r", str(req)])) == [req, con]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("demo==1.0 --hash=sha256:" + "0" * 64 + "\n", True),
+        ("--require-hashes\ndemo==1.0\n", True),
+        ("demo==1.0  # --hash in a comment\n", False),
+        ("demo-hash==1.0\n", False),
+    ],
+)
+def test_hash_mode_is_found_in_files(tmp_path: Path, text: str, expected: bool) -> None:
+    """Any ``--hash`` or ``--require-hashes`` in a (nested) file turns hash mode on."""
+    write(tmp_path / "nested.txt", text)
+    top = write(tmp_path / "top.txt", "-r nested.txt\n")
+    assert uses_hashes(parse_install(["-r", str(top)])) is expected
+
+
+def test_hash_mode_from_the_command_line() -> None:
+    """``--require-hashes`` on the command line is enough."""
+    assert uses_hashes(parse_install(["--require-hashes", "demo==1.0"]))
+    assert not uses_hashes(parse_install(["demo==1.0"]))
+
+
+def test_remote_files_are_noticed(tmp_path: Path) -> None:
+    """A URL as a requirements file, named directly or nested, is remote."""
+    assert names_remote_files(parse_install(["-r", "https://example.org/r.txt"]))
+    top = write(tmp_path / "top.txt", "-c https://example.org/c.txt\n")
+    assert names_remote_files(parse_install(["-r", str(top)]))
+    local = write(tmp_path / "local.txt", "demo\n")
+    assert not names_remote_files(parse_install(["-r", str(local)]))
+
+
+def test_index_options_of_the_files(tmp_path: Path) -> None:
+    """Index options become tokens; a relative ``--find-links`` that exists is made absolute."""
+    (tmp_path / "links").mkdir()
+    text = "-i https://mirror/simple\n--find-links links\n-f elsewhere\n--no-index\ndemo\n"
+    top = write(tmp_path / "r.txt", text)
+    command_line = parse_install(["-r", str(top)])
+    assert index_options(command_line) == [
+        "-i",
+        "https://mirror/simple",
+        "--find-links",
+        str(tmp_path / "links"),
+        "-f",
+        "elsewhere",
+        "--no-index",
+    ]
+    assert index_options(command_line, find_links_only=True) == [
+        "--find-links",
+        str(tmp_path / "links"),
+        "-f",
+        "elsewhere",
+    ]
