@@ -35,7 +35,7 @@ setup(
         "installer>=0.7",
         "packaging>=23.0",
     ],
-    extras_require={"s3": ["boto3>=1.28"]},
+    extras_require={"s3": ["boto3>=1.28", "cryptography>=41"]},
     entry_points={
         "console_scripts": ["pip-accel = pip_accel.cli:main"],
         "pip_accel.cache_backends": [

@@ -21,7 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from humanfriendly import coerce_boolean, parse_path, parse_size
+from humanfriendly import InvalidSize, coerce_boolean, parse_path, parse_size
 
 from pip_accel.exceptions import ConfigurationError
 
@@ -90,7 +90,10 @@ def _parse_seconds(text: str) -> float:
 
 def _parse_size(text: str) -> int:
     """Parse a size such as ``20GB`` or ``500 MiB`` into bytes (more than zero)."""
-    size = int(parse_size(text))
+    try:
+        size = int(parse_size(text))
+    except InvalidSize as error:  # not a ValueError: Config.get would not catch it
+        raise ValueError(str(error)) from error
     if size < 1:
         raise ValueError("not positive")
     return size
@@ -280,6 +283,10 @@ class Config:
             self.get(name)
         self.data_directory  # noqa: B018 (creating it is the point)
         self.system_dependencies  # noqa: B018 (checking that it exists is the point)
+        if self.s3_bucket and (self.s3_signing_key or self.s3_trusted_keys):
+            from pip_accel.signing import check_keys  # cryptography only when keys are used
+
+            check_keys(self)
 
     @cached_property
     def data_directory(self) -> Path:

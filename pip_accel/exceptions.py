@@ -15,6 +15,10 @@ class ConfigurationError(PipAcceleratorError):
     """A configuration value, file or directory is unusable."""
 
 
+class SigningKeyError(ConfigurationError):
+    """A signing key or trusted public key is missing or unusable (or cryptography is missing)."""
+
+
 class EnvironmentProbeError(PipAcceleratorError):
     """The target interpreter could not be found or inspected."""
 
@@ -76,6 +80,14 @@ class CorruptObjectError(CacheError):
     """
 
 
+class UntrustedObjectError(CorruptObjectError):
+    """An object of a cache backend lacks a valid signature from a trusted key.
+
+    Only a reader configured with ``s3-trusted-keys`` raises it; like a corrupt
+    object, it is treated as absent, with a warning that names it.
+    """
+
+
 class CacheWriteRefusedError(CacheError):
     """A binary cache backend may be read but refused to store an entry.
 
@@ -98,3 +110,11 @@ class MissingSystemPackagesError(SystemDependencyError):
 
 class SystemPackageInstallError(SystemDependencyError):
     """The package manager failed to install (or list) system packages."""
+
+
+class CacheCommandError(PipAcceleratorError):
+    """A ``pip-accel cache`` command cannot do what it was asked; nothing was removed."""
+
+
+class CacheUsageError(CacheCommandError):
+    """A ``pip-accel cache`` command line is wrong (exit code 2, as pip's usage errors)."""

@@ -22,6 +22,7 @@ from pip_accel.exceptions import CacheWriteRefusedError
 from helpers import (
     BUCKET,
     READER_POLICY,
+    Command,
     PackageIndex,
     S3Server,
     Venv,
@@ -38,6 +39,11 @@ pytestmark = pytest.mark.backends
 
 OTHER_QUESTION = "--no-warn-script-location"
 """An option that changes the plan's key but not the plan: the fleet has no plan for it."""
+
+
+NO_COMPILER = {"CC": "/bin/false", "PIP_ACCEL_BUILD_ENVIRONMENT": "CFLAGS"}
+"""A worker that cannot compile: any build fails. CC is left out of the binary cache key
+(build-environment), so that the worker may use wheels built with the usual compiler."""
 
 
 def cext_works(venv: Venv, env: dict[str, str]) -> bool:
@@ -63,7 +69,7 @@ def test_a_new_worker_installs_the_binary_that_another_built(
     keys = s3.keys(BUCKET)
     assert any(k.startswith("ci/v2/") and k.endswith(".whl") and "/cext/1.0/" in k for k in keys)
     assert "ci/v2/sources/cext/cext-1.0.tar.gz" in keys
-    b_env = worker(isolated_env, s3, "b", CC="/bin/false")
+    b_env = worker(isolated_env, s3, "b", **NO_COMPILER)
     b_venv = make_venv("b")
     result = accel(b_env, b_venv, "-i", package_index.url, OTHER_QUESTION, "cext")
     assert "from the S3 cache" in result.stderr
@@ -93,9 +99,9 @@ def test_an_empty_worker_installs_from_s3_alone(
         worker(isolated_env, s3, "a"), make_venv("a"), "-i", package_index.url, "-r", requirements
     )
     package_index.stop()
-    b_env = worker(isolated_env, s3, "b", CC="/bin/false", PIP_ACCEL_MAX_RETRIES="0")
+    b_env = worker(isolated_env, s3, "b", **NO_COMPILER, PIP_ACCEL_MAX_RETRIES="0")
     b_venv = make_venv("b")
-    args = ["-i", package_index.url, "--retries", "0", OTHER_QUESTION, "-r", requirements]
+    args: Command = ["-i", package_index.url, "--retries", "0", OTHER_QUESTION, "-r", requirements]
     result = accel(b_env, b_venv, *args)
     assert "from the S3 cache into the local index" in result.stderr
     assert "with the source archives of the shared cache" in result.stderr
@@ -125,7 +131,7 @@ def test_a_worker_without_credentials_reads_a_public_bucket(
         for name in server.keys(BUCKET):
             server.client().put_object_acl(Bucket=BUCKET, Key=name, ACL="public-read")
         uploaded = server.keys(BUCKET)
-        b_env = worker(isolated_env, server, "b", CC="/bin/false")
+        b_env = worker(isolated_env, server, "b", **NO_COMPILER)
         b_env = {key: value for key, value in b_env.items() if not key.startswith("AWS_")}
         b_env["AWS_EC2_METADATA_DISABLED"] = "true"
         b_venv = make_venv("b")
@@ -295,7 +301,7 @@ def test_a_third_party_backend_registers_through_its_entry_point(
     env = {**worker(isolated_env, None, "a"), "PYTHONPATH": str(plugin), "DIRCACHE": str(store)}
     accel(env, make_venv("one"), "-i", package_index.url, "cext")
     assert [path.name for path in store.glob("*.whl")] == ["cext-1.0-" + wheel_tail(store)]
-    b_env = {**worker(isolated_env, None, "b", CC="/bin/false"), "PYTHONPATH": str(plugin)}
+    b_env = {**worker(isolated_env, None, "b", **NO_COMPILER), "PYTHONPATH": str(plugin)}
     b_env["DIRCACHE"] = str(store)
     b_venv = make_venv("two")
     accel(b_env, b_venv, "-i", package_index.url, "cext")

@@ -10,7 +10,9 @@ for the downloaded archives, so that a machine can look up the archives of
 one project without listing everyone's. Shared plans and trees (see
 :mod:`pip_accel.fleet`) are objects of the same bucket, fetched and stored by
 name with :meth:`S3CacheBackend.fetch` and :meth:`S3CacheBackend.store`. Each
-object carries the sha256 of its contents, checked after every download.
+object carries the sha256 of its contents, checked after every download, and,
+from a writer with ``s3-signing-key``, a signature of its name and sha256 (see
+:mod:`pip_accel.signing`), which a reader with ``s3-trusted-keys`` requires.
 
 Credentials come from boto3's standard chain (environment, ``~/.aws``, an
 instance role); with none, the bucket is read anonymously and never written.
@@ -26,16 +28,19 @@ import weakref
 from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from humanfriendly.text import pluralize
 from packaging.utils import canonicalize_name
 
-from pip_accel.caches import CACHE_FORMAT_VERSION, CacheKey
+from pip_accel.caches import CACHE_FORMAT_VERSION, CacheBackend, CacheKey
 from pip_accel.config import Config
-from pip_accel.exceptions import CacheError, CorruptObjectError
+from pip_accel.exceptions import CacheError, CorruptObjectError, UntrustedObjectError
 from pip_accel.files import hash_file
 from pip_accel.index import Archive
+
+if TYPE_CHECKING:
+    from pip_accel.signing import Keys
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +61,7 @@ def _missing(error: Exception) -> bool:
     return error_code(error) in {"NoSuchKey", "404", "NotFound"}
 
 
-class S3CacheBackend:
+class S3CacheBackend(CacheBackend, shares_objects=True):
     """Keeps built wheels (and downloaded archives) in an S3 bucket."""
 
     priority = 50
@@ -68,10 +73,22 @@ class S3CacheBackend:
         self.bucket = config.s3_bucket
         self.enabled = self.bucket is not None
         self.writable = self.enabled and not config.s3_readonly
-        self.root = "/".join(part for part in (config.s3_prefix, CACHE_FORMAT_VERSION) if part)
+        self.prefix = config.s3_prefix
+        self.root = "/".join(part for part in (self.prefix, CACHE_FORMAT_VERSION) if part)
+        self.keys = self._load_keys() if self.enabled else None
+        self.refused: set[str] = set()
+        """Objects found corrupt or untrusted in this run: absent from then on, with one warning."""
         self.scratch = Path(tempfile.mkdtemp(prefix="pip-accel-s3-")) if self.enabled else None
         if self.scratch:
             weakref.finalize(self, shutil.rmtree, self.scratch, ignore_errors=True)
+
+    def _load_keys(self) -> "Keys | None":
+        """The keys that sign and verify objects, when they are configured (see Config.validate)."""
+        if not (self.config.s3_signing_key or self.config.s3_trusted_keys):
+            return None
+        from pip_accel.signing import load_keys  # cryptography only when keys are used
+
+        return load_keys(self.config)
 
     @cached_property
     def client(self) -> Any:
@@ -94,6 +111,8 @@ class S3CacheBackend:
         wheels = [name for name in names if name.endswith(".whl")]
         if not wheels:
             logger.debug("S3 has no wheel of %s.", key)
+            return None
+        if self._was_refused(wheels[0]):
             return None
         assert self.scratch is not None
         directory = Path(tempfile.mkdtemp(dir=self.scratch))
@@ -127,8 +146,9 @@ class S3CacheBackend:
                 names = [item["Key"] for page in pages for item in page.get("Contents", [])]
             for name in names:
                 target = directory / name[len(prefix) :]
-                if "/" not in name[len(prefix) :] and not target.exists():
-                    fetched.append(self._download(name, target))
+                if "/" in name[len(prefix) :] or target.exists() or self._was_refused(name):
+                    continue
+                fetched.append(self._download(name, target))
         if fetched:
             count = pluralize(len(fetched), "source archive")
             logger.info("Downloaded %s from the S3 cache into the local index.", count)
@@ -145,8 +165,11 @@ class S3CacheBackend:
         The contents must have ``sha256`` when it is given, else the sha256 the
         object was stored with.
         """
+        full = f"{self.root}/{name}"
+        if self._was_refused(full):
+            return None
         try:
-            return self._download(f"{self.root}/{name}", target, sha256)
+            return self._download(full, target, sha256)
         except CacheError as error:
             if isinstance(error.__cause__, Exception) and _missing(error.__cause__):
                 return None
@@ -159,15 +182,18 @@ class S3CacheBackend:
         full = f"{self.root}/{name}"
         try:
             with self._errors(f"look for {name} in"):
-                self.client.head_object(Bucket=self.bucket, Key=full)
-            return False
+                head = self.client.head_object(Bucket=self.bucket, Key=full)
         except CacheError as error:
             if not (isinstance(error.__cause__, Exception) and _missing(error.__cause__)):
                 raise
-        return self._upload(path, full)
+            return self._upload(path, full)
+        if self.keys and self.keys.replaces(self._logical(full), head.get("Metadata", {})):
+            logger.info("Replacing %s in the S3 cache: no key this writer trusts signed it.", name)
+            return self._upload(path, full)
+        return False
 
     def _upload(self, path: Path, name: str) -> bool:
-        """Upload one file with the sha256 of its contents, unless the backend turned read-only.
+        """Upload one file with the sha256 of its contents (and its signature), unless read-only.
 
         The backend learns that it is anonymous, and so read-only, when it
         first connects, which may be right here.
@@ -177,14 +203,16 @@ class S3CacheBackend:
         if not self.writable:
             return False
         digest = hash_file(path)
+        metadata = {"sha256": digest}
+        if self.keys and self.keys.signer:
+            metadata |= self.keys.signer.sign(self._logical(name), digest)
         with self._errors(f"store {path.name} in", writing=True), path.open("rb") as stream:
-            client.put_object(
-                Bucket=self.bucket, Key=name, Body=stream, Metadata={"sha256": digest}
-            )
+            client.put_object(Bucket=self.bucket, Key=name, Body=stream, Metadata=metadata)
+        self.refused.discard(name)  # replaced by this run's own
         return True
 
     def _download(self, name: str, target: Path, sha256: str | None = None) -> Path:
-        """Download one object to ``target`` (atomically), checking its sha256."""
+        """Download one object to ``target`` (atomically), checking its sha256 and signature."""
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{threading.get_ident()}.part")
         digest = hashlib.sha256()
@@ -195,21 +223,50 @@ class S3CacheBackend:
                     for chunk in response["Body"].iter_chunks(CHUNK):
                         digest.update(chunk)
                         stream.write(chunk)
-            expected = sha256 or response.get("Metadata", {}).get("sha256")
-            if not expected:  # pip-accel stores every object with its sha256
-                raise CorruptObjectError(
-                    f"The object s3://{self.bucket}/{name} has no recorded sha256, so it cannot"
-                    " be checked; delete it from the bucket."
-                )
-            if expected != digest.hexdigest():
-                raise CorruptObjectError(
-                    f"The object s3://{self.bucket}/{name} is corrupt (its sha256 is"
-                    f" {digest.hexdigest()}, not {expected}); delete it from the bucket."
-                )
+            try:
+                self._check(name, digest.hexdigest(), sha256, response.get("Metadata", {}))
+            except CorruptObjectError:
+                self.refused.add(name)
+                raise
             partial.replace(target)
         finally:
             partial.unlink(missing_ok=True)
         return target
+
+    def _check(self, name: str, digest: str, sha256: str | None, metadata: dict[str, str]) -> None:
+        """Refuse an object whose contents (of ``digest``) are corrupt, or not to be trusted.
+
+        The contents must have ``sha256`` when it is given, else the sha256
+        recorded in the object's ``metadata``.
+        """
+        expected = sha256 or metadata.get("sha256")
+        if not expected:  # pip-accel stores every object with its sha256
+            raise CorruptObjectError(
+                f"The object s3://{self.bucket}/{name} has no recorded sha256, so it cannot"
+                " be checked; delete it from the bucket."
+            )
+        if expected != digest:
+            raise CorruptObjectError(
+                f"The object s3://{self.bucket}/{name} is corrupt (its sha256 is"
+                f" {digest}, not {expected}); delete it from the bucket."
+            )
+        refusal = self.keys.refusal(self._logical(name), digest, metadata) if self.keys else None
+        if refusal:
+            raise UntrustedObjectError(
+                f"Refusing the object s3://{self.bucket}/{name}: {refusal}; a signing writer"
+                " replaces it when it stores it again."
+            )
+
+    def _was_refused(self, name: str) -> bool:
+        """Whether the object ``name`` was refused earlier in this run: it then is absent."""
+        if name not in self.refused:
+            return False
+        logger.debug("Not downloading %s again: it was refused earlier in this run.", name)
+        return True
+
+    def _logical(self, name: str) -> str:
+        """The name of an object without the configured prefix: the name that is signed."""
+        return name[len(self.prefix) + 1 :] if self.prefix else name
 
     @contextlib.contextmanager
     def _errors(self, action: str, writing: bool = False) -> Iterator[None]:
