@@ -9,6 +9,7 @@ editables and source trees to pip. Each step lives in its own module.
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from humanfriendly import Timer
 from humanfriendly.text import pluralize
 
 from pip_accel.build_settings import BuildSettings
+from pip_accel.cache_lock import DataLock
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError
@@ -23,10 +25,11 @@ from pip_accel.install import InstallOptions, WheelInstaller, check_tree
 from pip_accel.pip import REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.plan import PlannedDistribution
 from pip_accel.plans import PlanCache, PlannedWheel
+from pip_accel.progress import Progress
 from pip_accel.requirements import names_remote_files
 from pip_accel.summary import Summary
 from pip_accel.transaction import environment_lock, recover
-from pip_accel.trees import TreeStore
+from pip_accel.trees import BackgroundUnpacker, TreeStore
 
 if TYPE_CHECKING:  # imported when a run has no stored plan
     from pip_accel.caches import BinaryCache
@@ -47,9 +50,14 @@ class PipAccelerator:
     """Runs one ``pip-accel install``."""
 
     def __init__(
-        self, config: Config, command_line: CommandLine, target: TargetEnvironment, pip: Pip
+        self,
+        config: Config,
+        command_line: CommandLine,
+        target: TargetEnvironment,
+        pip: Pip,
+        progress: Progress | None = None,
     ) -> None:
-        """Prepare an install of ``command_line`` into ``target``."""
+        """Prepare an install of ``command_line`` into ``target``, counting work in ``progress``."""
         self.config = config
         self.command_line = command_line
         self.target = target
@@ -58,10 +66,31 @@ class PipAccelerator:
         self.fleet: Fleet | None = None
         """The fleet's shared plans and trees, when a cache backend shares them."""
         self.cache: BinaryCache | None = None
+        self.plans: PlanCache | None = None
+        self.used: list[PlannedWheel] = []
+        """The wheels the run installed (or handed to pip), for their last use."""
         self.settings = BuildSettings.of(command_line, os.environ, config.build_environment)
         """What the builds of this run are made with, part of their cache key."""
+        self.progress = progress
+        self.trees = TreeStore(config.tree_cache, target)
+        if progress is not None:
+            self.trees.on_published = progress.compiled
+        self.unpacker: BackgroundUnpacker | None = None
+        """Unpacks wheels while the plan is made, when the run installs them itself."""
 
     def install(self) -> Summary:
+        """Plan (or reuse a plan), download, build and install; return what was done.
+
+        Every install shares the data directory's lock, which a run must hold
+        alone to remove entries (:mod:`pip_accel.cache_lock`); at the end it
+        records what it used and keeps the size bound (:mod:`pip_accel.eviction`).
+        """
+        with DataLock(self.config.data_directory).shared():
+            summary = self._run()
+        self._record_use()
+        return summary
+
+    def _run(self) -> Summary:
         """Plan (or reuse a plan), download, build and install; return what was done.
 
         Runs into one environment take turns, and each first finishes what
@@ -82,11 +111,14 @@ class PipAccelerator:
                     wheels, handed_to_pip = self._plan()
                     self._install(installer, wheels)
         except BaseException:
+            if self.unpacker is not None:
+                self.unpacker.stop()
             if self.fleet is not None:
                 self.fleet.abandon()
             raise
         if self.fleet is not None:
             self.summary.uploaded = self.fleet.finish()
+        self.used = wheels
         if not wheels and not handed_to_pip:
             logger.info("Nothing to do: every requirement is installed already.")
             return self.summary
@@ -94,9 +126,20 @@ class PipAccelerator:
         logger.info(self.summary.describe(timer.elapsed_time))
         return self.summary
 
+    def _record_use(self) -> None:
+        """Record the plan, wheels and trees this run used; keep the data directory bound."""
+        from pip_accel.cachedir import DataDirectory, run_entries
+        from pip_accel.eviction import after_install
+
+        data = DataDirectory(self.config.data_directory)
+        tree_of = TreeStore(self.config.tree_cache, self.target).location
+        wheels = [Path(item.wheel) for item in self.used]
+        used = run_entries(data, wheels, tree_of, self.plans.path() if self.plans else None)
+        after_install(data, used, self.config.max_cache_size, time.time())
+
     def _plan(self) -> tuple[list[PlannedWheel], list[PlannedDistribution]]:
         """The wheels to install and what to hand to pip: from a stored plan, or from pip."""
-        plans = self._plan_cache()
+        plans = self.plans = self._plan_cache()
         stored = plans.load() if plans else None
         if stored is not None:
             logger.info("Using the plan of an earlier run with the same requirements and target.")
@@ -109,9 +152,11 @@ class PipAccelerator:
                 return shared, []
         from pip_accel.planner import Planner  # only when there is no usable plan
 
+        if not self.command_line.options.target_dir:  # with --target, pip installs the wheels
+            self.unpacker = BackgroundUnpacker(self.trees)
         planner = Planner(
             self.config, self.command_line, self.target, self.pip, self.summary, self.cache,
-            self.settings,
+            self.settings, self._on_archive, self.progress,
         )  # fmt: skip
         outcome = planner.plan()
         if plans and outcome.reusable:
@@ -119,6 +164,13 @@ class PipAccelerator:
             if self.fleet:
                 self.fleet.share(plans.shared_key(), outcome.wheels)
         return outcome.wheels, outcome.handed_to_pip
+
+    def _on_archive(self, archive: Path) -> None:
+        """Count a downloaded archive, and unpack it now when it is a wheel."""
+        if self.progress is not None:
+            self.progress.downloaded(archive)
+        if self.unpacker is not None:
+            self.unpacker.add(archive)
 
     def _load_backends(self) -> None:
         """The binary cache's backends, and the fleet when one of them shares plans and trees."""
@@ -168,12 +220,15 @@ class PipAccelerator:
         its wheel and the install goes on. ``--force-reinstall`` checks the
         hash of every file of each tree first.
         """
+        if self.unpacker is not None:
+            self.unpacker.finish()
         if not wheels:
             return
-        store = TreeStore(self.config.tree_cache, self.target)
+        store = self.trees
         trees = store.trees_for(Path(item.wheel) for item in wheels)
         if self.fleet is not None:
-            self.fleet.share_trees({wheel: trees[wheel] for wheel in store.unpacked})
+            unpacked = [wheel for wheel in store.unpacked if wheel in trees]
+            self.fleet.share_trees({wheel: trees[wheel] for wheel in unpacked})
         verify = bool(self.command_line.options.force_reinstall)
         for item in wheels:
             tree = trees[Path(item.wheel)]

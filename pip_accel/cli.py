@@ -2,15 +2,18 @@
 
 pip's own parsers read the command line, so everything pip accepts is
 accepted and everything it rejects is rejected with pip's message (exit code
-2). ``install`` runs through :class:`~pip_accel.accelerator.PipAccelerator`;
-every other subcommand runs pip itself and keeps pip's exit code. Expected
+2). ``install`` runs through :class:`~pip_accel.accelerator.PipAccelerator`,
+``cache`` through :mod:`pip_accel.cache_command`; every other subcommand
+runs pip itself and keeps pip's exit code. Expected
 failures end in one line and exit code 1; ``-v`` adds the traceback.
 """
 
+import io
 import logging
 import os
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +25,7 @@ from pip_accel import __version__
 from pip_accel.accelerator import PipAccelerator
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
-from pip_accel.exceptions import BuildError, PipAcceleratorError
+from pip_accel.exceptions import BuildError, CacheUsageError, PipAcceleratorError
 from pip_accel.interrupts import install_handlers
 from pip_accel.pip import (
     BUILD_FAILED,
@@ -34,11 +37,13 @@ from pip_accel.pip import (
     pip_version,
     split_command,
 )
+from pip_accel.progress import Progress
 
 logger = logging.getLogger("pip_accel")
 
 USAGE = """\
 Usage: pip-accel install [pip's install options] <requirements>
+       pip-accel cache dir|info|list|remove|prune|purge|keygen [options]
        pip-accel <any other pip command> [options]
 
 pip-accel is a drop-in wrapper around pip that keeps every downloaded archive
@@ -49,6 +54,9 @@ It accepts every option pip accepts. Examples:
 
   pip-accel install -r requirements.txt
   pip-accel install --python /path/to/venv -r requirements.txt
+
+`pip-accel cache` shows and prunes pip-accel's own data (`pip-accel cache
+--help`); `pip cache` remains the way to pip's own cache.
 
 Configuration: environment variables PIP_ACCEL_* and the [pip-accel] section
 of /etc/pip-accel.conf, ~/.pip-accel/pip-accel.conf or $PIP_ACCEL_CONFIG.
@@ -72,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if general.version:
         sys.stdout.write(f"pip-accel {__version__} (pip {pip_version()})\n")
         return 0
+    if rest and rest[0] == "cache":
+        return run_cache(rest[1:], (general.verbose or 0) - (general.quiet or 0))
     if not rest or rest[0] != "install":
         return pass_through(args, active_environment(general.python, os.environ))
     install_handlers()
@@ -84,16 +94,19 @@ def run_install(args: list[str]) -> int:
     command_line = parse_install(args[:position] + args[position + 1 :])
     verbosity = (command_line.options.verbose or 0) - (command_line.options.quiet or 0)
     config: Config | None = None
+    # A live progress line on a terminal, but not with -q, nor with -v (pip's output streams).
+    progress = Progress(sys.stderr, live=verbosity == 0 and sys.stderr.isatty())
     try:
-        setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity)
+        setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity, progress.stream)
         config = Config()
         config.validate()
-        setup_logging(config.log_format, config.log_verbosity, verbosity)
+        setup_logging(config.log_format, config.log_verbosity, verbosity, progress.stream)
         reason = _handed_over(command_line)
         if reason:
             logger.info("Handing the whole command to pip: %s.", reason)
             return hand_over(command_line)
-        accelerate(config, command_line, verbosity)
+        with progress:
+            accelerate(config, command_line, verbosity, progress)
     except PipAcceleratorError as error:
         logger.debug("Traceback:", exc_info=True)
         show_build_output(error)
@@ -115,14 +128,43 @@ def run_install(args: list[str]) -> int:
     return 0
 
 
-def accelerate(config: Config, command_line: CommandLine, verbosity: int) -> None:
-    """Run the accelerated install for the chosen target."""
+def run_cache(args: list[str], verbosity: int) -> int:
+    """Run ``pip-accel cache`` (the words after ``cache``); return its exit code.
+
+    A wrong command line exits with 2, as pip's usage errors do; a command
+    that cannot do its work, with 1. Either is one line (``-v``: and the traceback).
+    """
+    from pip_accel import cache_command
+
+    try:
+        setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity)
+        request = cache_command.parse(args)
+        config = Config()
+        config.validate()
+        setup_logging(config.log_format, config.log_verbosity, verbosity + request.verbosity)
+        return cache_command.run(config, request, sys.stdout, time.time())
+    except CacheUsageError as error:
+        logger.error("%s", error)
+        return 2
+    except PipAcceleratorError as error:
+        logger.debug("Traceback:", exc_info=True)
+        logger.error("%s", error)
+        return 1
+    except KeyboardInterrupt:
+        logger.error("Interrupted; what was removed so far stays removed.")
+        return 128 + signal.SIGINT
+
+
+def accelerate(
+    config: Config, command_line: CommandLine, verbosity: int, progress: Progress | None = None
+) -> None:
+    """Run the accelerated install for the chosen target, counting its work in ``progress``."""
     python = select_interpreter(command_line.options.python, os.environ)
     target = TargetEnvironment(python)
     foreign = None if target.info["prefix"] == sys.prefix else python
     general = command_line.tokens(general_dests(), {"python", "version", "help"})
     pip = Pip(foreign, general, stream=verbosity > 0)
-    PipAccelerator(config, command_line, target, pip).install()
+    PipAccelerator(config, command_line, target, pip, progress).install()
 
 
 def hand_over(command_line: CommandLine) -> int:
@@ -154,7 +196,9 @@ def _handed_over(command_line: CommandLine) -> str | None:
     return None
 
 
-def setup_logging(fmt: str, level_name: str, verbosity: int) -> None:
+def setup_logging(
+    fmt: str, level_name: str, verbosity: int, stream: TextIO | io.TextIOBase | None = None
+) -> None:
     """Log to standard error in ``fmt`` at ``level_name``, adjusted by ``-v`` and ``-q``.
 
     Python's warnings (of the libraries pip-accel uses) become log lines too,
@@ -165,7 +209,7 @@ def setup_logging(fmt: str, level_name: str, verbosity: int) -> None:
         level=max(logging.DEBUG, min(logging.CRITICAL, level)),
         fmt=fmt,
         logger=logger,
-        stream=sys.stderr,
+        stream=stream or sys.stderr,
     )
     warnings.showwarning = log_warning
 

@@ -152,6 +152,10 @@ class PlanCache:
         text = json.dumps([self.question, archives], sort_keys=True, default=_stable)
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def path(self) -> Path:
+        """The file of the plan for the question, given the local index as it is now."""
+        return self.directory / f"{self.key()}.json"
+
     def load(self) -> list[PlannedWheel] | None:
         """The stored plan, if there is one, it is sound and every wheel it names is unchanged.
 
