@@ -23,8 +23,8 @@ from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError
 from pip_accel.install import InstallOptions, WheelInstaller, check_tree
 from pip_accel.pip import REQUIREMENT_DESTS, CommandLine, Pip
-from pip_accel.plan import PlannedDistribution
-from pip_accel.plans import PlanCache, PlannedWheel
+from pip_accel.plan import PlannedDistribution, PlannedWheel
+from pip_accel.plan_cache import PlanCache
 from pip_accel.progress import Progress
 from pip_accel.requirements import names_remote_files
 from pip_accel.summary import Summary

@@ -4,16 +4,24 @@
 pip-accel answers ``cache`` itself; its output follows ``pip cache``'s.
 Subcommands:
 
-``dir``               the data directory
-``info [--s3]``       size and number of entries of each part (and of the bucket)
-``list [PATTERN]``    the entries, with their size and last use
-``remove PATTERN``    the entries of a project (or matching a glob), with the plans naming them
-``prune``             what killed runs left, plans that can no longer be used, and then:
-                      entries unused for ``--older-than``, and the size bound
-                      (``--max-size``, else the option ``max-cache-size``)
-``prune --s3 --older-than SPAN``  the bucket's objects stored longer ago than that
-``purge``             every entry
-``keygen FILE``       a key pair for signing the shared cache
+``dir``
+    the data directory
+``info [--s3]``
+    size and number of entries of each part (and of the bucket)
+``list [PATTERN]``
+    the entries, with their size and last use
+``remove PATTERN``
+    the entries of a project (or matching a glob), with the plans naming them
+``prune``
+    what killed runs left, plans that can no longer be used, and then: entries
+    unused for ``--older-than``, and the size bound (``--max-size``, else the
+    option ``max-cache-size``)
+``prune --s3 --older-than SPAN``
+    the bucket's objects stored longer ago than that
+``purge``
+    every entry
+``keygen FILE``
+    a key pair for signing the shared cache
 
 A wrong command line is one line on standard error and exit code 2 (as pip's
 usage errors); a command that cannot do its work, exit code 1. Nothing is

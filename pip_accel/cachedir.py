@@ -2,14 +2,14 @@
 
 The data directory has four parts, and each holds one kind of entry:
 
-========  ===============================  ======================================
-kind      entry                            its last-use stamp
-========  ===============================  ======================================
-source    ``sources/<archive>``            ``sources/.sha256/<archive>`` (record)
-wheel     ``binaries/.../<sdist sha256>/``  the directory itself
-tree      ``trees/<cache tag>/<tree>/``    the directory itself
-plan      ``plans/<key>.json``             the file itself
-========  ===============================  ======================================
+======  ================================  ======================================
+kind    entry                             its last-use stamp
+======  ================================  ======================================
+source  ``sources/<archive>``             ``sources/.sha256/<archive>`` (record)
+wheel   ``binaries/.../<sdist sha256>/``  the directory itself
+tree    ``trees/<cache tag>/<tree>/``     the directory itself
+plan    ``plans/<key>.json``              the file itself
+======  ================================  ======================================
 
 Last use is the modification time of the stamp, which a run sets with one
 ``utime`` per entry it used (:func:`mark_used`); access times are not read,

@@ -1,12 +1,16 @@
-"""The plan of an install: what pip's installation report says to install.
+"""The plan of an install and its parts: what pip's report says, and the wheels it comes to.
 
 pip resolves (``pip install --dry-run --report``) and pip-accel acts on the
 result. Each :class:`PlannedDistribution` says what is to be installed and
 where its files come from: an archive (a wheel, or an sdist to build), or a
 source tree that pip itself installs (editables, local directories, VCS
-checkouts, remote direct URLs).
+checkouts, remote direct URLs). A :class:`PlannedWheel` is one distribution
+with the wheel that installs it, as a stored plan keeps it
+(:mod:`pip_accel.plan_cache`), and an :class:`Outcome` is what the planner
+(:mod:`pip_accel.planner`) makes of pip's plan.
 """
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,3 +113,52 @@ class Plan:
     def __len__(self) -> int:
         """The number of distributions to install."""
         return len(self.distributions)
+
+
+@dataclass(frozen=True)
+class PlannedWheel:
+    """One distribution of a stored plan, and the wheel that installs it."""
+
+    name: str
+    version: str
+    requested: bool
+    wheel: str
+    size: int
+    mtime_ns: int
+    direct_url: dict[str, Any] | None = field(default=None, hash=False)
+    """What ``direct_url.json`` says, for a requirement given as a URL or path."""
+
+    @classmethod
+    def of(cls, item: PlannedDistribution, wheel: Path) -> "PlannedWheel":
+        """Describe the wheel of a planned distribution as it is now."""
+        status = wheel.stat()
+        direct_url = item.download_info if item.is_direct else None
+        return cls(
+            item.name, item.version, item.requested, str(wheel),
+            status.st_size, status.st_mtime_ns, direct_url,
+        )  # fmt: skip
+
+    def __str__(self) -> str:
+        """The name and version, for log messages."""
+        return f"{self.name} {self.version}"
+
+    @property
+    def unchanged(self) -> bool:
+        """Whether the wheel is still there, as it was when the plan was made."""
+        try:
+            status = os.stat(self.wheel)
+        except OSError:
+            return False
+        return (status.st_size, status.st_mtime_ns) == (self.size, self.mtime_ns)
+
+
+@dataclass
+class Outcome:
+    """A plan made with pip, and what pip-accel does with it."""
+
+    wheels: list[PlannedWheel]
+    """The wheel of each distribution pip-accel installs, in pip's order."""
+    handed_to_pip: list[PlannedDistribution]
+    """What pip installs itself, after the rest: editables and other source trees."""
+    reusable: bool
+    """Whether the plan may be stored for later runs."""

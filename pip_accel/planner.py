@@ -1,7 +1,7 @@
 """Making a plan with pip: resolve offline, download what is missing, build what has no wheel.
 
 This is the part of an install that a stored plan skips (see
-:mod:`pip_accel.plans`), so :mod:`pip_accel.accelerator` imports it only when
+:mod:`pip_accel.plan_cache`), so :mod:`pip_accel.accelerator` imports it only when
 it needs it: a warm run loads none of the download, build, cache backend and
 system package code.
 """
@@ -9,7 +9,6 @@ system package code.
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -27,8 +26,7 @@ from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
 from pip_accel.pip_index import PipIndex
-from pip_accel.plan import Plan, PlannedDistribution
-from pip_accel.plans import PlannedWheel
+from pip_accel.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
 from pip_accel.progress import Progress
 from pip_accel.requirements import index_options, pins, uses_hashes
 from pip_accel.scratch import remove_leftovers
@@ -60,18 +58,6 @@ NOT_FOR_BUILDING = INDEX_DESTS | REQUIREMENT_DESTS | {
     "ignore_dependencies", "only_dependencies", "prefer_binary", "log",
 }  # fmt: skip
 """Options of the user that do not apply to building one sdist."""
-
-
-@dataclass
-class Outcome:
-    """A plan made with pip, and what pip-accel does with it."""
-
-    wheels: list[PlannedWheel]
-    """The wheel of each distribution pip-accel installs, in pip's order."""
-    handed_to_pip: list[PlannedDistribution]
-    """What pip installs itself, after the rest: editables and other source trees."""
-    reusable: bool
-    """Whether the plan may be stored for later runs."""
 
 
 class Planner:

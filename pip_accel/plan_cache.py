@@ -34,7 +34,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from pip_accel import __version__
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import write_atomically
 from pip_accel.pip import CommandLine, pip_version
-from pip_accel.plan import PlannedDistribution
+from pip_accel.plan import PlannedWheel
 from pip_accel.requirements import index_options, requirement_files
 
 logger = logging.getLogger(__name__)
@@ -78,43 +78,6 @@ VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 INSTALLED_SUFFIXES = (".dist-info", ".egg-info", ".egg-link")
 """The entries of a library directory that make a distribution installed."""
-
-
-@dataclass(frozen=True)
-class PlannedWheel:
-    """One distribution of a stored plan, and the wheel that installs it."""
-
-    name: str
-    version: str
-    requested: bool
-    wheel: str
-    size: int
-    mtime_ns: int
-    direct_url: dict[str, Any] | None = field(default=None, hash=False)
-    """What ``direct_url.json`` says, for a requirement given as a URL or path."""
-
-    @classmethod
-    def of(cls, item: PlannedDistribution, wheel: Path) -> "PlannedWheel":
-        """Describe the wheel of a planned distribution as it is now."""
-        status = wheel.stat()
-        direct_url = item.download_info if item.is_direct else None
-        return cls(
-            item.name, item.version, item.requested, str(wheel),
-            status.st_size, status.st_mtime_ns, direct_url,
-        )  # fmt: skip
-
-    def __str__(self) -> str:
-        """The name and version, for log messages."""
-        return f"{self.name} {self.version}"
-
-    @property
-    def unchanged(self) -> bool:
-        """Whether the wheel is still there, as it was when the plan was made."""
-        try:
-            status = os.stat(self.wheel)
-        except OSError:
-            return False
-        return (status.st_size, status.st_mtime_ns) == (self.size, self.mtime_ns)
 
 
 class PlanCache:
