@@ -22,7 +22,7 @@ from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError
 from pip_accel.install import InstallOptions, WheelInstaller, check_tree
-from pip_accel.pip import REQUIREMENT_DESTS, CommandLine, Pip
+from pip_accel.pip import CommandLine, Pip, install_command, only_from
 from pip_accel.plan import PlannedDistribution, PlannedWheel
 from pip_accel.plan_cache import PlanCache
 from pip_accel.progress import Progress
@@ -36,14 +36,6 @@ if TYPE_CHECKING:  # imported when a run has no stored plan
     from pip_accel.fleet import Fleet
 
 logger = logging.getLogger(__name__)
-
-NOT_FOR_HANDING_OVER = REQUIREMENT_DESTS | {
-    "python",
-    "dry_run",
-    "json_report_file",
-    "ignore_dependencies",
-}
-"""Options of the user that pip-accel does not repeat when it hands work to pip."""
 
 
 class PipAccelerator:
@@ -254,7 +246,7 @@ class PipAccelerator:
                 wheel = Path(item.wheel)
                 (Path(directory) / wheel.name).symlink_to(wheel)
             pins = [f"{item.name}=={item.version}" for item in wheels]
-            args = ["--no-index", "--find-links", directory, *pins]
+            args = [*only_from(directory), *pins]
             self._pip_install(args, len(pins), by_pip=False)  # pip copies what pip-accel made
 
     def _hand_to_pip(self, items: list[PlannedDistribution]) -> None:
@@ -271,8 +263,7 @@ class PipAccelerator:
         ``by_pip``: whether the summary counts the distributions as pip's own
         (source trees it builds) rather than wheels pip-accel prepared.
         """
-        options = self.command_line.tokens_for("install", NOT_FOR_HANDING_OVER)
         logger.info("Handing %s to pip.", pluralize(count, "distribution"))
-        self.pip.run(["install", "--no-deps", *options, *args])
+        self.pip.run(install_command(self.command_line, args))
         self.summary.installed += count
         self.summary.by_pip += count if by_pip else 0

@@ -21,7 +21,7 @@ from humanfriendly.text import pluralize
 
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.exceptions import BuildError, PipFailedError
-from pip_accel.pip import Pip
+from pip_accel.pip import Pip, wheel_command
 from pip_accel.scratch import PrivateDirectory
 
 logger = logging.getLogger(__name__)
@@ -113,11 +113,8 @@ class Builder:
 
     def _build(self, sdist: Path, key: CacheKey, directory: Path, spinner: bool) -> Path:
         """Run ``pip wheel`` on one sdist and return the wheel it made."""
-        args = [
-            "wheel", "--no-deps", "--no-index", "--find-links", str(self.sources),
-            "--wheel-dir", str(directory), *self.options, *self.project_options(key.name),
-            str(sdist),
-        ]  # fmt: skip
+        options = [*self.options, *self.project_options(key.name)]
+        args = wheel_command(sdist, directory, self.sources, options)
         timer = Timer()
         label = f"Building {key.name} {key.version} from {sdist.name}"
         try:

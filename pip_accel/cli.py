@@ -29,6 +29,7 @@ from pip_accel.exceptions import BuildError, CacheUsageError, PipAcceleratorErro
 from pip_accel.interrupts import install_handlers
 from pip_accel.pip import (
     BUILD_FAILED,
+    HANDED_OVER,
     CommandLine,
     Pip,
     general_dests,
@@ -36,6 +37,7 @@ from pip_accel.pip import (
     pass_through,
     pip_version,
     split_command,
+    whole_install,
 )
 from pip_accel.progress import Progress
 
@@ -62,12 +64,6 @@ Configuration: environment variables PIP_ACCEL_* and the [pip-accel] section
 of /etc/pip-accel.conf, ~/.pip-accel/pip-accel.conf or $PIP_ACCEL_CONFIG.
 See `pip help install` for pip's options.
 """
-
-HANDED_OVER = {
-    "dry_run": "--dry-run asks for pip's own resolution",
-    "json_report_file": "--report describes pip's own resolution",
-}
-"""Install options with which pip-accel hands the whole command to pip, and why."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -175,10 +171,7 @@ def hand_over(command_line: CommandLine) -> int:
     """
     python = command_line.options.python
     target = Path(python) if python else active_environment(None, os.environ)
-    tokens = [
-        token for group in command_line.groups if group.dest != "python" for token in group.tokens
-    ]
-    return pass_through(["install", *tokens], target)
+    return pass_through(whole_install(command_line), target)
 
 
 def show_build_output(error: PipAcceleratorError) -> None:

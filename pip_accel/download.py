@@ -22,7 +22,15 @@ from humanfriendly.text import pluralize
 
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, LocalIndex
-from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
+from pip_accel.pip import (
+    INDEX_DESTS,
+    CommandLine,
+    Pip,
+    download_arguments,
+    download_command,
+    pin_options,
+    without_dependencies,
+)
 from pip_accel.pip_index import PipIndex, PipIndexUnavailable
 from pip_accel.requirements import index_options
 from pip_accel.scratch import PrivateDirectory
@@ -40,10 +48,6 @@ NETWORK_TROUBLE = (
     "max retries exceeded", "remote end closed", "http error", "ssl", "503", "502", "500",
 )  # fmt: skip
 """Words in pip's output that tell a network failure, worth another try."""
-
-
-NOT_FOR_PINS = REQUIREMENT_DESTS | {"python", "download_dir", "ignore_dependencies"}
-"""Options of the user that do not apply to downloading exact pins without dependencies."""
 
 
 class Downloader:
@@ -87,10 +91,7 @@ class Downloader:
         """Download every archive the requirements need; return the new ones."""
         # Damaged archives go aside first, so that pip downloads them rather than take them.
         before = {archive.path for archive in self.index.verify()}
-        args = self.command_line.tokens_for("download", {"python", "download_dir"})
-        # pip download takes no -e, but downloads what an editable needs when given as an argument.
-        editables = list(self.command_line.options.editables or [])
-        self._download([*args, *self.command_line.arguments, *editables], "the requirements")
+        self._download(download_arguments(self.command_line), "the requirements")
         new = {archive.path for archive in self.index.archives()} - before
         logger.info("Downloaded %s into the local index.", pluralize(len(new), "new archive"))
         self._download_build_requirements([*sorted(new), *source_trees(self.command_line)])
@@ -173,7 +174,7 @@ class Downloader:
     def _pin_options(self) -> list[str]:
         """The user's options that apply to downloading pins, requirement files' included."""
         return [
-            *self.command_line.tokens_for("download", NOT_FOR_PINS),
+            *pin_options(self.command_line),
             *index_options(self.command_line),
         ]
 
@@ -197,7 +198,7 @@ class Downloader:
         with ThreadPoolExecutor(max_workers=jobs) as executor:
             futures = [
                 executor.submit(
-                    self._download, [*options, "--no-deps", "--", *chunk], ", ".join(chunk)
+                    self._download, [*options, *without_dependencies(chunk)], ", ".join(chunk)
                 )
                 for chunk in chunks
             ]
@@ -222,9 +223,7 @@ class Downloader:
         the index has already are taken from it (``--find-links``).
         """
         with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
-            index = ["--find-links", str(self.index.directory)]
-            command = ["download", "--dest", str(incoming), "--progress-bar", "off", *index, *args]
-            self._retry(command, what)
+            self._retry(download_command(incoming, self.index.directory, args), what)
             for path in sorted(incoming.iterdir()):
                 self._take(path)
 
@@ -239,7 +238,7 @@ class Downloader:
             return
         index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
         try:
-            self._download([*index, "--no-deps", "--", *pins], ", ".join(pins))
+            self._download([*index, *without_dependencies(pins)], ", ".join(pins))
         except DownloadError as error:
             logger.warning("Could not download %s again: %s", ", ".join(pins), error)
 

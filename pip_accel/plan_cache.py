@@ -41,7 +41,7 @@ from typing import Any
 from pip_accel import __version__
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import write_atomically
-from pip_accel.pip import CommandLine, pip_version
+from pip_accel.pip import UNRELATED_TO_PLANS, CommandLine, pip_version
 from pip_accel.plan import PlannedWheel
 from pip_accel.requirements import index_options, requirement_files
 
@@ -52,17 +52,6 @@ FORMAT = 2
 
 PLAN_FIELDS = frozenset({"format", "key", "wheels", "sha256"})
 """The fields of a stored plan, and no others."""
-
-UNRELATED = frozenset({
-    "python", "verbose", "quiet", "log", "no_color", "progress_bar", "cache_dir", "timeout",
-    "retries", "cert", "client_cert", "proxy", "no_input", "disable_pip_version_check",
-    "exists_action", "root_user_action", "keyring_provider", "require_venv",
-    "no_python_version_warning", "src_dir",
-})  # fmt: skip
-"""Options that change how a run reports or reaches the network, not what it plans.
-
-Left out of the key, so that workers whose caches or certificates live in
-other places still ask the same question."""
 
 INTERPRETER = ("version", "implementation", "cache_tag", "tags", "in_venv")
 """What of the target interpreter is part of the question, besides its markers."""
@@ -292,7 +281,9 @@ def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str,
     archives and editables are not stored at all.
     """
     options = {
-        dest: value for dest, value in vars(command_line.options).items() if dest not in UNRELATED
+        dest: value
+        for dest, value in vars(command_line.options).items()
+        if dest not in UNRELATED_TO_PLANS
     }
     for dest in FILE_OPTIONS:
         options[dest] = [_contents(name) for name in options.get(dest) or []]

@@ -24,7 +24,7 @@ from pip_accel.download import INCOMING_PREFIX, Downloader
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
-from pip_accel.pip import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine, Pip
+from pip_accel.pip import CommandLine, Pip, build_options, plan_arguments
 from pip_accel.pip_index import PipIndex
 from pip_accel.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
 from pip_accel.progress import Progress
@@ -49,15 +49,6 @@ MISSING_PROJECT = re.compile(r"(?:No matching distribution found for|requirement
 
 MAX_SHARED_ROUNDS = 50
 """How often the source archives of the cache backends are asked, one dependency level each."""
-
-NOT_FOR_PLANNING = INDEX_DESTS | {"python", "dry_run", "json_report_file", "progress_bar", "log"}
-"""Options that pip-accel sets itself when it asks pip for a plan."""
-
-NOT_FOR_BUILDING = INDEX_DESTS | REQUIREMENT_DESTS | {
-    "python", "wheel_dir", "format_control", "pre", "require_hashes", "no_require_hashes",
-    "ignore_dependencies", "only_dependencies", "prefer_binary", "log",
-}  # fmt: skip
-"""Options of the user that do not apply to building one sdist."""
 
 
 class Planner:
@@ -94,14 +85,14 @@ class Planner:
             pip, self.index, command_line, config.max_retries, config.download_concurrency,
             on_archive or (lambda path: None), self._pip_index,
         )  # fmt: skip
-        build_options = [
-            *command_line.tokens_for("wheel", NOT_FOR_BUILDING),
+        options = [
+            *build_options(command_line),
             *index_options(command_line, find_links_only=True),
         ]
         locks = config.binary_cache / ".locks"
         self.scratch = config.data_directory / "tmp"
         self.builder = Builder(
-            pip, self.cache, self.index.directory, locks, build_options, self.scratch,
+            pip, self.cache, self.index.directory, locks, options, self.scratch,
             self.settings.options_for,
         )  # fmt: skip
         if progress is not None:
@@ -297,9 +288,7 @@ class Planner:
             # In the environment to override pip's configuration files; on the
             # command line for pip's --isolated mode, which ignores the environment.
             env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(view.page)}
-            local = ["--no-index", "--find-links", str(view.page)]
-            args = self.command_line.tokens_for("install", NOT_FOR_PLANNING)
-            report = self.pip.report([*local, *args, *self.command_line.arguments], env)
+            report = self.pip.report(plan_arguments(self.command_line, view.page), env)
         plan = Plan.from_report(report)
         logger.debug("The plan: %s.", ", ".join(map(str, plan.distributions)) or "nothing")
         return plan, view

@@ -16,11 +16,20 @@ from pip_accel.pip import (
     CommandLine,
     OptionGroup,
     Pip,
+    build_options,
+    download_command,
     error_summary,
     failed_project,
+    install_command,
     parse_install,
+    pin_options,
     pip_version,
+    plan_arguments,
+    redact,
     split_command,
+    wheel_command,
+    whole_install,
+    without_dependencies,
 )
 
 PIP23_FULL_DISK = """\
@@ -278,3 +287,78 @@ def test_empty_command_line_has_no_tokens() -> None:
     """A command line without groups gives no tokens and no arguments."""
     line = CommandLine("install", [])
     assert line.tokens({"index_url"}) == [] and line.arguments == []
+
+
+def test_each_pip_command_gets_the_options_that_apply_to_it(tmp_path: Path) -> None:
+    """One command line, routed: the plan, a build, pins, a hand-over and the whole install."""
+    requirements = tmp_path / "r.txt"
+    requirements.write_text("demo\n")
+    command_line = parse_install([
+        "-r", str(requirements), "-i", "http://127.0.0.1:9/simple", "--pre", "-C", "k=v",
+        "--no-build-isolation", "--only-binary", ":all:", "--user", "--python", "/venv/bin/python",
+        "--require-hashes", "demo==1.0",
+    ])  # fmt: skip
+    plan = plan_arguments(command_line, "/view/index.html")
+    assert plan[:3] == ["--no-index", "--find-links", "/view/index.html"]
+    assert plan[-1] == "demo==1.0" and "-r" in plan and "--pre" in plan
+    assert "-i" not in plan and "--python" not in plan
+    assert build_options(command_line) == ["-C", "k=v", "--no-build-isolation"]
+    pins = pin_options(command_line)
+    assert pins[:2] == ["-i", "http://127.0.0.1:9/simple"] and "--only-binary" in pins
+    assert "-r" not in pins and "--python" not in pins and "-C" not in pins  # not download's
+    hand_over = install_command(command_line, ["extra"])
+    assert hand_over[:2] == ["install", "--no-deps"] and hand_over[-1] == "extra"
+    assert "--user" in hand_over and "-r" not in hand_over and "demo==1.0" not in hand_over
+    whole = whole_install(command_line)
+    assert "--python" not in whole and whole[0] == "install" and "demo==1.0" in whole
+
+
+def test_the_fixed_parts_of_pip_commands(tmp_path: Path) -> None:
+    """A build is offline with its back-ends from the local index; a download keeps what it has."""
+    wheel = wheel_command(tmp_path / "a.tar.gz", tmp_path / "out", tmp_path / "src", ["-C", "k"])
+    assert wheel == [
+        "wheel", "--no-deps", "--no-index", "--find-links", str(tmp_path / "src"),
+        "--wheel-dir", str(tmp_path / "out"), "-C", "k", str(tmp_path / "a.tar.gz"),
+    ]  # fmt: skip
+    download = download_command(tmp_path / "in", tmp_path / "src", ["x"])
+    assert download[:3] == ["download", "--dest", str(tmp_path / "in")]
+    assert download[-3:] == ["--find-links", str(tmp_path / "src"), "x"]
+    assert without_dependencies(["-weird"]) == ["--no-deps", "--", "-weird"]
+
+
+def test_error_summary_adds_why_pip_could_read_no_index_page() -> None:
+    """A 401 or a certificate pip does not trust explains "No matching distribution"."""
+    output = (
+        "WARNING: 401 Error, Credentials not correct for http://127.0.0.1:9/simple/demo/\n"
+        "ERROR: Could not find a version that satisfies the requirement demo"
+        " (from versions: none)\n"
+        "ERROR: No matching distribution found for demo\n"
+    )
+    summary = error_summary(output)
+    assert summary.endswith("(pip said: 401 Error, Credentials not correct for"
+                            " http://127.0.0.1:9/simple/demo/)")  # fmt: skip
+    tls = "Could not fetch URL https://h/simple/demo/: certificate verify failed - skipping\n"
+    assert "certificate verify failed)" in error_summary(tls + output.split("\n", 1)[1])
+    assert "pip said" not in error_summary("ERROR: Invalid requirement: 'x y'\n" + tls)
+
+
+def test_a_chained_exception_without_its_traceback_is_named() -> None:
+    """pip 26 reports urllib3's RetryError as a chain whose first part has no header."""
+    output = (
+        "ERROR: Exception:\n"
+        "urllib3.exceptions.ResponseError: too many 503 error responses\n\n"
+        "The above exception was the direct cause of the following exception:\n\n"
+        "Traceback (most recent call last):\n"
+        '  File "x.py", line 1, in <module>\n'
+        "RetryError: HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded\n"
+    )
+    assert error_summary(output).startswith("RetryError: HTTPConnectionPool")
+
+
+def test_redact_hides_the_password_of_every_url() -> None:
+    """As pip shows URLs: the user stays, the password becomes ****."""
+    text = "-i http://alice:open-sesame@127.0.0.1:9/simple --proxy http://u:p@proxy:3128 x@y"
+    assert (
+        redact(text)
+        == "-i http://alice:****@127.0.0.1:9/simple --proxy http://u:****@proxy:3128 x@y"
+    )
