@@ -18,14 +18,13 @@ from humanfriendly.text import pluralize
 
 from pip_accel.build_settings import BuildSettings
 from pip_accel.cache_lock import DataLock
-from pip_accel.config import Config
-from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError
 from pip_accel.install import InstallOptions, WheelInstaller, check_tree
-from pip_accel.pip import CommandLine, Pip, install_command, only_from
+from pip_accel.pip import install_command, only_from
 from pip_accel.plan import PlannedDistribution, PlannedWheel
 from pip_accel.plan_cache import PlanCache
 from pip_accel.progress import Progress
+from pip_accel.request import InstallRequest
 from pip_accel.requirements import names_remote_files
 from pip_accel.summary import Summary
 from pip_accel.transaction import environment_lock, recover
@@ -41,19 +40,14 @@ logger = logging.getLogger(__name__)
 class PipAccelerator:
     """Runs one ``pip-accel install``."""
 
-    def __init__(
-        self,
-        config: Config,
-        command_line: CommandLine,
-        target: TargetEnvironment,
-        pip: Pip,
-        progress: Progress | None = None,
-    ) -> None:
-        """Prepare an install of ``command_line`` into ``target``, counting work in ``progress``."""
+    def __init__(self, request: InstallRequest, progress: Progress | None = None) -> None:
+        """Prepare the install ``request`` asks for, counting its work in ``progress``."""
+        self.request = request
+        config, command_line, target = request.config, request.command_line, request.target
         self.config = config
         self.command_line = command_line
         self.target = target
-        self.pip = pip
+        self.pip = request.pip
         self.summary = Summary()
         self.fleet: Fleet | None = None
         """The fleet's shared plans and trees, when a cache backend shares them."""
@@ -146,10 +140,9 @@ class PipAccelerator:
 
         if not self.command_line.options.target_dir:  # with --target, pip installs the wheels
             self.unpacker = BackgroundUnpacker(self.trees)
-        planner = Planner(
-            self.config, self.command_line, self.target, self.pip, self.summary, self.cache,
-            self.settings, self._on_archive, self.progress,
-        )  # fmt: skip
+        planner = Planner.for_request(
+            self.request, self.summary, self.cache, self.settings, self._on_archive, self.progress
+        )
         outcome = planner.plan()
         if plans and outcome.reusable:
             plans.store(outcome.wheels)

@@ -40,6 +40,7 @@ from pip_accel.pip import (
     whole_install,
 )
 from pip_accel.progress import Progress
+from pip_accel.request import InstallRequest
 
 logger = logging.getLogger("pip_accel")
 
@@ -160,7 +161,7 @@ def accelerate(
     foreign = None if target.info["prefix"] == sys.prefix else python
     general = command_line.tokens(general_dests(), {"python", "version", "help"})
     pip = Pip(foreign, general, stream=verbosity > 0)
-    PipAccelerator(config, command_line, target, pip, progress).install()
+    PipAccelerator(InstallRequest(config, command_line, target, pip), progress).install()
 
 
 def hand_over(command_line: CommandLine) -> int:

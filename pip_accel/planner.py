@@ -9,6 +9,8 @@ system package code.
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,16 +20,16 @@ from packaging.version import InvalidVersion, Version
 from pip_accel.build import BUILD_PREFIX, Builder
 from pip_accel.build_settings import BuildSettings
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
-from pip_accel.config import Config
 from pip_accel.deps import SystemDependencies
 from pip_accel.download import INCOMING_PREFIX, Downloader
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
-from pip_accel.pip import CommandLine, Pip, build_options, plan_arguments
+from pip_accel.pip import build_options, plan_arguments
 from pip_accel.pip_index import PipIndex
 from pip_accel.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
 from pip_accel.progress import Progress
+from pip_accel.request import InstallRequest
 from pip_accel.requirements import index_options, pins, uses_hashes
 from pip_accel.scratch import remove_leftovers
 from pip_accel.summary import Summary
@@ -51,60 +53,72 @@ MAX_SHARED_ROUNDS = 50
 """How often the source archives of the cache backends are asked, one dependency level each."""
 
 
+@dataclass
+class PlannerParts:
+    """The collaborators of a :class:`Planner`, handed in so that a test can give stand-ins."""
+
+    index: LocalIndex
+    cache: BinaryCache
+    downloader: Downloader
+    builder: Builder
+    system_packages: SystemDependencies
+    scratch: Path
+    """Where builds run, each in a private directory."""
+
+
 class Planner:
     """Makes the plan of one install, downloading and building what it needs."""
 
     def __init__(
         self,
-        config: Config,
-        command_line: CommandLine,
-        target: TargetEnvironment,
-        pip: Pip,
+        request: InstallRequest,
+        parts: PlannerParts,
         summary: Summary,
-        cache: BinaryCache | None = None,
         settings: BuildSettings | None = None,
-        on_archive: Callable[[Path], None] | None = None,
-        progress: Progress | None = None,
     ) -> None:
-        """Plan ``command_line`` for ``target``; count downloads and builds in ``summary``.
+        """Plan ``request`` with ``parts``; count downloads and builds in ``summary``.
 
-        ``cache`` is the binary cache with its backends (made from ``config``
-        when not given); ``settings`` what builds are made with (none when not given);
-        ``on_archive`` is called with each archive as soon as it is downloaded;
-        ``progress`` counts downloads and builds.
+        ``settings``: what builds are made with (none when not given).
         """
-        self.command_line = command_line
-        self.target = target
-        self.pip = pip
+        self.command_line = request.command_line
+        self.target = request.target
+        self.pip = request.pip
         self.summary = summary
-        self.index = LocalIndex(config.source_index)
-        self.cache = cache or BinaryCache(load_backends(config))
-        self.hashes = uses_hashes(command_line)
+        self.index = parts.index
+        self.cache = parts.cache
+        self.downloader = parts.downloader
+        self.builder = parts.builder
+        self.system_packages = parts.system_packages
+        self.scratch = parts.scratch
+        self.hashes = uses_hashes(request.command_line)
         self.settings = settings or BuildSettings()
-        self.downloader = Downloader(
-            pip, self.index, command_line, config.max_retries, config.download_concurrency,
-            on_archive or (lambda path: None), self._pip_index,
-        )  # fmt: skip
-        options = [
-            *build_options(command_line),
-            *index_options(command_line, find_links_only=True),
-        ]
-        locks = config.binary_cache / ".locks"
-        self.scratch = config.data_directory / "tmp"
-        self.builder = Builder(
-            pip, self.cache, self.index.directory, locks, options, self.scratch,
-            self.settings.options_for,
-        )  # fmt: skip
-        if progress is not None:
-            self.builder.on_built = progress.built
-            self.builder.spinner = not progress.live
-        self.system_packages = SystemDependencies(config)
         self.new_archives: set[Path] = set()
         """The archives downloaded during this run."""
         self.shared: set[Path] = set()
         """The downloaded archives given to the cache backends."""
         self.guessed = False
         """Whether the plan holds pre-releases because the index could not be asked."""
+
+    @classmethod
+    def for_request(
+        cls,
+        request: InstallRequest,
+        summary: Summary,
+        cache: BinaryCache | None = None,
+        settings: BuildSettings | None = None,
+        on_archive: Callable[[Path], None] | None = None,
+        progress: Progress | None = None,
+    ) -> "Planner":
+        """A planner with the collaborators of ``request``'s configuration.
+
+        ``cache`` is the binary cache with its backends (made from the
+        configuration when not given); ``on_archive`` is called with each
+        archive as soon as it is downloaded; ``progress`` counts downloads and
+        builds.
+        """
+        settings = settings or BuildSettings()
+        parts = make_parts(request, cache, settings, on_archive, progress)
+        return cls(request, parts, summary, settings)
 
     def plan(self) -> Outcome:
         """Plan (downloading and building as needed), with a retry for system packages.
@@ -174,11 +188,6 @@ class Planner:
         self._share_sources()
         self._prepare(self.new_archives)
         return self._resolve()
-
-    def _pip_index(self, options: Sequence[str]) -> PipIndex:
-        """pip's finder and session with ``options``, choosing archives for the target."""
-        version = self.target.info["markers"]["python_full_version"]
-        return PipIndex(options, self.target.tags, str(version))
 
     def _share_sources(self) -> None:
         """Give the archives downloaded so far to the cache backends, each once."""
@@ -335,3 +344,36 @@ def _version_key(name: str, version: str) -> tuple[str, Version | str]:
         return canonicalize_name(name), Version(version)
     except InvalidVersion:
         return canonicalize_name(name), version
+
+
+def make_parts(
+    request: InstallRequest,
+    cache: BinaryCache | None,
+    settings: BuildSettings,
+    on_archive: Callable[[Path], None] | None,
+    progress: Progress | None,
+) -> PlannerParts:
+    """The index, cache, downloader, builder and system packages of a request's planner."""
+    config, command_line = request.config, request.command_line
+    index = LocalIndex(config.source_index)
+    cache = cache or BinaryCache(load_backends(config))
+    downloader = Downloader(
+        request.pip, index, command_line, config.max_retries, config.download_concurrency,
+        on_archive or (lambda path: None), partial(_pip_index, request.target),
+    )  # fmt: skip
+    options = [*build_options(command_line), *index_options(command_line, find_links_only=True)]
+    scratch = config.data_directory / "tmp"
+    builder = Builder(
+        request.pip, cache, index.directory, config.binary_cache / ".locks", options, scratch,
+        settings.options_for,
+    )  # fmt: skip
+    if progress is not None:
+        builder.on_built = progress.built
+        builder.spinner = not progress.live
+    return PlannerParts(index, cache, downloader, builder, SystemDependencies(config), scratch)
+
+
+def _pip_index(target: TargetEnvironment, options: Sequence[str]) -> PipIndex:
+    """pip's finder and session with ``options``, choosing archives for ``target``."""
+    version = target.info["markers"]["python_full_version"]
+    return PipIndex(options, target.tags, str(version))

@@ -5,25 +5,34 @@ Fast unit tests of :data:`pip_accel.planner.MISSING_PROJECT` on pip's own messag
 pip, no index): a real local index in a temporary directory records what is fetched.
 """
 
+import hashlib
 import importlib
 import sys
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 from typing import cast
 
 import pytest
 
 import pip_accel
-from pip_accel.caches import BinaryCache
+from pip_accel.build import Builder
+from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.config import Config
+from pip_accel.deps import SystemDependencies
+from pip_accel.download import Downloader
+from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import IndexView, LocalIndex, Record
-from pip_accel.pip import parse_install
+from pip_accel.pip import Pip, parse_install
 from pip_accel.plan import Plan
+from pip_accel.request import InstallRequest
+from pip_accel.summary import Summary
 
 with warnings.catch_warnings():
     # pip_accel.build imports a name humanfriendly deprecated: see the xfail test at the end.
     warnings.filterwarnings("ignore", "humanfriendly.Spinner was moved", DeprecationWarning)
-    from pip_accel.planner import MAX_SHARED_ROUNDS, MISSING_PROJECT, Planner
+    from pip_accel.planner import MAX_SHARED_ROUNDS, MISSING_PROJECT, Planner, PlannerParts
 
 NOT_FOUND = (
     "ERROR: Could not find a version that satisfies the requirement chain-b==1.0"
@@ -198,3 +207,56 @@ def test_an_offline_plan_is_asked_only_when_it_may_succeed(tmp_path: Path) -> No
     assert not lacking._may_resolve_offline()
     ready = planner_for(tmp_path / "ready", ["chain-a==1.0", "other"], ["chain_a-1.0.tar.gz"])
     assert ready._may_resolve_offline()
+
+
+class StandInDownloader:
+    """Records the pins it is asked for, and downloads one sdist of them."""
+
+    def __init__(self, index: LocalIndex) -> None:
+        """Download into ``index``."""
+        self.index = index
+        self.asked: list[list[tuple[str, str]]] = []
+
+    def download_pins(self, pins: list[tuple[str, str]]) -> set[Path]:
+        """Write the first pin's sdist into the index."""
+        self.asked.append(list(pins))
+        name, version = pins[0]
+        path = self.index.directory / f"{name}-{version}.tar.gz"
+        path.write_bytes(b"sdist")
+        return {path}
+
+
+class StandInBuilder:
+    """Records the sdists it is asked to build."""
+
+    def __init__(self) -> None:
+        """Nothing built yet."""
+        self.asked: list[dict[CacheKey, Path]] = []
+
+    def wheels_for(self, sdists: dict[CacheKey, Path]) -> dict[CacheKey, Path]:
+        """Build nothing."""
+        self.asked.append(dict(sdists))
+        return {}
+
+
+def test_the_planner_works_with_the_collaborators_it_is_handed(tmp_path: Path) -> None:
+    """Missing pins go to the downloader; the new sdist goes to the builder, keyed for the
+    target's namespace and the sdist's recorded sha256."""
+    index = LocalIndex(tmp_path / "sources")  # makes its directory
+    (index.directory / "alpha-1.0.tar.gz").write_bytes(b"old")
+    downloader, builder = StandInDownloader(index), StandInBuilder()
+    target = cast(TargetEnvironment, SimpleNamespace(namespace="cp311-test"))
+    request = InstallRequest(
+        cast(Config, None), parse_install(["alpha==1.0", "beta==2.0"]), target, Pip(None)
+    )
+    parts = PlannerParts(
+        index, BinaryCache({}), cast(Downloader, downloader), cast(Builder, builder),
+        cast(SystemDependencies, None), tmp_path / "tmp",
+    )  # fmt: skip
+    planner = Planner(request, parts, Summary())
+    planner._download_pins()
+    assert downloader.asked == [[("beta", "2.0")]]
+    sdist = index.directory / "beta-2.0.tar.gz"
+    key = CacheKey("cp311-test", "beta", "2.0", hashlib.sha256(b"sdist").hexdigest())
+    assert builder.asked == [{key: sdist}]
+    assert planner.new_archives == {sdist}

@@ -1,0 +1,23 @@
+"""One install request: the collaborators that every step of an install shares.
+
+The configuration, the command line as pip's parser read it, the target
+interpreter and the pip that runs for it are the same for the whole of one
+``pip-accel install``; they travel together, so that a step (and a unit test
+of it) is handed one object rather than four.
+"""
+
+from dataclasses import dataclass
+
+from pip_accel.config import Config
+from pip_accel.environment import TargetEnvironment
+from pip_accel.pip import CommandLine, Pip
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    """What was asked, for which interpreter, under which configuration, and who runs pip."""
+
+    config: Config
+    command_line: CommandLine
+    target: TargetEnvironment
+    pip: Pip
