@@ -32,7 +32,7 @@ from pip_accel.pip import (
     without_dependencies,
 )
 from pip_accel.pip_index import PipIndex, PipIndexUnavailable
-from pip_accel.requirements import index_options
+from pip_accel.requirements import choice_options, index_options
 from pip_accel.scratch import PrivateDirectory
 
 logger = logging.getLogger(__name__)
@@ -176,6 +176,7 @@ class Downloader:
         return [
             *pin_options(self.command_line),
             *index_options(self.command_line),
+            *choice_options(self.command_line),
         ]
 
     def _take(self, path: Path) -> None:

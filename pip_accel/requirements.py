@@ -116,6 +116,30 @@ def uses_hashes(command_line: CommandLine) -> bool:
     return False
 
 
+CHOICE_OPTION = re.compile(
+    r"^(--no-binary|--only-binary|--trusted-host)(\s*=\s*|\s+)(\S+)$|^(--prefer-binary|--pre)$"
+)
+"""A line of a requirements file that changes which archive pip chooses for a requirement."""
+
+
+def choice_options(command_line: CommandLine) -> list[str]:
+    """The options inside the requirement files that change which archive pip takes.
+
+    ``--no-binary``, ``--only-binary``, ``--prefer-binary``, ``--pre`` and
+    ``--trusted-host`` apply to the whole run when a file gives them, as pip
+    reads them; pip-accel's own fetching of pins must take them too.
+    """
+    tokens: list[str] = []
+    for path in requirement_files(command_line):
+        for line in logical_lines(path):
+            match = CHOICE_OPTION.match(line)
+            if match and match.group(4):
+                tokens.append(match.group(4))
+            elif match:
+                tokens += [match.group(1), match.group(3)]
+    return tokens
+
+
 def index_options(command_line: CommandLine, find_links_only: bool = False) -> list[str]:
     """The index options inside the requirement files, as command-line tokens.
 

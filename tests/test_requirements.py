@@ -10,6 +10,7 @@ import pytest
 
 from pip_accel.pip import parse_install
 from pip_accel.requirements import (
+    choice_options,
     index_options,
     logical_lines,
     names_remote_files,
@@ -108,3 +109,17 @@ def test_index_options_of_the_files(tmp_path: Path) -> None:
         "-f",
         "elsewhere",
     ]
+
+
+def test_choice_options_of_the_files_are_read(tmp_path: Path) -> None:
+    """Binary choices, --pre and trusted hosts, in either spelling; other lines are not."""
+    nested = write(tmp_path / "nested.txt", "--only-binary=:all:\n--pre\n")
+    top = write(
+        tmp_path / "top.txt",
+        f"-r {nested.name}\n--no-binary bitarray\nbitarray==3.1\n--prefer-binary\n"
+        "--trusted-host 127.0.0.1\n-i http://127.0.0.1:9/simple\n",
+    )
+    assert choice_options(parse_install(["-r", str(top)])) == [
+        "--no-binary", "bitarray", "--prefer-binary", "--trusted-host", "127.0.0.1",
+        "--only-binary", ":all:", "--pre",
+    ]  # fmt: skip
