@@ -179,13 +179,13 @@ class Downloader:
             *choice_options(self.command_line),
         ]
 
-    def _take(self, path: Path) -> None:
-        """Move a downloaded file into the index and announce it."""
+    def _take(self, path: Path, announce: bool = True) -> None:
+        """Move a downloaded file into the index and, with ``announce``, hand it on."""
         with self.lock:
             added = self.index.add(path)
             if added is not None:
                 self.added.add(added)
-        if added is not None:
+        if added is not None and announce:
             self.on_archive(added)
 
     def _download_in_processes(self, wanted: list[str]) -> None:
@@ -215,7 +215,7 @@ class Downloader:
         elif error is not None:
             raise error
 
-    def _download(self, args: list[str], what: str) -> None:
+    def _download(self, args: list[str], what: str, announce: bool = True) -> None:
         """Run ``pip download``, trying again when the network fails.
 
         pip writes into a private directory whose files are then renamed into
@@ -226,7 +226,7 @@ class Downloader:
         with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
             self._retry(download_command(incoming, self.index.directory, args), what)
             for path in sorted(incoming.iterdir()):
-                self._take(path)
+                self._take(path, announce)
 
     def download_again(self, archives: Iterable[Path]) -> None:
         """Download once more the archives that were found damaged and moved aside.
@@ -268,7 +268,8 @@ class Downloader:
         index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
         for requirements, names in wanted.items():
             try:
-                self._download([*index, "--", *requirements], "the build requirements")
+                # Build back-ends are not installed: no need to unpack them now.
+                self._download([*index, "--", *requirements], "the build requirements", False)
             except DownloadError as error:
                 logger.warning(
                     "Could not keep the build requirements of %s in the local index (%s);"

@@ -11,6 +11,7 @@ import tarfile
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -23,6 +24,7 @@ from pip_accel.download import (
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import LocalIndex
 from pip_accel.pip import Pip, parse_install
+from pip_accel.pip_index import PipIndex, PipIndexUnavailable, RemoteArchive
 
 from fixtures import make_sdist, make_wheel, pure_project, pyproject
 
@@ -196,3 +198,90 @@ def test_source_trees_are_local_directories(tmp_path: Path) -> None:
     (tmp_path / "edit").mkdir()
     argv = ["-e", str(tmp_path / "edit"), f"{tmp_path / 'proj'}[extra]", "demo"]
     assert source_trees(parse_install(argv)) == [tmp_path / "edit", tmp_path / "proj"]
+
+
+class StandInIndex:
+    """pip's finder and session, stood in for: archives by pin, from a directory."""
+
+    def __init__(self, archives: dict[tuple[str, str], Path], options: Sequence[str]) -> None:
+        """Find these archives; remember the pip options it was made with."""
+        self.archives = archives
+        self.options = list(options)
+        self.closed = False
+
+    def find(self, name: str, version: str) -> RemoteArchive | None:
+        """The archive of a pin, or None."""
+        path = self.archives.get((name, version))
+        return RemoteArchive(path.as_uri(), path.name) if path else None
+
+    def fetch(self, archive: RemoteArchive, directory: Path) -> Path:
+        """Copy the archive into ``directory``."""
+        source = Path(archive.url.removeprefix("file://"))
+        target = directory / archive.filename
+        target.write_bytes(source.read_bytes())
+        return target
+
+    def close(self) -> None:
+        """Remember that it was closed."""
+        self.closed = True
+
+
+def test_pins_are_fetched_in_process_and_announced_but_not_their_back_ends(
+    tmp_path: Path,
+) -> None:
+    """Each pin's archive enters the index and is handed on; the build back-ends of a new
+    sdist are downloaded by pip, not handed on; every finder is closed."""
+    wheel = make_wheel(tmp_path / "made", "alpha", "1.0", pure_project("alpha", "1.0"))
+    source = sdist(tmp_path, "beta")
+    backend = make_wheel(tmp_path / "made", "flit_core", "3.9", pure_project("flit_core", "3.9"))
+    made: list[StandInIndex] = []
+
+    def pip_index(options: Sequence[str]) -> StandInIndex:
+        made.append(StandInIndex({("alpha", "1.0"): wheel, ("beta", "1.0"): source}, options))
+        return made[-1]
+
+    pip = ScriptedPip([writes(backend)])
+    announced: list[str] = []
+    requirements = tmp_path / "r.txt"
+    requirements.write_text("--no-binary beta\n")
+    fetcher = Downloader(
+        pip, LocalIndex(tmp_path / "sources"), parse_install(["-i", "http://127.0.0.1:9/s", "-r",
+        str(requirements)]), 0, 2, lambda path: announced.append(path.name),
+        cast(Callable[[Sequence[str]], PipIndex], pip_index),
+    )  # fmt: skip
+    new = fetcher.download_pins([("alpha", "1.0"), ("beta", "1.0")])
+    assert sorted(path.name for path in new) == sorted([wheel.name, source.name])
+    assert (tmp_path / "sources" / backend.name).is_file()
+    assert sorted(announced) == sorted([wheel.name, source.name])
+    assert [command[-2:] for command in pip.commands] == [["--", "flit_core>=3.4"]]
+    assert made and all(index.closed for index in made)
+    assert made[0].options[:2] == ["-i", "http://127.0.0.1:9/s"]
+    assert made[0].options[-2:] == ["--no-binary", "beta"]
+
+
+def test_the_first_pin_that_fails_ends_the_fetching(tmp_path: Path) -> None:
+    """A pin the index lacks: no other pin is fetched after it, and nothing is raised."""
+    wheel = make_wheel(tmp_path / "made", "alpha", "1.0", pure_project("alpha", "1.0"))
+    finder = StandInIndex({("alpha", "1.0"): wheel}, [])
+    fetcher = Downloader(
+        ScriptedPip([]), LocalIndex(tmp_path / "sources"), parse_install([]), 0, 1,
+        pip_index=cast(Callable[[Sequence[str]], PipIndex], lambda options: finder),
+    )  # fmt: skip
+    new = fetcher.download_pins([("aaa-missing", "1.0"), ("alpha", "1.0")])
+    assert new == set()
+    assert fetcher.given_up.is_set()
+
+
+def test_without_pips_finder_pins_go_to_pip_download(tmp_path: Path) -> None:
+    """Where pip's internals differ, ``pip download --no-deps`` fetches the pins."""
+    wheel = make_wheel(tmp_path / "made", "alpha", "1.0", pure_project("alpha", "1.0"))
+
+    def unavailable(options: Sequence[str]) -> PipIndex:
+        raise PipIndexUnavailable("another pip")
+
+    pip = ScriptedPip([writes(wheel)])
+    fetcher = Downloader(
+        pip, LocalIndex(tmp_path / "sources"), parse_install([]), 0, 2, pip_index=unavailable
+    )
+    assert [path.name for path in fetcher.download_pins([("alpha", "1.0")])] == [wheel.name]
+    assert pip.commands[0][-3:] == ["--no-deps", "--", "alpha==1.0"]
