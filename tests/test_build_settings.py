@@ -29,7 +29,7 @@ def test_each_setting_gives_another_namespace() -> None:
         settings(["cext"], {"CFLAGS": "-O0"}).namespace(PLATFORM, "cext"),
         settings(["cext"], {"CFLAGS": "-O2"}).namespace(PLATFORM, "cext"),
         settings(["cext"], {"CC": "clang"}).namespace(PLATFORM, "cext"),
-        settings(["-C", "key=value", "cext"]).namespace(PLATFORM, "cext"),
+        settings(["--config-settings", "key=value", "cext"]).namespace(PLATFORM, "cext"),
         settings(["--no-build-isolation", "cext"]).namespace(PLATFORM, "cext"),
         PLATFORM,
     }
@@ -39,8 +39,8 @@ def test_each_setting_gives_another_namespace() -> None:
 
 def test_the_same_settings_give_the_same_namespace() -> None:
     """Runs with equal settings share their builds; variables not named do not count."""
-    one = settings(["-C", "key=value", "cext"], {"CFLAGS": "-O0", "HOME": "/one"})
-    two = settings(["-C", "key=value", "cext"], {"CFLAGS": "-O0", "HOME": "/two"})
+    one = settings(["--config-settings", "key=value", "cext"], {"CFLAGS": "-O0", "HOME": "/one"})
+    two = settings(["--config-settings", "key=value", "cext"], {"CFLAGS": "-O0", "HOME": "/two"})
     assert one.namespace(PLATFORM, "cext") == two.namespace(PLATFORM, "cext")
 
 

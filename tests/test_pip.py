@@ -294,18 +294,20 @@ def test_each_pip_command_gets_the_options_that_apply_to_it(tmp_path: Path) -> N
     requirements = tmp_path / "r.txt"
     requirements.write_text("demo\n")
     command_line = parse_install([
-        "-r", str(requirements), "-i", "http://127.0.0.1:9/simple", "--pre", "-C", "k=v",
-        "--no-build-isolation", "--only-binary", ":all:", "--user", "--python", "/venv/bin/python",
-        "--require-hashes", "demo==1.0",
+        "-r", str(requirements), "-i", "http://127.0.0.1:9/simple", "--pre",
+        "--config-settings", "k=v", "--no-build-isolation", "--only-binary", ":all:",
+        "--user", "--python", "/venv/bin/python", "--require-hashes", "demo==1.0",
     ])  # fmt: skip
     plan = plan_arguments(command_line, "/view/index.html")
     assert plan[:3] == ["--no-index", "--find-links", "/view/index.html"]
     assert plan[-1] == "demo==1.0" and "-r" in plan and "--pre" in plan
     assert "-i" not in plan and "--python" not in plan
-    assert build_options(command_line) == ["-C", "k=v", "--no-build-isolation"]
+    assert build_options(command_line) == ["--config-settings", "k=v", "--no-build-isolation"]
     pins = pin_options(command_line)
     assert pins[:2] == ["-i", "http://127.0.0.1:9/simple"] and "--only-binary" in pins
-    assert "-r" not in pins and "--python" not in pins and "-C" not in pins  # not download's
+    assert (
+        "-r" not in pins and "--python" not in pins and "--config-settings" not in pins
+    )  # not download's
     hand_over = install_command(command_line, ["extra"])
     assert hand_over[:2] == ["install", "--no-deps"] and hand_over[-1] == "extra"
     assert "--user" in hand_over and "-r" not in hand_over and "demo==1.0" not in hand_over
