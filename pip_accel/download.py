@@ -8,6 +8,7 @@ the command line (editables and directories), so that pip can plan them offline.
 """
 
 import logging
+import os
 import re
 import tarfile
 import threading
@@ -39,6 +40,11 @@ logger = logging.getLogger(__name__)
 
 INCOMING_PREFIX = ".incoming-"
 """The start of the name of the private directory that a download fills."""
+
+PENDING = ".pending-back-ends"
+"""The directory of the local index that names the sdists whose build back-ends are yet to be
+downloaded: a mark is made before an sdist enters the index and removed once its back-ends
+are there, so that a run killed in between leaves the work to the next run."""
 
 DEFAULT_BUILD_REQUIREMENTS = ("setuptools>=40.8.0", "wheel")
 """What pip builds a project with when its pyproject.toml does not say."""
@@ -180,7 +186,13 @@ class Downloader:
         ]
 
     def _take(self, path: Path, announce: bool = True) -> None:
-        """Move a downloaded file into the index and, with ``announce``, hand it on."""
+        """Move a downloaded file into the index and, with ``announce``, hand it on.
+
+        A requested sdist is marked as waiting for its build back-ends first.
+        """
+        if announce and not path.name.endswith(".whl"):
+            self._pending(path.name).parent.mkdir(exist_ok=True)
+            self._pending(path.name).touch()
         with self.lock:
             added = self.index.add(path)
             if added is not None:
@@ -259,22 +271,45 @@ class Downloader:
                     what, attempt, self.retries + 1, error,
                 )  # fmt: skip
 
+    def _pending(self, name: str) -> Path:
+        """The mark of an sdist whose build back-ends are yet to be downloaded."""
+        return self.index.directory / PENDING / name
+
+    def finish_pending(self) -> None:
+        """Download the build back-ends that a killed run left undownloaded."""
+        try:
+            names = os.listdir(self.index.directory / PENDING)
+        except OSError:
+            return
+        sdists = [self.index.directory / name for name in sorted(names)]
+        present = [path for path in sdists if path.exists()]
+        if present:
+            logger.info("Downloading the build requirements an interrupted run left out.")
+            self._download_build_requirements(present)
+        for path in sdists:
+            if not path.exists():
+                self._pending(path.name).unlink(missing_ok=True)
+
     def _download_build_requirements(self, sources: list[Path]) -> None:
         """Keep the build back-ends of new sdists and of source trees in the local index."""
-        wanted: dict[tuple[str, ...], list[str]] = {}
+        wanted: dict[tuple[str, ...], list[Path]] = {}
         for source in sources:
             if not source.name.endswith(".whl"):
-                wanted.setdefault(build_requirements(source), []).append(source.name)
+                wanted.setdefault(build_requirements(source), []).append(source)
         index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
-        for requirements, names in wanted.items():
+        for requirements, paths in wanted.items():
             try:
                 # Build back-ends are not installed: no need to unpack them now.
                 self._download([*index, "--", *requirements], "the build requirements", False)
             except DownloadError as error:
+                names = ", ".join(path.name for path in paths)
                 logger.warning(
                     "Could not keep the build requirements of %s in the local index (%s);"
-                    " building them will need the network.", ", ".join(names), error,
+                    " building them will need the network.", names, error,
                 )  # fmt: skip
+                continue
+            for path in paths:
+                self._pending(path.name).unlink(missing_ok=True)
 
 
 def _pin(path: Path) -> str | None:

@@ -130,10 +130,13 @@ class Planner:
         remove_leftovers(self.index.directory, (INCOMING_PREFIX,))
         remove_leftovers(self.scratch, (BUILD_PREFIX,))
         self.index.verify()
+        self.downloader.finish_pending()
         if self.index.moved_aside:
             self.downloader.download_again(self.index.moved_aside)
         plan, view = self._with_system_packages(self._plan)
         wheels = self._with_system_packages(lambda: self._wheels(plan, view))
+        # Once more: a pip that a killed run left behind may have written since the first time.
+        remove_leftovers(self.scratch, (BUILD_PREFIX,))
         return Outcome(wheels, plan.handed_to_pip, self._reusable(plan))
 
     def _reusable(self, plan: Plan) -> bool:

@@ -17,6 +17,7 @@ import pytest
 
 from pip_accel.download import (
     DEFAULT_BUILD_REQUIREMENTS,
+    PENDING,
     Downloader,
     build_requirements,
     source_trees,
@@ -285,3 +286,21 @@ def test_without_pips_finder_pins_go_to_pip_download(tmp_path: Path) -> None:
     )
     assert [path.name for path in fetcher.download_pins([("alpha", "1.0")])] == [wheel.name]
     assert pip.commands[0][-3:] == ["--no-deps", "--", "alpha==1.0"]
+
+
+def test_back_ends_a_killed_run_left_out_are_downloaded_by_the_next(tmp_path: Path) -> None:
+    """An sdist is marked before it enters the index; the mark goes once its back-ends are
+    there. A mark left behind makes the next run download them; a mark without its sdist
+    goes."""
+    source = sdist(tmp_path, "beta")
+    backend = make_wheel(tmp_path / "made", "flit_core", "3.9", pure_project("flit_core", "3.9"))
+    first = downloader(tmp_path, ScriptedPip([writes(source)]), ["beta"])
+    first._download_in_processes(["beta==1.0"])  # killed here: the back-ends never came
+    marks = tmp_path / "sources" / PENDING
+    assert sorted(path.name for path in marks.iterdir()) == [source.name]
+    (marks / "gone-1.0.tar.gz").touch()
+    pip = ScriptedPip([writes(backend)])
+    downloader(tmp_path, pip, ["beta"]).finish_pending()
+    assert [command[-2:] for command in pip.commands] == [["--", "flit_core>=3.4"]]
+    assert (tmp_path / "sources" / backend.name).is_file()
+    assert list(marks.iterdir()) == []
