@@ -6,6 +6,7 @@ it needs it: a warm run loads none of the download, build, cache backend and
 system package code.
 """
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -373,7 +374,9 @@ def make_parts(
     if progress is not None:
         builder.on_built = progress.built
         builder.spinner = not progress.live
-    return PlannerParts(index, cache, downloader, builder, SystemDependencies(config), scratch)
+    quiet = progress.pause if progress is not None else contextlib.nullcontext
+    system_packages = SystemDependencies(config, quiet=quiet)
+    return PlannerParts(index, cache, downloader, builder, system_packages, scratch)
 
 
 def _pip_index(target: TargetEnvironment, options: Sequence[str]) -> PipIndex:

@@ -12,8 +12,10 @@ again after, so the two never mix. When output is not a terminal nothing of
 this is shown; the summary line at the end stays either way.
 """
 
+import contextlib
 import io
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
@@ -39,6 +41,7 @@ class Progress:
         self.builds = 0
         self.compiles = 0
         self.shown = False
+        self.paused = False
         self.timer = Timer()
         self.stopped = threading.Event()
         self.thread: threading.Thread | None = None
@@ -99,10 +102,23 @@ class Progress:
             self.hide()
 
     def _draw_often(self) -> None:
-        """Redraw the line until stopped."""
+        """Redraw the line until stopped (not while paused)."""
         while not self.stopped.wait(self.interval):
             with self.lock:
-                self.draw()
+                if not self.paused:
+                    self.draw()
+
+    @contextlib.contextmanager
+    def pause(self) -> Iterator[None]:
+        """Take the line away and draw it no more meanwhile: a question is asked below it."""
+        with self.lock:
+            self.paused = True
+            self.hide()
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.paused = False
 
     def draw(self) -> None:
         """Write the line anew (the lock held)."""

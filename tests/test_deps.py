@@ -5,10 +5,11 @@ here (``true``, ``printf``, ``sh -c``), so nothing on the machine is listed or i
 ``install_command`` is replaced so that the tests behave alike as root and as a user.
 """
 
+import contextlib
 import io
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,19 @@ def test_default_stdin_is_standard_input(tmp_path: Path) -> None:
     """Without a stdin of its own, the question is asked on ``sys.stdin``."""
     config = Config(overrides={"data-directory": str(tmp_path)}, environ={})
     assert SystemDependencies(config, []).stdin is sys.stdin
+
+
+def test_the_question_is_asked_in_quiet(tmp_path: Path) -> None:
+    """The live progress line stops while the question waits for its answer."""
+    quiet: list[str] = []
+
+    @contextlib.contextmanager
+    def recording() -> Iterator[None]:
+        quiet.append("entered")
+        yield
+        quiet.append("left")
+
+    config = Config(overrides={"data-directory": str(tmp_path / "data")}, environ={})
+    deps = SystemDependencies(config, [platform(tmp_path)], Terminal("y\n"), quiet=recording)
+    assert deps.install_missing(BuildError("failed", MISSING_HEADER, project="lz4ext"))
+    assert quiet == ["entered", "left"]

@@ -27,7 +27,7 @@ from fixtures import make_sdist, pyproject
 from helpers import Command, PackageIndex, VenvFactory, describe, installed_packages, pip_accel_cmd
 from helpers import run as run_command
 
-pytestmark = pytest.mark.system
+pytestmark = pytest.mark.system  # tox runs them alone, one after the other
 
 PACKAGE = "liblz4-dev"
 """A small -dev package (85 kB) of Debian 12 and Ubuntu 24.04 whose runtime library is common."""

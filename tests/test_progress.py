@@ -53,3 +53,19 @@ def test_leaving_erases_the_line() -> None:
             progress.stopped.wait(0.01)
     assert output.getvalue().endswith(CLEAR)
     assert not progress.shown
+
+
+def test_a_pause_takes_the_line_away_and_keeps_it_away() -> None:
+    """While a question is asked the line is neither shown nor drawn again."""
+    output = io.StringIO()
+    with Progress(output, live=True, interval=0.01) as progress:
+        progress.compiles = 1
+        while not progress.shown:
+            progress.stopped.wait(0.01)
+        with progress.pause():
+            assert not progress.shown
+            before = output.getvalue()
+            progress.stopped.wait(0.05)
+            assert output.getvalue() == before, "drawn during the pause"
+        while not progress.shown:
+            progress.stopped.wait(0.01)

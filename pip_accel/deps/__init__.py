@@ -9,12 +9,14 @@ installed when the ``auto-install`` option says so (or the user agrees on a
 terminal); otherwise pip-accel stops with the command that would install them.
 """
 
+import contextlib
 import logging
 import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TextIO
@@ -47,14 +49,21 @@ class SystemDependencies:
     """Finds the system packages a failed build lacks, and installs them when allowed."""
 
     def __init__(
-        self, config: Config, platforms: list[Platform] | None = None, stdin: TextIO | None = None
+        self,
+        config: Config,
+        platforms: list[Platform] | None = None,
+        stdin: TextIO | None = None,
+        quiet: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
         """Read the definitions now, so that a broken one stops pip-accel before any work.
 
         :param config: gives ``auto-install`` and the directory of the user's definitions.
         :param platforms: the definitions to choose from (default: shipped and the user's).
         :param stdin: where the answer to the question comes from (default: standard input).
+        :param quiet: keeps the terminal to the question while it is asked (the live
+            progress line stops meanwhile).
         """
+        self.quiet = quiet
         self.auto_install = config.auto_install
         self.platforms = (
             load_platforms(config.system_dependencies) if platforms is None else platforms
@@ -141,7 +150,8 @@ class SystemDependencies:
             return "the auto-install option is off"
         if not self.stdin.isatty():
             return "the auto-install option is not set, and standard input is no terminal to ask on"
-        return "" if ask(question, self.stdin) else "you answered no"
+        with self.quiet():
+            return "" if ask(question, self.stdin) else "you answered no"
 
 
 def ask(question: str, stdin: TextIO) -> bool:
