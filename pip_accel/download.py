@@ -291,25 +291,34 @@ class Downloader:
                 self._pending(path.name).unlink(missing_ok=True)
 
     def _download_build_requirements(self, sources: list[Path]) -> None:
-        """Keep the build back-ends of new sdists and of source trees in the local index."""
+        """Keep the build back-ends of new sdists and of source trees in the local index.
+
+        Each set of build requirements is one ``pip download``, up to
+        ``concurrency`` of them at once.
+        """
         wanted: dict[tuple[str, ...], list[Path]] = {}
         for source in sources:
             if not source.name.endswith(".whl"):
                 wanted.setdefault(build_requirements(source), []).append(source)
+        jobs = max(1, min(self.concurrency, len(wanted)))
+        with ThreadPoolExecutor(max_workers=jobs) as executor:
+            list(executor.map(lambda item: self._download_back_ends(*item), wanted.items()))
+
+    def _download_back_ends(self, requirements: tuple[str, ...], sdists: list[Path]) -> None:
+        """Download one set of build requirements, for these sdists; a failure is a warning."""
         index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
-        for requirements, paths in wanted.items():
-            try:
-                # Build back-ends are not installed: no need to unpack them now.
-                self._download([*index, "--", *requirements], "the build requirements", False)
-            except DownloadError as error:
-                names = ", ".join(path.name for path in paths)
-                logger.warning(
-                    "Could not keep the build requirements of %s in the local index (%s);"
-                    " building them will need the network.", names, error,
-                )  # fmt: skip
-                continue
-            for path in paths:
-                self._pending(path.name).unlink(missing_ok=True)
+        try:
+            # Build back-ends are not installed: no need to unpack them now.
+            self._download([*index, "--", *requirements], "the build requirements", False)
+        except DownloadError as error:
+            names = ", ".join(path.name for path in sdists)
+            logger.warning(
+                "Could not keep the build requirements of %s in the local index (%s);"
+                " building them will need the network.", names, error,
+            )  # fmt: skip
+            return
+        for path in sdists:
+            self._pending(path.name).unlink(missing_ok=True)
 
 
 def _pin(path: Path) -> str | None:
