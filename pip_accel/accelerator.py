@@ -28,7 +28,7 @@ from pip_accel.request import InstallRequest
 from pip_accel.requirements import names_remote_files
 from pip_accel.summary import Summary
 from pip_accel.transaction import environment_lock, recover
-from pip_accel.trees import BackgroundUnpacker, TreeStore
+from pip_accel.trees import BackgroundUnpacker, TreeStore, UnpackedTree
 
 if TYPE_CHECKING:  # imported when a run has no stored plan
     from pip_accel.caches import BinaryCache
@@ -201,22 +201,24 @@ class PipAccelerator:
     def _install(self, installer: WheelInstaller, wheels: list[PlannedWheel]) -> None:
         """Install each wheel with pip-accel's own installer, in pip's order.
 
-        A tree found damaged (a file gone or changed) is unpacked again from
-        its wheel and the install goes on. ``--force-reinstall`` checks the
-        hash of every file of each tree first.
+        A wheel is installed as soon as its tree is there: while the background
+        unpacker compiles the others, when this run planned. A tree found
+        damaged (a file gone or changed) is unpacked again from its wheel and
+        the install goes on. ``--force-reinstall`` checks the hash of every
+        file of each tree first.
         """
-        if self.unpacker is not None:
-            self.unpacker.finish()
-        if not wheels:
-            return
+        paths = [Path(item.wheel) for item in wheels]
         store = self.trees
-        trees = store.trees_for(Path(item.wheel) for item in wheels)
-        if self.fleet is not None:
-            unpacked = [wheel for wheel in store.unpacked if wheel in trees]
-            self.fleet.share_trees({wheel: trees[wheel] for wheel in unpacked})
+        if self.unpacker is not None:
+            for path in paths:  # built wheels too, into the same stream
+                self.unpacker.add(path)
+            self.unpacker.close()
+            trees = {}
+        else:
+            trees = store.trees_for(paths)  # the missing ones in one batch
         verify = bool(self.command_line.options.force_reinstall)
-        for item in wheels:
-            tree = trees[Path(item.wheel)]
+        for item, path in zip(wheels, paths, strict=True):
+            tree = trees.get(path) or self._tree(path)
             logger.info("Installing %s from %s.", item, tree.wheel_name)
             try:
                 if verify:
@@ -227,6 +229,18 @@ class PipAccelerator:
                 tree = store.replace(Path(item.wheel))
                 installer.install(tree, item.name, item.requested, item.direct_url)
             self.summary.installed += 1
+        if self.unpacker is not None:
+            self.unpacker.finish()
+        if self.fleet is not None and wheels:
+            trees = store.trees_for(paths)
+            unpacked = [wheel for wheel in store.unpacked if wheel in trees]
+            self.fleet.share_trees({wheel: trees[wheel] for wheel in unpacked})
+
+    def _tree(self, wheel: Path) -> UnpackedTree:
+        """The tree of ``wheel`` once the background unpacker published it (or unpacked now)."""
+        if self.unpacker is not None:
+            self.unpacker.wait(wheel)
+        return self.trees.trees_for([wheel])[wheel]
 
     def _hand_wheels_to_pip(self, wheels: list[PlannedWheel]) -> None:
         """Let pip install the wheels, for ``--target``, as pinned requirements.

@@ -370,7 +370,8 @@ class BackgroundUnpacker:
     thread unpacks them in turn into one compiling process. The trees land in
     the store, where :meth:`TreeStore.trees_for` finds them, so a wheel that
     the plan does not use only leaves a tree in the cache, and a failure here
-    only means that the wheel is unpacked again later.
+    only means that the wheel is unpacked again later. :meth:`wait` lets the
+    install of one wheel start as soon as its own tree is published.
     """
 
     def __init__(self, store: TreeStore) -> None:
@@ -380,16 +381,38 @@ class BackgroundUnpacker:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.stopped = False
+        self.queued: set[Path] = set()
+        self.published: set[Path] = set()
+        self.ended = False
+        self.condition = threading.Condition()
+        reported = store.on_published
+
+        def published(wheel: Path) -> None:
+            reported(wheel)
+            with self.condition:
+                self.published.add(wheel)
+                self.condition.notify_all()
+
+        store.on_published = published
 
     def add(self, archive: Path) -> None:
         """Unpack ``archive`` soon, when it is a wheel whose tree the store lacks."""
         if not archive.name.endswith(".whl") or UnpackedTree.load(self.store.location(archive)):
             return
         with self.lock:
+            if archive in self.queued:
+                return
+            self.queued.add(archive)
             if self.thread is None:
                 self.thread = threading.Thread(target=self._work, name="unpack", daemon=True)
                 self.thread.start()
         self.queue.put(archive)
+
+    def wait(self, wheel: Path) -> None:
+        """Wait until the tree of ``wheel`` is published, if it was handed in (or work ends)."""
+        with self.condition:
+            while wheel in self.queued and wheel not in self.published and not self.ended:
+                self.condition.wait(0.5)
 
     def _work(self) -> None:
         """Unpack the wheels of the queue until :meth:`finish`."""
@@ -398,10 +421,14 @@ class BackgroundUnpacker:
         except Exception as error:  # the install unpacks what is missing, and says why then
             logger.debug("Unpacking in the background stopped: %s", error, exc_info=True)
             return
+        finally:
+            with self.condition:
+                self.ended = True
+                self.condition.notify_all()
         self.store.unpacked += list(trees)
         if trees:
             logger.info(
-                "Unpacked and compiled %s while downloading.", pluralize(len(trees), "wheel")
+                "Unpacked and compiled %s in the background.", pluralize(len(trees), "wheel")
             )
 
     def _wheels(self) -> Iterator[Path]:
@@ -410,6 +437,10 @@ class BackgroundUnpacker:
             if self.stopped:
                 return
             yield wheel
+
+    def close(self) -> None:
+        """No more wheels will be handed in: the work ends with the last of them."""
+        self.queue.put(None)
 
     def finish(self) -> None:
         """Wait until every wheel handed in is unpacked and compiled."""

@@ -353,3 +353,21 @@ def test_background_unpacker_skips_a_published_tree_and_can_stop(tmp_path: Path)
     unpacker.finish()
     assert UnpackedTree.load(store.location(other)) is None
     assert private_leftovers(store) == []
+
+
+def test_waiting_for_one_wheel_returns_once_its_tree_is_published(tmp_path: Path) -> None:
+    """The install of a wheel need not wait for the others; a wheel never handed in, or a
+    stopped unpacker, does not block."""
+    wheels = [wheel(tmp_path / "wheels", "alpha"), wheel(tmp_path / "wheels", "beta")]
+    store = store_in(tmp_path / "trees")
+    seen: list[Path] = []
+    store.on_published = seen.append
+    unpacker = BackgroundUnpacker(store)
+    for made in wheels:
+        unpacker.add(made)
+    unpacker.close()
+    unpacker.wait(wheels[0])
+    assert UnpackedTree.load(store.location(wheels[0])) is not None
+    unpacker.wait(tmp_path / "never-handed-in.whl")
+    unpacker.finish()
+    assert sorted(seen) == sorted(wheels), "the progress line still counts each tree"
