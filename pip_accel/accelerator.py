@@ -1,9 +1,11 @@
 """The order of the steps of an accelerated install, and nothing else.
 
-stored plan, or plan with pip (:mod:`pip_accel.planner`: offline against the
-local index, download what is missing, plan again, build each sdist without a
-cached wheel) -> unpack each wheel without a tree -> install each tree -> hand
-editables and source trees to pip. Each step lives in its own module.
+stored plan, or plan with pip (:mod:`pip_accel.planner`: fetch the pins the
+local index lacks, offline against the local index, download what is missing,
+plan again, build each sdist without a cached wheel) -> unpack each wheel
+without a tree (in the background, as wheels arrive) -> install each tree as
+soon as it is there -> hand editables and source trees to pip. Each step lives
+in its own module.
 """
 
 import logging

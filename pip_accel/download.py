@@ -1,10 +1,14 @@
 """Downloading archives into the local index, with the user's index options.
 
-pip downloads (``pip download --dest <data>/sources``), tried again up to
-``max-retries`` times when the network fails. The static build requirements
-of every new source distribution are downloaded too, so that pip-accel can
-build it later with no network at all, and those of the local source trees on
-the command line (editables and directories), so that pip can plan them offline.
+Exact pins are fetched first, several at once, by pip's own finder and
+session in this process (:mod:`pip_accel.pip_index`), each archive handed on
+as it arrives; what they leave out, pip downloads (``pip download --dest
+<data>/sources``), tried again up to ``max-retries`` times when the network
+fails. The static build requirements of every new source distribution are
+downloaded too (a mark in the index until they are there, for a run that is
+killed meanwhile), so that pip-accel can build it later with no network at
+all, and those of the local source trees on the command line (editables and
+directories), so that pip can plan them offline.
 """
 
 import logging

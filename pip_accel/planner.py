@@ -1,4 +1,4 @@
-"""Making a plan with pip: resolve offline, download what is missing, build what has no wheel.
+"""Making a plan with pip: fetch pins, resolve offline, download what is missing, build.
 
 This is the part of an install that a stored plan skips (see
 :mod:`pip_accel.plan_cache`), so :mod:`pip_accel.accelerator` imports it only when
