@@ -27,6 +27,13 @@ and uv with empty caches. It prints the medians, the ratios and how many
 objects the worker fetched from the bucket (from moto's request log)::
 
     python benchmarks/run.py benchmarks/requirements-web.txt --runs 3 --fleet
+
+``--pairs N`` measures cold runs in pairs instead, for a machine whose speed
+drifts: pip-accel cold, then pip cold at once, N times after one pair that is
+not counted, each with a new venv and empty caches; it prints each pair's
+ratio and their median, which a drift between pairs does not move::
+
+    python benchmarks/run.py benchmarks/requirements-web.txt --pairs 5
 """
 
 import argparse
@@ -307,6 +314,33 @@ def report(results: dict[str, dict[str, list[float]]]) -> dict[str, float]:
     return medians
 
 
+def pairs(requirements: Path, count: int, work: Path) -> dict[str, dict[str, list[float]]]:
+    """Cold pip-accel, then cold pip, ``count`` times (after one pair not counted)."""
+    env = isolated_environment(work / "home")
+    (work / "home").mkdir(parents=True, exist_ok=True)
+    bench = work / "bench-env"
+    prepare(bench, env)
+    tools = {"pip-accel": accel_tool(bench), "pip": pip_tool(bench)}
+    results: dict[str, dict[str, list[float]]] = {name: {"cold": []} for name in tools}
+    for number in range(count + 1):
+        seconds = {}
+        for name, tool in tools.items():
+            cache, venv = work / f"pair-{name}", new_venv(work, env)
+            seconds[name], _ = measure(tool(venv, requirements, cache), env, work)
+            shutil.rmtree(venv)
+            shutil.rmtree(cache, ignore_errors=True)
+        if number:  # the first pair warms the machine's own caches up
+            for name in tools:
+                results[name]["cold"].append(seconds[name])
+            ratio = seconds["pip-accel"] / seconds["pip"]
+            print(f"pair {number}: pip-accel {seconds['pip-accel']:6.2f} s,"
+                  f" pip {seconds['pip']:6.2f} s, ratio {ratio:.2f}", flush=True)  # fmt: skip
+    ratios = [a / b for a, b in zip(results["pip-accel"]["cold"], results["pip"]["cold"],
+                                    strict=True)]  # fmt: skip
+    print(f"cold: pip-accel/pip, median of the pairs' ratios = {statistics.median(ratios):.2f}")
+    return results
+
+
 def machine() -> str:
     """A line about the machine: architecture, cores, memory, Python, kernel."""
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -328,8 +362,14 @@ def main() -> None:
     parser.add_argument(
         "--fleet", action="store_true", help="measure an empty-disk worker with a primed bucket"
     )
+    parser.add_argument(
+        "--pairs", type=int, help="measure cold pip-accel and cold pip in this many pairs"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.pairs:
+        pairs(args.requirements.absolute(), args.pairs, args.work)
+        return
     scenario = fleet if args.fleet else benchmark
     results = scenario(args.requirements.absolute(), args.runs, args.work)
     medians = report(results)
