@@ -95,6 +95,8 @@ class Downloader:
         self.pip_index = pip_index
         self.local = threading.local()
         self.opened: list[PipIndex] = []
+        self.spare: list[PipIndex] = []
+        """Finders made, not yet taken by a thread (the first, made to try pip's internals)."""
         self.given_up = threading.Event()
 
     def download(self) -> set[Path]:
@@ -138,8 +140,8 @@ class Downloader:
         at once: the whole resolution that follows downloads the rest and says
         what is wrong, so a package index that is down costs one wait only.
         """
-        self.opened.append(self._make_pip_index())  # fails at once where pip's internals differ
-        self.local.pip_index = self.opened[0]
+        self.spare.append(self._make_pip_index())  # fails at once where pip's internals differ
+        self.opened.extend(self.spare)
         jobs = max(1, min(self.concurrency, len(pins)))
         logger.info(
             "Downloading %s, %s at a time.", pluralize(len(pins), "pinned requirement"), jobs
@@ -161,18 +163,22 @@ class Downloader:
                 raise DownloadError(f"The package index has no archive of {name}=={version} here")
             with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
                 self._take(self._thread_index().fetch(archive, incoming))
-        except DownloadError as error:
+        except Exception as error:  # only a faster way: pip download does the rest, and says why
             if not self.given_up.is_set():
                 logger.info("%s; pip resolves the whole set next.", error)
+                logger.debug("Traceback:", exc_info=True)
             self.given_up.set()
 
     def _thread_index(self) -> PipIndex:
         """This thread's finder and session (pip's session is not shared between threads)."""
         found: PipIndex | None = getattr(self.local, "pip_index", None)
         if found is None:
-            found = self.local.pip_index = self._make_pip_index()
             with self.lock:
-                self.opened.append(found)
+                spare = self.spare.pop() if self.spare else None
+            found = self.local.pip_index = spare or self._make_pip_index()
+            if spare is None:
+                with self.lock:
+                    self.opened.append(found)
         return found
 
     def _make_pip_index(self) -> PipIndex:

@@ -213,3 +213,21 @@ def test_the_bucket_is_pruned_by_age_and_shown(isolated_env: dict[str, str], s3:
         {**env, "PIP_ACCEL_S3_READONLY": "true"}, "prune", "--s3", "--older-than", "1s", code=1
     )
     assert "read-only" in refused.stderr and refused.stderr.count("\n") == 1
+
+
+@pytest.mark.once
+def test_keygen_writes_a_key_pair_and_never_overwrites_one(
+    isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    """``pip-accel cache keygen FILE``: a private key only its owner reads, FILE.pub in the
+    form s3-trusted-keys reads; a second call refuses with one line and changes nothing."""
+    key = tmp_path / "ci-key"
+    cache(isolated_env, "keygen", str(key))
+    assert key.stat().st_mode & 0o077 == 0
+    public = Path(f"{key}.pub").read_text()
+    assert public.startswith("ssh-ed25519 ")
+    before = key.read_bytes()
+    again = run([*pip_accel_cmd(), "cache", "keygen", str(key)], isolated_env)
+    assert again.returncode != 0 and "Traceback" not in again.stderr, describe(again)
+    assert len(again.stderr.strip().splitlines()) == 1, describe(again)
+    assert key.read_bytes() == before and Path(f"{key}.pub").read_text() == public

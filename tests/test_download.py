@@ -304,3 +304,27 @@ def test_back_ends_a_killed_run_left_out_are_downloaded_by_the_next(tmp_path: Pa
     assert [command[-2:] for command in pip.commands] == [["--", "flit_core>=3.4"]]
     assert (tmp_path / "sources" / backend.name).is_file()
     assert list(marks.iterdir()) == []
+
+
+def test_any_failure_of_pips_finder_ends_the_fetching_quietly(tmp_path: Path) -> None:
+    """pip's internals may raise what pip-accel does not know: the fetching ends, nothing is
+    raised (pip download resolves the rest), and the finder made first is the one used."""
+    made: list[int] = []
+
+    class Broken:
+        def __init__(self) -> None:
+            made.append(1)
+
+        def find(self, name: str, version: str) -> RemoteArchive | None:
+            raise ValueError("a page pip's parser did not expect")
+
+        def close(self) -> None:
+            """Nothing to close."""
+
+    fetcher = Downloader(
+        ScriptedPip([]), LocalIndex(tmp_path / "sources"), parse_install([]), 0, 1,
+        pip_index=cast(Callable[[Sequence[str]], PipIndex], lambda options: Broken()),
+    )  # fmt: skip
+    assert fetcher.download_pins([("alpha", "1.0"), ("beta", "1.0")]) == set()
+    assert fetcher.given_up.is_set()
+    assert made == [1], "one worker: the first finder serves it"
