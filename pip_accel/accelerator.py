@@ -212,6 +212,7 @@ class PipAccelerator:
         paths = [Path(item.wheel) for item in wheels]
         store = self.trees
         if self.unpacker is not None:
+            self.unpacker.prioritize(paths)  # install order: the first trees come first
             for path in paths:  # built wheels too, into the same stream
                 self.unpacker.add(path)
             self.unpacker.close()

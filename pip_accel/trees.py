@@ -28,12 +28,12 @@ import hashlib
 import json
 import logging
 import os
-import queue
 import stat
 import subprocess
 import threading
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -45,6 +45,7 @@ from installer.records import RecordEntry
 from installer.sources import WheelFile
 from installer.utils import Scheme
 
+from pip_accel import _compile
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import InstallError, UnsafeWheelError
 from pip_accel.interrupts import child
@@ -70,39 +71,14 @@ WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 LIBRARY_SCHEMES = ("purelib", "platlib")
 """The schemes whose Python files are compiled to bytecode."""
 
-COMPILE = """\
-import compileall, json, sys, threading
-from concurrent.futures import ProcessPoolExecutor
-lock = threading.Lock()
-def report(name):
-    with lock:
-        sys.stdout.write(name + "\\n")
-        sys.stdout.flush()
-def counter(name, left):
-    def done(future):
-        with lock:
-            left[0] -= 1
-            last = left[0] == 0
-        if last:
-            report(name)
-    return done
-with ProcessPoolExecutor() as pool:
-    for line in sys.stdin:
-        name, paths = json.loads(line)
-        if not paths:
-            report(name)
-        left = [len(paths)]
-        for path in paths:
-            future = pool.submit(compileall.compile_file, path, force=True, quiet=2)
-            future.add_done_callback(counter(name, left))
-"""
-"""Compiles the modules of each tree named on standard input as they come, on every core.
+UNPACK_THREADS = 2
+"""How many wheels are unpacked at once: inflating and writing files let go of the
+interpreter's lock, installer's bookkeeping does not, so more threads would wait for it."""
 
-Each line is ``[name, [paths]]``; when every module of one is compiled, the
-name is written to standard output. Run by the target interpreter (whose
-version the bytecode is for) while pip-accel goes on unpacking wheels, so
-unpacking and compiling overlap, and each tree is published when it is done.
-"""
+COMPILE_BACKLOG = 400
+"""How many modules may wait for the compiler before the next wheel is unpacked (about half
+a second of work on two cores): enough to keep it busy, little enough that the wheels an
+install waits for are not queued behind the others."""
 
 
 @dataclass(frozen=True)
@@ -312,13 +288,45 @@ class TreeStore:
         batch = _Batch(self)
         try:
             with Compiler(self.target, batch.publish) as compiler:
-                for wheel in wheels:
-                    tree = batch.start(wheel)
-                    self._unpack(wheel, tree)
-                    compiler.add(str(wheel), tree.modules)
+                self._unpack_each(wheels, batch, compiler)
             return batch.finish()
         finally:
             batch.close()
+
+    def _unpack_each(self, wheels: Iterable[Path], batch: "_Batch", compiler: "Compiler") -> None:
+        """Unpack the wheels :data:`UNPACK_THREADS` at a time, each compiled once unpacked.
+
+        The next wheel is taken only when a thread is free and the compiler
+        is not far behind (:data:`COMPILE_BACKLOG`), so that ``wheels`` can
+        still choose which one comes next (:class:`WheelQueue`). The first
+        failure ends the work: wheels not yet taken are not unpacked.
+        """
+        free = threading.Semaphore(UNPACK_THREADS)
+
+        def unpack(wheel: Path) -> None:
+            try:
+                tree = batch.start(wheel)
+                self._unpack(wheel, tree)
+                compiler.add(str(wheel), tree.modules)
+            finally:
+                free.release()
+
+        wheels = iter(wheels)
+        with ThreadPoolExecutor(UNPACK_THREADS, thread_name_prefix="unpack") as pool:
+            started: list[Future[None]] = []
+            try:
+                while True:
+                    free.acquire()
+                    compiler.wait_for_backlog(COMPILE_BACKLOG)
+                    _raise_first_failure(started)
+                    wheel = next(wheels, None)
+                    if wheel is None:
+                        break
+                    started.append(pool.submit(unpack, wheel))
+                _raise_first_failure(started, wait=True)
+            finally:
+                for future in started:
+                    future.cancel()
 
     @staticmethod
     def _unpack(wheel: Path, tree: UnpackedTree) -> None:
@@ -363,11 +371,56 @@ class TreeStore:
         return tree
 
 
+class WheelQueue:
+    """Wheels waiting to be unpacked: the ones an install waits for first, then in turn.
+
+    Iterating takes the next wheel, waiting for one until :meth:`close`.
+    """
+
+    def __init__(self) -> None:
+        """An empty queue, in the order wheels are put in."""
+        self.condition = threading.Condition()
+        self.pending: list[Path] = []
+        self.rank: dict[Path, int] = {}
+        self.closed = False
+
+    def put(self, wheel: Path) -> None:
+        """Queue a wheel (from any thread)."""
+        with self.condition:
+            self.pending.append(wheel)
+            self.condition.notify_all()
+
+    def prioritize(self, order: list[Path]) -> None:
+        """Take these wheels first, in this order (the order they are installed in)."""
+        with self.condition:
+            self.rank = {wheel: position for position, wheel in enumerate(order)}
+
+    def close(self) -> None:
+        """No more wheels come: iterating ends when the queue is empty."""
+        with self.condition:
+            self.closed = True
+            self.condition.notify_all()
+
+    def __iter__(self) -> Iterator[Path]:
+        """The wheels, each when it is taken."""
+        while True:
+            with self.condition:
+                while not self.pending and not self.closed:
+                    self.condition.wait()
+                if not self.pending:
+                    return
+                last = len(self.rank)
+                wheel = min(self.pending, key=lambda item: self.rank.get(item, last))
+                self.pending.remove(wheel)
+            yield wheel
+
+
 class BackgroundUnpacker:
     """Unpacks and compiles wheels while the rest of the plan is made (downloads, builds).
 
-    Wheels are handed in as they arrive (:meth:`add`, from any thread); one
-    thread unpacks them in turn into one compiling process. The trees land in
+    Wheels are handed in as they arrive (:meth:`add`, from any thread); a few
+    threads unpack them into one compiling process, in the order they came
+    until the install's order is known (:meth:`prioritize`). The trees land in
     the store, where :meth:`TreeStore.trees_for` finds them, so a wheel that
     the plan does not use only leaves a tree in the cache, and a failure here
     only means that the wheel is unpacked again later. :meth:`wait` lets the
@@ -377,7 +430,7 @@ class BackgroundUnpacker:
     def __init__(self, store: TreeStore) -> None:
         """Unpack into ``store``."""
         self.store = store
-        self.queue: queue.Queue[Path | None] = queue.Queue()
+        self.queue = WheelQueue()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.stopped = False
@@ -408,6 +461,10 @@ class BackgroundUnpacker:
                 self.thread.start()
         self.queue.put(archive)
 
+    def prioritize(self, wheels: list[Path]) -> None:
+        """Unpack these wheels first, in this order, when they are handed in."""
+        self.queue.prioritize(wheels)
+
     def wait(self, wheel: Path) -> None:
         """Wait until the tree of ``wheel`` is published, if it was handed in (or work ends)."""
         with self.condition:
@@ -433,25 +490,25 @@ class BackgroundUnpacker:
 
     def _wheels(self) -> Iterator[Path]:
         """The wheels handed in, until the queue's end (or a stop)."""
-        for wheel in iter(self.queue.get, None):
+        for wheel in self.queue:
             if self.stopped:
                 return
             yield wheel
 
     def close(self) -> None:
         """No more wheels will be handed in: the work ends with the last of them."""
-        self.queue.put(None)
+        self.queue.close()
 
     def finish(self) -> None:
         """Wait until every wheel handed in is unpacked and compiled."""
-        self.queue.put(None)
+        self.queue.close()
         if self.thread is not None:
             self.thread.join()
 
     def stop(self) -> None:
         """Unpack no more wheels (the run failed or was interrupted)."""
         self.stopped = True
-        self.queue.put(None)
+        self.queue.close()
 
 
 class _Batch:
@@ -497,6 +554,14 @@ class _Batch:
             private.close()
 
 
+def _raise_first_failure(futures: list["Future[None]"], wait: bool = False) -> None:
+    """Raise the exception of the first of ``futures`` that failed (of those done, unless
+    ``wait``)."""
+    for future in futures:
+        if wait or future.done():
+            future.result()
+
+
 def _tree_files(items: list[dict[str, Any]]) -> list[TreeFile]:
     """The files of a manifest."""
     files = []
@@ -532,12 +597,18 @@ class Compiler:
 
     def __init__(self, target: TargetEnvironment, on_compiled: Callable[[str], None]) -> None:
         """Compile for ``target``, with its own interpreter; call ``on_compiled`` per batch."""
-        self.command = [target.executable, "-I", "-c", COMPILE]
+        self.command = [target.executable, "-I", _compile.__file__]
         self.on_compiled = on_compiled
         self.process: subprocess.Popen[str] | None = None
         self.reader: threading.Thread | None = None
         self.failures: list[BaseException] = []
         self.stack = contextlib.ExitStack()
+        self.lock = threading.Lock()
+        self.waiting = threading.Condition()
+        self.backlog = 0
+        """How many modules were handed in and are not compiled yet."""
+        self.sizes: dict[str, int] = {}
+        self.ended = False
 
     def __enter__(self) -> "Compiler":
         """Start the compiling process, and a thread that reads which batches are done."""
@@ -556,17 +627,36 @@ class Compiler:
     def _read(self) -> None:
         """Hand each batch that is compiled to ``on_compiled``."""
         assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            try:
-                self.on_compiled(line.rstrip("\n"))
-            except BaseException as error:  # handed to the main thread in __exit__
-                self.failures.append(error)
+        try:
+            for line in self.process.stdout:
+                name = line.rstrip("\n")
+                with self.waiting:
+                    self.backlog -= self.sizes.pop(name, 0)
+                    self.waiting.notify_all()
+                try:
+                    self.on_compiled(name)
+                except BaseException as error:  # handed to the main thread in __exit__
+                    self.failures.append(error)
+        finally:
+            with self.waiting:
+                self.ended = True
+                self.waiting.notify_all()
+
+    def wait_for_backlog(self, limit: int) -> None:
+        """Wait while more than ``limit`` modules wait to be compiled (or until it ended)."""
+        with self.waiting:
+            while self.backlog > limit and not self.ended:
+                self.waiting.wait()
 
     def add(self, name: str, paths: Iterable[Path]) -> None:
         """Have a batch of modules compiled; ``name`` is reported when all of them are."""
         assert self.process is not None and self.process.stdin is not None
-        line = json.dumps([name, [str(path) for path in paths]])
-        with contextlib.suppress(BrokenPipeError):  # it ended early: __exit__ says why
+        modules = [str(path) for path in paths]
+        line = json.dumps([name, modules])
+        with self.waiting:
+            self.sizes[name] = self.sizes.get(name, 0) + len(modules)
+            self.backlog += len(modules)
+        with self.lock, contextlib.suppress(BrokenPipeError):  # ended early: __exit__ says why
             self.process.stdin.write(line + "\n")
             self.process.stdin.flush()
 

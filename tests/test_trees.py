@@ -27,9 +27,11 @@ from pip_accel.trees import (
     MANIFEST,
     PRIVATE_PREFIXES,
     BackgroundUnpacker,
+    Compiler,
     TreeFile,
     TreeStore,
     UnpackedTree,
+    WheelQueue,
     record_hash,
 )
 
@@ -371,3 +373,67 @@ def test_waiting_for_one_wheel_returns_once_its_tree_is_published(tmp_path: Path
     unpacker.wait(tmp_path / "never-handed-in.whl")
     unpacker.finish()
     assert sorted(seen) == sorted(wheels), "the progress line still counts each tree"
+
+
+def test_the_wheel_queue_takes_the_wheels_an_install_waits_for_first() -> None:
+    """In the order put in, until an order is given: then those first, in that order."""
+    wheels = [Path(f"w{number}.whl") for number in range(5)]
+    queue = WheelQueue()
+    for made in wheels[:3]:
+        queue.put(made)
+    taken = iter(queue)
+    assert next(taken) == wheels[0]
+    queue.prioritize([wheels[4], wheels[2]])
+    queue.put(wheels[3])
+    queue.put(wheels[4])
+    queue.close()
+    assert list(taken) == [wheels[4], wheels[2], wheels[1], wheels[3]]
+
+
+def test_the_wheel_queue_waits_for_a_wheel_until_closed() -> None:
+    """Taking from an empty queue waits for the next wheel put in from another thread."""
+    queue = WheelQueue()
+    taken: list[Path] = []
+    reader = threading.Thread(target=lambda: taken.extend(queue))
+    reader.start()
+    queue.put(Path("late.whl"))
+    queue.close()
+    reader.join(10)
+    assert not reader.is_alive()
+    assert taken == [Path("late.whl")]
+
+
+def test_the_background_unpacker_unpacks_in_the_install_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wheels handed in before the install's order is known are taken in that order (one
+    thread here, so that the order in which they start is the order they were taken in)."""
+    monkeypatch.setattr("pip_accel.trees.UNPACK_THREADS", 1)
+    wheels = [wheel(tmp_path / "wheels", name) for name in ("alpha", "beta", "gamma", "delta")]
+    store = store_in(tmp_path / "trees")
+    unpacker = BackgroundUnpacker(store)
+    unpacker.prioritize([wheels[3], wheels[1]])
+    with unpacker.queue.condition:  # all four are queued before the first is taken
+        for made in wheels:
+            unpacker.add(made)
+    unpacker.finish()
+    assert store.unpacked == [wheels[3], wheels[1], wheels[0], wheels[2]]
+
+
+def test_the_compiler_counts_its_backlog_until_batches_are_compiled(tmp_path: Path) -> None:
+    """Modules handed in count until their batch is reported; waiting for a smaller
+    backlog returns once it is compiled."""
+    directory = tmp_path / "mods"
+    directory.mkdir()
+    paths = []
+    for number in range(3):
+        paths.append(directory / f"m{number}.py")
+        paths[-1].write_text(f"VALUE = {number}\n")
+    done: list[str] = []
+    with Compiler(cast(TargetEnvironment, FakeTarget()), done.append) as compiler:
+        compiler.add("batch", paths)
+        assert compiler.backlog in (0, 3)
+        compiler.wait_for_backlog(0)
+        assert compiler.backlog == 0
+        assert done == ["batch"]
+    assert all((directory / "__pycache__" / f"m{n}.{TAG}.pyc").is_file() for n in range(3))
