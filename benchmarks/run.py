@@ -148,6 +148,27 @@ def measure(command: list[str], env: dict[str, str], work: Path) -> tuple[float,
     return float(seconds), int(peak) // 1024
 
 
+def discard(path: Path, work: Path) -> None:
+    """Put a venv or cache out of the way, to be removed when the benchmark ends.
+
+    Removing it at once would slow down the next command measured, whichever
+    tool it is: on a file system without a journal (such as this project's
+    CI machines), ext4 skips over recently deleted inodes when it makes a new
+    file (``recently_deleted`` in ``perf``'s report), and a cold install makes
+    tens of thousands of files. An empty CI worker has nothing deleted.
+    """
+    trash = work / "trash"
+    trash.mkdir(exist_ok=True)
+    if path.exists():
+        path.rename(tempfile.mkdtemp(dir=trash))  # replaces the empty directory made
+
+
+def empty_trash(work: Path) -> None:
+    """Remove what :func:`discard` put aside (after the measurements, or left by an earlier
+    benchmark that was interrupted)."""
+    shutil.rmtree(work / "trash", ignore_errors=True)
+
+
 def new_venv(root: Path, env: dict[str, str]) -> Path:
     """A new, empty virtual environment (without pip) under ``root``."""
     venv = Path(tempfile.mkdtemp(prefix="venv-", dir=root))
@@ -179,9 +200,9 @@ def benchmark(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, 
                 seconds, peak = measure(tool(venv, requirements, cache), env, work)
                 results[name].setdefault(state, []).append(seconds)
                 results[name].setdefault(f"{state} MiB", []).append(peak)
-                shutil.rmtree(venv)
+                discard(venv, work)
                 print(f"run {run + 1} {name:9} {state}: {seconds:6.2f} s, {peak} MiB", flush=True)
-            shutil.rmtree(cache, ignore_errors=True)
+            discard(cache, work)
     return results
 
 
@@ -263,7 +284,7 @@ def fleet(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list
         for primer, wanted in (("other", other), ("primer", requirements)):
             venv = new_venv(work, env)
             measure(accel(venv, wanted, work / f"cache-{primer}"), bucket.env, work)
-            shutil.rmtree(venv)
+            discard(venv, work)
         bucket.add_other_archives(bench, 300)
         tools = {
             "pip": (pip_tool(bench), env),
@@ -285,8 +306,8 @@ def fleet(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list
                 if name == "pip-accel":
                     fetched = bucket.objects_fetched(start)
                     results[name].setdefault("objects fetched", []).append(fetched)
-                shutil.rmtree(venv)
-                shutil.rmtree(cache, ignore_errors=True)
+                discard(venv, work)
+                discard(cache, work)
                 print(
                     f"run {run + 1} {name:9} empty disk: {seconds:6.2f} s, {peak} MiB", flush=True
                 )
@@ -327,8 +348,8 @@ def pairs(requirements: Path, count: int, work: Path) -> dict[str, dict[str, lis
         for name, tool in tools.items():
             cache, venv = work / f"pair-{name}", new_venv(work, env)
             seconds[name], _ = measure(tool(venv, requirements, cache), env, work)
-            shutil.rmtree(venv)
-            shutil.rmtree(cache, ignore_errors=True)
+            discard(venv, work)
+            discard(cache, work)
         if number:  # the first pair warms the machine's own caches up
             for name in tools:
                 results[name]["cold"].append(seconds[name])
@@ -367,11 +388,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    if args.pairs:
-        pairs(args.requirements.absolute(), args.pairs, args.work)
-        return
-    scenario = fleet if args.fleet else benchmark
-    results = scenario(args.requirements.absolute(), args.runs, args.work)
+    empty_trash(args.work)
+    try:
+        if args.pairs:
+            pairs(args.requirements.absolute(), args.pairs, args.work)
+            return
+        scenario = fleet if args.fleet else benchmark
+        results = scenario(args.requirements.absolute(), args.runs, args.work)
+    finally:
+        empty_trash(args.work)
     medians = report(results)
     if args.json:
         figures = {
