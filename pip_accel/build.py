@@ -8,6 +8,7 @@ processes build one sdist once between them.
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 import weakref
@@ -121,6 +122,20 @@ class Builder:
             logger.info("%s ..", label)
             self.pip.run(args, spinner=label if spinner else None)
         except PipFailedError as error:
+            missing = missing_build_requirements(error.output)
+            if missing:  # the planner downloads them and builds again
+                logger.info(
+                    "Building %s %s needs %s, which the local index lacks.",
+                    key.name, key.version, ", ".join(missing),
+                )  # fmt: skip
+                logger.debug("The output of the build:\n%s", error.output.rstrip())
+                raise BuildError(
+                    f"Failed to build {key.name} {key.version}: its build back-end asked for"
+                    f" {', '.join(missing)}, which the local index lacks",
+                    error.output,
+                    error.returncode,
+                    project=key.name,
+                ) from error
             if error.output:
                 logger.error("%s failed; its output follows:\n%s", label, error.output.rstrip())
             raise BuildError(
@@ -134,3 +149,23 @@ class Builder:
             raise BuildError(f"Building {key.name} {key.version} made no wheel.")
         logger.info("Built %s in %s.", wheels[0].name, format_timespan(timer.elapsed_time))
         return wheels[0]
+
+
+MISSING_REQUIREMENT = re.compile(r"No matching distribution found for (\S+)")
+"""How pip names a requirement it found no distribution of."""
+
+BUILD_REQUIREMENT_STEPS = ("build dependencies", "backend dependencies")
+"""How pip (23 to 26) names the steps of a build that install its requirements."""
+
+
+def missing_build_requirements(output: str) -> list[str]:
+    """The build requirements that an offline build did not find in the local index.
+
+    Those of ``pyproject.toml`` are downloaded with the sdist; a back-end can
+    ask for more when it runs (``get_requires_for_build_wheel``: Cython for an
+    in-tree back-end, cmake and ninja for scikit-build-core), and only a build
+    tells which.
+    """
+    if not any(step in output for step in BUILD_REQUIREMENT_STEPS):
+        return []
+    return sorted(set(MISSING_REQUIREMENT.findall(output)))

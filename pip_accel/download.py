@@ -250,6 +250,21 @@ class Downloader:
             for path in sorted(incoming.iterdir()):
                 self._take(path, announce)
 
+    def download_build_requirements(self, requirements: list[str]) -> bool:
+        """Download requirements that a build's back-end asked for into the local index.
+
+        Whether it worked; a failure is a warning (the build's error follows).
+        """
+        index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
+        what = ", ".join(requirements)
+        try:
+            self._download([*index, "--", *requirements], what, False)
+        except DownloadError as error:
+            logger.warning("Could not download %s, which a build asked for: %s", what, error)
+            return False
+        logger.info("Downloaded %s, which a build asked for, into the local index.", what)
+        return True
+
     def download_again(self, archives: Iterable[Path]) -> None:
         """Download once more the archives that were found damaged and moved aside.
 

@@ -18,13 +18,13 @@ from typing import TypeVar
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pip_accel.build import BUILD_PREFIX, Builder
+from pip_accel.build import BUILD_PREFIX, Builder, missing_build_requirements
 from pip_accel.build_settings import BuildSettings
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.deps import SystemDependencies
 from pip_accel.download import INCOMING_PREFIX, Downloader
 from pip_accel.environment import TargetEnvironment
-from pip_accel.exceptions import DownloadError, PipFailedError
+from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.pip import build_options, plan_arguments
 from pip_accel.pip_index import PipIndex
@@ -49,6 +49,9 @@ INCOMPLETE = (
 
 MISSING_PROJECT = re.compile(r"(?:No matching distribution found for|requirement) ([\w.-]+)")
 """How pip names a project it finds no distribution of."""
+
+MAX_BUILD_REQUIREMENT_ROUNDS = 5
+"""How often the requirements that builds' back-ends ask for are downloaded, in one run."""
 
 MAX_SHARED_ROUNDS = 50
 """How often the source archives of the cache backends are asked, one dependency level each."""
@@ -134,8 +137,8 @@ class Planner:
         self.downloader.finish_pending()
         if self.index.moved_aside:
             self.downloader.download_again(self.index.moved_aside)
-        plan, view = self._with_system_packages(self._plan)
-        wheels = self._with_system_packages(lambda: self._wheels(plan, view))
+        plan, view = self._with_build_requirements(self._plan)
+        wheels = self._with_build_requirements(lambda: self._wheels(plan, view))
         # Once more: a pip that a killed run left behind may have written since the first time.
         remove_leftovers(self.scratch, (BUILD_PREFIX,))
         return Outcome(wheels, plan.handed_to_pip, self._reusable(plan))
@@ -144,6 +147,25 @@ class Planner:
         """Whether the plan may be stored: nothing of it was left to pip or a guess."""
         direct = any(item.is_direct for item in plan.distributions)
         return not (direct or plan.handed_to_pip or self.guessed)
+
+    def _with_build_requirements(self, step: Callable[[], T]) -> T:
+        """Run a step; when a build lacked requirements its back-end asked for, download
+        them into the local index and run it again (builds that succeeded are cached).
+
+        Each round may name new ones (pip names the first it misses); a requirement
+        is downloaded once, so that a step cannot go round for ever.
+        """
+        fetched: set[str] = set()
+        for _ in range(MAX_BUILD_REQUIREMENT_ROUNDS):
+            try:
+                return self._with_system_packages(step)
+            except BuildError as error:
+                wanted = [item for item in missing_build_requirements(error.output)
+                          if item not in fetched]  # fmt: skip
+                if not wanted or not self.downloader.download_build_requirements(wanted):
+                    raise
+                fetched.update(wanted)
+        return self._with_system_packages(step)
 
     def _with_system_packages(self, step: Callable[[], T]) -> T:
         """Run a step, and once more after installing the system packages a failed build lacked.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.build import Builder
+from pip_accel.build import Builder, missing_build_requirements
 from pip_accel.caches import BinaryCache, CacheBackend, CacheKey
 from pip_accel.exceptions import BuildError, CacheError, PipFailedError
 from pip_accel.pip import Pip
@@ -152,3 +152,49 @@ def test_a_wheel_no_backend_stores_is_kept_for_the_run(
     assert build.kept is not None and wheel.parent == build.kept
     assert wheel.read_bytes() == b"wheel"
     assert "disk on fire" in caplog.text
+
+
+PIP_26_OUTPUT = """\
+  Installing backend dependencies: finished with status 'error'
+  error: subprocess-exited-with-error
+
+  \u00d7 installing backend dependencies did not run successfully.
+  ╰─> [3 lines of output]
+      ERROR: Could not find a version that satisfies the requirement Cython>=3.1.1
+      ERROR: No matching distribution found for Cython>=3.1.1
+"""
+PIP_23_OUTPUT = """\
+  \u00d7 pip subprocess to install build dependencies did not run successfully.
+  │ exit code: 1
+  ╰─> [3 lines of output]
+      ERROR: No matching distribution found for scikit-build-core>=0.10
+"""
+
+
+@pytest.mark.parametrize(
+    ("output", "missing"),
+    [
+        (PIP_26_OUTPUT, ["Cython>=3.1.1"]),
+        (PIP_23_OUTPUT, ["scikit-build-core>=0.10"]),
+        ("setup.py: No matching distribution found for lib (a message of the build itself)", []),
+        ("error: command 'gcc' failed", []),
+    ],
+)
+def test_missing_build_requirements_are_read_from_pips_output(
+    output: str, missing: list[str]
+) -> None:
+    """Only what pip could not install for the build's own environment counts."""
+    assert missing_build_requirements(output) == missing
+
+
+def test_a_build_lacking_build_requirements_says_so_without_an_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The planner downloads them and builds again: an informative line, no error output."""
+    pip = WheelPip(PipFailedError("Failed to build", PIP_26_OUTPUT, 1))
+    with caplog.at_level(logging.INFO), pytest.raises(BuildError) as raised:
+        builder(tmp_path, pip).wheels_for(sdists(tmp_path, KEYS[:1]))
+    assert missing_build_requirements(raised.value.output) == ["Cython>=3.1.1"]
+    assert "its build back-end asked for Cython>=3.1.1" in str(raised.value)
+    assert "Building alpha 1.0 needs Cython>=3.1.1, which the local index lacks." in caplog.text
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

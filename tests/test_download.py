@@ -328,3 +328,24 @@ def test_any_failure_of_pips_finder_ends_the_fetching_quietly(tmp_path: Path) ->
     assert fetcher.download_pins([("alpha", "1.0"), ("beta", "1.0")]) == set()
     assert fetcher.given_up.is_set()
     assert made == [1], "one worker: the first finder serves it"
+
+
+def test_build_requirements_a_build_asked_for_are_downloaded(tmp_path: Path) -> None:
+    """With the user's indexes, as requirements (never options), not announced."""
+    wheel = make_wheel(tmp_path / "made", "cython", "3.1.1", pure_project("cython", "3.1.1"))
+    pip = ScriptedPip([writes(wheel)])
+    loader = downloader(tmp_path, pip, ["-i", "https://mirror/simple", "demo"])
+    assert loader.download_build_requirements(["Cython>=3.1.1"])
+    (command,) = pip.commands
+    assert command[-2:] == ["--", "Cython>=3.1.1"]
+    assert command[command.index("-i") : command.index("-i") + 2] == ["-i", "https://mirror/simple"]
+    assert (tmp_path / "sources" / wheel.name).is_file()
+
+
+def test_build_requirements_that_cannot_be_downloaded_are_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """False, and a warning that names them; the build's own error is what the user gets."""
+    pip = ScriptedPip([fails("ERROR: No matching distribution found for Cython>=3.1.1")])
+    assert not downloader(tmp_path, pip, ["demo"]).download_build_requirements(["Cython>=3.1.1"])
+    assert "Could not download Cython>=3.1.1, which a build asked for" in caplog.text

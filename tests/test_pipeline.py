@@ -355,3 +355,43 @@ def test_a_wheel_built_with_other_cflags_is_not_used(
     again = accel(debug, make_venv("again"), *index, "cext")
     assert "Installed 1 package (0 built, 1 from cache)" in again.stderr, describe(again)
     assert build_count(build_log) == 2
+
+
+DYNAMIC_BACKEND = '''\
+"""An in-tree build back-end: flit_core's, asking for one more requirement when it builds."""
+
+from flit_core.buildapi import build_sdist, build_wheel  # noqa: F401
+
+
+def get_requires_for_build_wheel(config_settings=None):
+    """Ask for a requirement that no pyproject.toml names (as Cython, cmake or ninja are)."""
+    return ["buildhelper==1.0"]
+'''
+
+
+def test_a_build_requirement_the_back_end_asks_for_is_downloaded(
+    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """An sdist whose back-end asks for more when it builds (frozenlist asks for Cython so)
+    builds: what it asked for is downloaded into the local index, and the build runs again.
+    The requirement is not installed."""
+    toml = (
+        '[build-system]\nrequires = ["flit_core>=3.2"]\nbuild-backend = "dynamic_backend"\n'
+        'backend-path = ["_backend"]\n\n[project]\nname = "dynreq"\nversion = "1.0"\n'
+        'description = "Fixture dynreq"\n'
+    )
+    files = {
+        "pyproject.toml": toml,
+        "_backend/dynamic_backend.py": DYNAMIC_BACKEND,
+        "dynreq/__init__.py": '"""The dynreq fixture package."""\n',
+    }
+    package_index.add(make_sdist(tmp_path / "made", "dynreq", "1.0", files))
+    helper = {"buildhelper/__init__.py": '"""Needed to build dynreq."""\n'}
+    package_index.add(make_wheel(tmp_path / "made", "buildhelper", "1.0", helper))
+    venv = make_venv()
+    result = accel(isolated_env, venv, "--index-url", package_index.url, "dynreq==1.0")
+    assert "Building dynreq 1.0 needs buildhelper==1.0" in result.stderr, describe(result)
+    assert "Downloaded buildhelper==1.0, which a build asked for" in result.stderr
+    assert "Installed 1 package (1 built" in result.stderr, describe(result)
+    assert installed_packages(venv, isolated_env) == {"dynreq": "1.0"}

@@ -22,7 +22,7 @@ from pip_accel.config import Config
 from pip_accel.deps import SystemDependencies
 from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
-from pip_accel.exceptions import DownloadError, PipFailedError
+from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
 from pip_accel.index import IndexView, LocalIndex, Record
 from pip_accel.pip import Pip, parse_install
 from pip_accel.plan import Plan
@@ -180,10 +180,15 @@ def test_the_planner_imports_without_deprecation_warnings(monkeypatch: pytest.Mo
     assert [str(item.message) for item in caught] == []
 
 
+TAGS = ["cp311-cp311-manylinux_2_17_x86_64", "cp311-abi3-manylinux_2_17_x86_64", "py3-none-any"]
+"""The tags of a stand-in target: CPython 3.11 on Linux."""
+
+
 def planner_for(tmp_path: Path, args: list[str], archives: list[str]) -> Planner:
     """A planner of an install command line, with these archives in its local index."""
     planner = Planner.__new__(Planner)
     planner.command_line = parse_install(args)
+    planner.target = cast(TargetEnvironment, SimpleNamespace(tags=TAGS))
     planner.index = LocalIndex(tmp_path / "sources")
     planner.index.directory.mkdir(parents=True, exist_ok=True)
     for name in archives:
@@ -245,7 +250,7 @@ def test_the_planner_works_with_the_collaborators_it_is_handed(tmp_path: Path) -
     index = LocalIndex(tmp_path / "sources")  # makes its directory
     (index.directory / "alpha-1.0.tar.gz").write_bytes(b"old")
     downloader, builder = StandInDownloader(index), StandInBuilder()
-    target = cast(TargetEnvironment, SimpleNamespace(namespace="cp311-test"))
+    target = cast(TargetEnvironment, SimpleNamespace(namespace="cp311-test", tags=TAGS))
     request = InstallRequest(
         cast(Config, None), parse_install(["alpha==1.0", "beta==2.0"]), target, Pip(None)
     )
@@ -260,3 +265,74 @@ def test_the_planner_works_with_the_collaborators_it_is_handed(tmp_path: Path) -
     key = CacheKey("cp311-test", "beta", "2.0", hashlib.sha256(b"sdist").hexdigest())
     assert builder.asked == [{key: sdist}]
     assert planner.new_archives == {sdist}
+
+
+class RequirementsDownloader:
+    """Downloads the build requirements it is asked for, or fails to."""
+
+    def __init__(self, works: bool = True) -> None:
+        """Succeed (or not) at every download."""
+        self.works = works
+        self.asked: list[list[str]] = []
+
+    def download_build_requirements(self, requirements: list[str]) -> bool:
+        """Record the requirements."""
+        self.asked.append(list(requirements))
+        return self.works
+
+
+def lacking(*requirements: str) -> BuildError:
+    """The error of a build whose back-end asked for requirements the index lacks."""
+    lines = [f"ERROR: No matching distribution found for {item}" for item in requirements]
+    output = "installing backend dependencies did not run successfully.\n" + "\n".join(lines)
+    return BuildError("Failed to build alpha 1.0", output, project="alpha")
+
+
+def retrying_planner(downloader: RequirementsDownloader) -> Planner:
+    """A planner with only what its retries use: a downloader and no system packages."""
+    planner = Planner.__new__(Planner)
+    planner.downloader = cast(Downloader, downloader)
+    planner.system_packages = cast(
+        SystemDependencies, SimpleNamespace(install_missing=lambda error: False)
+    )
+    return planner
+
+
+def test_a_build_lacking_build_requirements_is_run_again_once_they_are_downloaded() -> None:
+    """Each round downloads what the last failure named; the step then succeeds."""
+    failures = [lacking("Cython>=3.1.1"), lacking("ninja")]
+
+    def step() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "built"
+
+    downloader = RequirementsDownloader()
+    assert retrying_planner(downloader)._with_build_requirements(step) == "built"
+    assert downloader.asked == [["Cython>=3.1.1"], ["ninja"]]
+
+
+@pytest.mark.parametrize("works", [True, False])
+def test_build_requirements_are_asked_for_once(works: bool) -> None:
+    """A requirement still missing after its download, or one that cannot be downloaded,
+    ends the retries with the build's error."""
+
+    def step() -> str:
+        raise lacking("Cython>=3.1.1")
+
+    downloader = RequirementsDownloader(works)
+    with pytest.raises(BuildError, match="Failed to build alpha"):
+        retrying_planner(downloader)._with_build_requirements(step)
+    assert downloader.asked == [["Cython>=3.1.1"]]
+
+
+def test_other_build_failures_are_not_retried() -> None:
+    """A compiler's error downloads nothing."""
+
+    def step() -> str:
+        raise BuildError("Failed to build alpha 1.0", "error: command 'gcc' failed")
+
+    downloader = RequirementsDownloader()
+    with pytest.raises(BuildError):
+        retrying_planner(downloader)._with_build_requirements(step)
+    assert downloader.asked == []
