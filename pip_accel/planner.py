@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from pip_accel.build import BUILD_PREFIX, Builder, missing_build_requirements
@@ -31,7 +31,7 @@ from pip_accel.pip_index import PipIndex
 from pip_accel.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
 from pip_accel.progress import Progress
 from pip_accel.request import InstallRequest
-from pip_accel.requirements import index_options, pins, uses_hashes
+from pip_accel.requirements import FormatChoice, index_options, pins, uses_hashes
 from pip_accel.scratch import remove_leftovers
 from pip_accel.summary import Summary
 
@@ -235,9 +235,15 @@ class Planner:
             self._prepare(new)
 
     def _missing_pins(self) -> list[tuple[str, str]]:
-        """The requirements on one version of which the local index has no archive."""
-        have = {_version_key(*found) for archive in self.index.archives()
-                if (found := archive.name_and_version())}  # fmt: skip
+        """The requirements on one version of which the local index has no archive pip
+        may take (a wheel for another Python, or one that ``--no-binary`` refuses, does
+        not count)."""
+        choice = FormatChoice.of(self.command_line)
+        tags = set(self.target.tags)
+        archives = [archive for archive in self.index.archives() if usable(archive, choice, tags)]
+        have = {
+            _version_key(*found) for archive in archives if (found := archive.name_and_version())
+        }
         return [pin for pin in pins(self.command_line) if _version_key(*pin) not in have]
 
     def _may_resolve_offline(self) -> bool:
@@ -362,6 +368,23 @@ class Planner:
                 self.summary.built += 1
             elif (entry.archive if entry else path) in self.new_archives:
                 self.summary.downloaded += 1
+
+
+def usable(archive: Archive, choice: FormatChoice, tags: set[str]) -> bool:
+    """Whether pip may take an archive of the local index: its kind is allowed for its
+    project, and a wheel fits the target (one of its tags is the target's)."""
+    found = archive.name_and_version()
+    if found is None:
+        return False
+    if not archive.is_wheel:
+        return choice.allows_sdists(found[0])
+    if not choice.allows_wheels(found[0]):
+        return False
+    try:
+        wheel_tags = parse_wheel_filename(archive.path.name)[3]
+    except InvalidWheelFilename:
+        return False
+    return any(str(tag) in tags for tag in wheel_tags)
 
 
 def _version_key(name: str, version: str) -> tuple[str, Version | str]:

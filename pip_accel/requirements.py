@@ -5,9 +5,11 @@ whether hash-checking mode is on (``--require-hashes``, or any ``--hash``), and
 the index options in them, which pip-accel's own downloads must use too.
 """
 
+import itertools
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -166,3 +168,60 @@ def index_options(command_line: CommandLine, find_links_only: bool = False) -> l
             else:
                 tokens += [option, value]
     return tokens
+
+
+@dataclass
+class FormatChoice:
+    """Which kinds of archive pip may take for each project, as ``--no-binary`` and
+    ``--only-binary`` say, on the command line and in requirement files.
+
+    pip's rules: a value is a comma-separated list of project names, ``:all:``
+    or ``:none:``; naming a project for one option takes it from the other; a
+    project named outright wins over ``:all:``.
+    """
+
+    no_binary: set[str] = field(default_factory=set)
+    only_binary: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, command_line: CommandLine) -> "FormatChoice":
+        """The choice of a command line (its options first, then its files' lines)."""
+        control = getattr(command_line.options, "format_control", None)
+        choice = cls(
+            set(getattr(control, "no_binary", ())), set(getattr(control, "only_binary", ()))
+        )
+        for option, value in itertools.pairwise(choice_options(command_line)):
+            if option == "--no-binary":
+                _exclude(value, choice.no_binary, choice.only_binary)
+            elif option == "--only-binary":
+                _exclude(value, choice.only_binary, choice.no_binary)
+        return choice
+
+    def allows_wheels(self, name: str) -> bool:
+        """Whether pip may install a wheel of the project ``name``."""
+        name = canonicalize_name(name)
+        if name in self.only_binary:
+            return True
+        return name not in self.no_binary and ":all:" not in self.no_binary
+
+    def allows_sdists(self, name: str) -> bool:
+        """Whether pip may build the project ``name`` from an sdist."""
+        name = canonicalize_name(name)
+        if name in self.no_binary:
+            return True
+        return name not in self.only_binary and ":all:" not in self.only_binary
+
+
+def _exclude(value: str, target: set[str], other: set[str]) -> None:
+    """Add one option's value to its set, as pip does (``:all:`` and ``:none:`` included)."""
+    for item in value.split(","):
+        if item == ":all:":
+            target.clear()
+            other.clear()
+            target.add(":all:")
+        elif item == ":none:":
+            target.clear()
+        elif item:
+            name = canonicalize_name(item)
+            other.discard(name)
+            target.add(name)

@@ -267,6 +267,22 @@ def test_the_planner_works_with_the_collaborators_it_is_handed(tmp_path: Path) -
     assert planner.new_archives == {sdist}
 
 
+def test_missing_pins_ignore_archives_pip_may_not_take(tmp_path: Path) -> None:
+    """A wheel for another Python, a wheel that ``--no-binary`` refuses and an sdist that
+    ``--only-binary`` refuses do not count; a fitting wheel and an allowed sdist do."""
+    archives = [
+        "alpha-1.0-cp312-cp312-manylinux_2_17_x86_64.whl",  # another Python
+        "beta-1.0-py3-none-any.whl",  # --no-binary beta
+        "gamma-1.0.tar.gz",  # --only-binary gamma
+        "delta-1.0-cp311-abi3-manylinux_2_17_x86_64.whl",
+        "epsilon-1.0.tar.gz",
+    ]
+    pins = ["alpha==1.0", "beta==1.0", "gamma==1.0", "delta==1.0", "epsilon==1.0"]
+    args = ["--no-binary", "beta", "--only-binary", "gamma", *pins]
+    planner = planner_for(tmp_path, args, archives)
+    assert planner._missing_pins() == [("alpha", "1.0"), ("beta", "1.0"), ("gamma", "1.0")]
+
+
 class RequirementsDownloader:
     """Downloads the build requirements it is asked for, or fails to."""
 

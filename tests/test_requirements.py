@@ -10,6 +10,7 @@ import pytest
 
 from pip_accel.pip import parse_install
 from pip_accel.requirements import (
+    FormatChoice,
     choice_options,
     index_options,
     logical_lines,
@@ -123,3 +124,19 @@ def test_choice_options_of_the_files_are_read(tmp_path: Path) -> None:
         "--no-binary", "bitarray", "--prefer-binary", "--trusted-host", "127.0.0.1",
         "--only-binary", ":all:", "--pre",
     ]  # fmt: skip
+
+
+def test_format_choice_follows_pips_rules(tmp_path: Path) -> None:
+    """Command line first, then the files' lines; a name wins over :all:; the last option
+    naming a project decides; :none: empties a set."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("--no-binary Lxml,pyyaml\n--only-binary pyyaml\nlxml==6.1\n")
+    choice = FormatChoice.of(parse_install(["--only-binary", ":all:", "-r", str(requirements)]))
+    assert not choice.allows_wheels("lxml") and choice.allows_sdists("lxml")
+    assert choice.allows_wheels("PyYAML") and not choice.allows_sdists("pyyaml")
+    assert choice.allows_wheels("numpy") and not choice.allows_sdists("numpy")  # :all: stays
+    everything = FormatChoice.of(parse_install(["--no-binary", ":all:", "--only-binary", "six"]))
+    assert not everything.allows_wheels("numpy") and everything.allows_sdists("numpy")
+    assert everything.allows_wheels("six") and not everything.allows_sdists("six")
+    cleared = FormatChoice.of(parse_install(["--no-binary", "numpy", "--no-binary", ":none:"]))
+    assert cleared.allows_wheels("numpy")
