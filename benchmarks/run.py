@@ -282,9 +282,11 @@ def fleet(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list
         accel = accel_tool(bench)
         other = Path(__file__).parent / "requirements-other.txt"
         for primer, wanted in (("other", other), ("primer", requirements)):
-            venv = new_venv(work, env)
-            measure(accel(venv, wanted, work / f"cache-{primer}"), bucket.env, work)
+            venv, data = new_venv(work, env), work / f"cache-{primer}"
+            discard(data, work)  # a primer starts with an empty disk too
+            measure(accel(venv, wanted, data), bucket.env, work)
             discard(venv, work)
+            discard(data, work)
         bucket.add_other_archives(bench, 300)
         tools = {
             "pip": (pip_tool(bench), env),
