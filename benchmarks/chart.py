@@ -46,15 +46,17 @@ def panel(axis: Any, data: dict[str, Any]) -> None:
     fleet = data.get("scenario") == "fleet"
     states = ("cold",) if fleet else ("cold", "warm")
     width = 0.8 / len(TOOLS)
+    highest = 1.0
     for number, tool in enumerate(TOOLS):
         values = [medians.get(f"{tool} {state}") for state in states]
         if None in values:
             continue
         places = [state + (number - (len(TOOLS) - 1) / 2) * width for state in range(len(states))]
         bars = axis.bar(places, values, width, label=tool, color=COLORS[tool])
-        axis.bar_label(bars, labels=[f"{value:.1f}" for value in values], fontsize=7)
+        axis.bar_label(bars, labels=[_seconds(value) for value in values], fontsize=7)
+        highest = max([highest, *values])
     axis.set_yscale("log")
-    axis.set_ylim(bottom=0.1)
+    axis.set_ylim(bottom=0.1, top=highest * 10)  # room for the legend above the bars
     axis.yaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
     axis.yaxis.set_minor_formatter(ticker.NullFormatter())
     if fleet:
@@ -64,6 +66,11 @@ def panel(axis: Any, data: dict[str, Any]) -> None:
     axis.set_ylabel("seconds (log scale)")
     axis.set_title(f"{data['set']}{' (fleet)' if fleet else ''}")
     axis.legend(fontsize=8)
+
+
+def _seconds(value: float) -> str:
+    """A bar's label: one decimal, two significant digits below one second."""
+    return f"{value:.2g}" if value < 1 else f"{value:.1f}"
 
 
 def main() -> None:
