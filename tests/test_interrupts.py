@@ -29,8 +29,17 @@ def clean_state() -> Iterator[None]:
 
 @pytest.fixture
 def sleeper() -> Iterator["subprocess.Popen[bytes]"]:
-    """A child process that would run for 30 seconds; killed at teardown if still running."""
-    process = subprocess.Popen(["sleep", "30"])
+    """A child process that would run for 30 seconds; killed at teardown if still running.
+
+    It starts with SIGINT at its default, as pip-accel's children do once its handlers are
+    installed (a handled signal is reset in a child): a test run started in the background
+    of a shell ignores SIGINT, and a child would inherit that.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(["sleep", "30"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     yield process
     if process.poll() is None:
         process.kill()
