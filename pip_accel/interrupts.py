@@ -38,9 +38,24 @@ _deferring = 0
 _pending: list[int] = []
 
 
+_stop_signal = signal.SIGINT
+"""What :func:`stop_children` sends: SIGINT, or SIGTERM when the children ignore SIGINT."""
+
+
 def install_handlers() -> None:
-    """Handle SIGINT and SIGTERM as interruptions (call it from the main thread)."""
+    """Handle SIGINT and SIGTERM as interruptions (call it from the main thread).
+
+    A signal this process was started ignoring stays ignored, as Python (and so
+    pip) leaves it: a shell ignores SIGINT in the jobs it starts in the
+    background, so that Ctrl-C stops only the one in the foreground. The
+    children then ignore SIGINT as well, so they are stopped with SIGTERM.
+    """
+    global _stop_signal
     for signum in SIGNALS:
+        if signal.getsignal(signum) is signal.SIG_IGN:
+            if signum == signal.SIGINT:
+                _stop_signal = signal.SIGTERM
+            continue
         signal.signal(signum, _interrupt)
 
 
@@ -59,7 +74,7 @@ def stop_children() -> None:
         children = list(_children)
     for process in children:
         with contextlib.suppress(OSError):
-            process.send_signal(signal.SIGINT)
+            process.send_signal(_stop_signal)
 
 
 @contextlib.contextmanager

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.once
 
 LAUNCHER = """\
 import os, re, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a shell's foreground job
 event, pattern, nth, signame = sys.argv[1:5]
 seen = 0
 def strike(name, args):

@@ -160,6 +160,7 @@ def test_install_handlers_turns_a_real_signal_into_interrupted(signum: int) -> N
     """After ``install_handlers`` a signal sent to this process raises :class:`Interrupted`."""
     previous = {number: signal.getsignal(number) for number in interrupts.SIGNALS}
     try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # not ignored, as in a shell
         install_handlers()
         for number in interrupts.SIGNALS:  # checked first: the default SIGTERM would end pytest
             assert signal.getsignal(number) is interrupts._interrupt
@@ -170,3 +171,26 @@ def test_install_handlers_turns_a_real_signal_into_interrupted(signum: int) -> N
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def test_a_sigint_ignored_from_the_start_stays_ignored_and_children_get_sigterm() -> None:
+    """Started in the background of a shell, pip-accel ignores Ctrl-C as pip does; SIGTERM
+    still interrupts it, and stops its children (which ignore SIGINT too) with SIGTERM."""
+    previous = {number: signal.getsignal(number) for number in interrupts.SIGNALS}
+    process = None
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        install_handlers()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) is interrupts._interrupt
+        process = subprocess.Popen(["sleep", "30"])  # inherits the ignored SIGINT
+        with child(process):
+            stop_children()
+        assert process.wait(timeout=10) == -signal.SIGTERM
+    finally:
+        interrupts._stop_signal = signal.SIGINT
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
