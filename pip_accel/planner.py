@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from humanfriendly.text import pluralize
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
@@ -26,12 +27,20 @@ from pip_accel.download import INCOMING_PREFIX, Downloader
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
+from pip_accel.pinned_plan import pinned_plan
 from pip_accel.pip import build_options, plan_arguments
 from pip_accel.pip_index import PipIndex
 from pip_accel.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
 from pip_accel.progress import Progress
 from pip_accel.request import InstallRequest
-from pip_accel.requirements import FormatChoice, index_options, pins, uses_hashes
+from pip_accel.requirements import (
+    FormatChoice,
+    exact_requirements,
+    index_options,
+    names_remote_files,
+    pins,
+    uses_hashes,
+)
 from pip_accel.scratch import remove_leftovers
 from pip_accel.summary import Summary
 
@@ -326,13 +335,33 @@ class Planner:
     def _resolve(self) -> tuple[Plan, IndexView]:
         """Ask pip for a plan against the local index only, with no network."""
         with self.index.view(self.cache, self._namespace, not self.hashes) as view:
-            # In the environment to override pip's configuration files; on the
-            # command line for pip's --isolated mode, which ignores the environment.
-            env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(view.page)}
-            report = self.pip.report(plan_arguments(self.command_line, view.page), env)
-        plan = Plan.from_report(report)
+            plan = None if self.hashes else self._pinned_plan(view)
+            if plan is None:
+                # In the environment to override pip's configuration files; on the
+                # command line for pip's --isolated mode, which ignores the environment.
+                env = {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(view.page)}
+                report = self.pip.report(plan_arguments(self.command_line, view.page), env)
+                plan = Plan.from_report(report)
         logger.debug("The plan: %s.", ", ".join(map(str, plan.distributions)) or "nothing")
         return plan, view
+
+    def _pinned_plan(self, view: IndexView) -> Plan | None:
+        """The plan of a set of pins from its wheels' metadata, when pip has no choice to
+        make (see :mod:`pip_accel.pinned_plan`); None when pip must make it."""
+        requirements = exact_requirements(self.command_line)
+        if requirements is None or names_remote_files(self.command_line):
+            return None
+        choice, tags = FormatChoice.of(self.command_line), self.target.tags
+        fitting = set(tags)
+        wheels = [view.directory / name for name in view.entries if name.endswith(".whl")
+                  and usable(Archive(view.directory / name), choice, fitting)]  # fmt: skip
+        plan = pinned_plan(requirements, self.command_line.options, wheels, self.target.info, tags)
+        if plan is not None:
+            logger.info(
+                "Planned %s from their metadata: every requirement is pinned.",
+                pluralize(len(plan), "wheel"),
+            )
+        return plan
 
     def _wheels(self, plan: Plan, view: IndexView) -> list[PlannedWheel]:
         """The wheel of every planned archive, building the sdists that have none yet."""

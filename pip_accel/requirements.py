@@ -76,6 +76,45 @@ def split_options(line: str) -> tuple[str, str]:
     return requirement.strip(), options
 
 
+EXACT_PIN = re.compile(
+    r"^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[([^]]*)\])?\s*==\s*([^\s;,*]+)$"
+)
+"""A requirement on exactly one version, its extras captured."""
+
+
+def exact_requirements(command_line: CommandLine) -> list[tuple[str, str, list[str]]] | None:
+    """Every requirement as ``(name, version, extras)``, when all are pins and nothing else.
+
+    None when a requirement is not ``name[extras]==version`` (a range, a
+    marker, a URL, a path), a line has options of its own, or a file holds
+    anything but pins, nested requirement files, and index and binary options.
+    """
+    texts = list(command_line.arguments)
+    for path in requirement_files(command_line):
+        for line in logical_lines(path):
+            nested = NESTED.match(line)
+            if nested and nested.group(1) in ("-c", "--constraint"):
+                return None
+            if nested or CHOICE_OPTION.match(line) or INDEX_OPTION.match(line):
+                continue
+            requirement, options = split_options(line)
+            if options or not requirement:
+                return None
+            texts.append(requirement)
+    found = [EXACT_PIN.match(text.strip()) for text in texts]
+    if not all(found):
+        return None
+    return [
+        (
+            match[1],
+            match[3],
+            [extra.strip() for extra in (match[2] or "").split(",") if extra.strip()],
+        )
+        for match in found
+        if match
+    ]
+
+
 def pins(command_line: CommandLine) -> list[tuple[str, str]]:
     """The requirements on exactly one version: arguments and lines of requirement files.
 

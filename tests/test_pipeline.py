@@ -395,3 +395,24 @@ def test_a_build_requirement_the_back_end_asks_for_is_downloaded(
     assert "Downloaded buildhelper==1.0, which a build asked for" in result.stderr
     assert "Installed 1 package (1 built" in result.stderr, describe(result)
     assert installed_packages(venv, isolated_env) == {"dynreq": "1.0"}
+
+
+def test_a_set_of_pins_is_planned_without_pip(
+    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
+) -> None:
+    """Every requirement pinned, every dependency among them: the plan comes from the
+    wheels' metadata (no ``pip install --dry-run``), and the environment is pip's. A pin
+    set that leaves a dependency out is planned by pip, which resolves it."""
+    pins = ["chain-a==1.0", "chain-b==1.0", "chain-c==1.0", "flitpkg==1.0"]
+    index = ("--index-url", package_index.url)
+    venv = make_venv("accel")
+    result = accel(isolated_env, venv, "-v", *index, *pins)
+    assert "Planned 4 wheels from their metadata" in result.stderr, describe(result)
+    assert "--dry-run" not in result.stderr
+    reference = make_venv("pip")
+    run([*pip_cmd(reference), "install", *index, *pins], isolated_env, check=True)
+    assert installed_packages(venv, isolated_env) == installed_packages(reference, isolated_env)
+    run([*pip_cmd(venv), "check"], isolated_env, check=True)
+    partial = accel(isolated_env, make_venv("partial"), "-v", *index, "chain-a==1.0")
+    assert "chain-a needs chain-b, which is not pinned" in partial.stderr, describe(partial)
+    assert "--dry-run" in partial.stderr

@@ -12,6 +12,7 @@ from pip_accel.pip import parse_install
 from pip_accel.requirements import (
     FormatChoice,
     choice_options,
+    exact_requirements,
     index_options,
     logical_lines,
     names_remote_files,
@@ -140,3 +141,37 @@ def test_format_choice_follows_pips_rules(tmp_path: Path) -> None:
     assert everything.allows_wheels("six") and not everything.allows_sdists("six")
     cleared = FormatChoice.of(parse_install(["--no-binary", "numpy", "--no-binary", ":none:"]))
     assert cleared.allows_wheels("numpy")
+
+
+def test_exact_requirements_are_pins_with_their_extras(tmp_path: Path) -> None:
+    """Arguments and file lines, extras split; index, binary and nested-file lines allowed."""
+    nested = tmp_path / "more.txt"
+    nested.write_text("Six==1.17.0\n")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        "-i https://mirror/simple\n--no-binary lxml\n-r more.txt\ncelery[redis, msgpack]==5.4\n"
+    )
+    command_line = parse_install(["-r", str(requirements), "attrs==24.2.0"])
+    assert exact_requirements(command_line) == [
+        ("attrs", "24.2.0", []), ("celery", "5.4", ["redis", "msgpack"]), ("Six", "1.17.0", []),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "attrs>=24",  # a range
+        'attrs==24.2.0 ; python_version >= "3"',  # a marker
+        "attrs==24.2.0 --hash=sha256:00",  # an option of its own
+        "-c constraints.txt",  # a constraint
+        "-e .",  # an editable
+        "https://example.invalid/attrs-24.2.0-py3-none-any.whl",  # a URL
+        "attrs==24.*",  # a prefix match
+    ],
+)
+def test_anything_but_pins_is_no_set_of_exact_requirements(tmp_path: Path, line: str) -> None:
+    """One such line, and pip plans."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"six==1.17.0\n{line}\n")
+    (tmp_path / "constraints.txt").write_text("six==1.17.0\n")
+    assert exact_requirements(parse_install(["-r", str(requirements)])) is None
