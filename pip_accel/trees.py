@@ -45,7 +45,6 @@ from installer.records import RecordEntry
 from installer.sources import WheelFile
 from installer.utils import Scheme
 
-from pip_accel import _compile
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import InstallError, UnsafeWheelError
 from pip_accel.interrupts import child
@@ -76,6 +75,10 @@ UNPACK_THREADS = 2
 interpreter's lock, installer's bookkeeping does not: on 2 cores two threads were as fast
 as one when files were quick to write and faster when they were slow (measured on the web
 set); more would mostly wait for the lock."""
+
+COMPILE_SCRIPT = Path(__file__).with_name("_compile.py")
+"""The script the target interpreter runs to compile (by its path: importing it here would
+load multiprocessing into every warm run)."""
 
 COMPILE_BACKLOG = 400
 """How many modules may wait for the compiler before the next wheel is unpacked (about half
@@ -599,7 +602,7 @@ class Compiler:
 
     def __init__(self, target: TargetEnvironment, on_compiled: Callable[[str], None]) -> None:
         """Compile for ``target``, with its own interpreter; call ``on_compiled`` per batch."""
-        self.command = [target.executable, "-I", _compile.__file__]
+        self.command = [target.executable, "-I", str(COMPILE_SCRIPT)]
         self.on_compiled = on_compiled
         self.process: subprocess.Popen[str] | None = None
         self.reader: threading.Thread | None = None

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pip_accel import _compile
+from pip_accel.trees import COMPILE_SCRIPT
 
 TAG = sys.implementation.cache_tag
 
@@ -86,3 +87,8 @@ def test_the_script_compiles_with_the_spawn_start_method(tmp_path: Path) -> None
     )  # fmt: skip
     assert sorted(result.stdout.split()) == ["none", "one", "two"]
     assert all(bytecode(path).is_file() for path in first + second)
+
+
+def test_the_tree_store_runs_this_script() -> None:
+    """pip_accel.trees names the script by its path (it does not import it)."""
+    assert Path(_compile.__file__) == COMPILE_SCRIPT
