@@ -416,3 +416,24 @@ def test_a_set_of_pins_is_planned_without_pip(
     partial = accel(isolated_env, make_venv("partial"), "-v", *index, "chain-a==1.0")
     assert "chain-a needs chain-b, which is not pinned" in partial.stderr, describe(partial)
     assert "--dry-run" in partial.stderr
+
+
+def test_a_pin_whose_wheel_no_binary_refuses_is_fetched_as_an_sdist(
+    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """The local index holds flitpkg's wheel from an earlier run; ``--no-binary flitpkg``
+    cannot take it, so the pin is missing: its sdist is fetched with the other pins, before
+    any plan, and built."""
+    module = '"""flitpkg, as a wheel."""\n\nVERSION = "1.0"\n'
+    package_index.add(
+        make_wheel(tmp_path / "made", "flitpkg", "1.0", {"flitpkg/__init__.py": module})
+    )
+    index = ("--index-url", package_index.url)
+    first = accel(isolated_env, make_venv("wheel"), *index, "flitpkg==1.0")
+    assert "Installed 1 package (0 built, 1 downloaded" in first.stderr, describe(first)
+    second = accel(
+        isolated_env, make_venv("sdist"), *index, "--no-binary", "flitpkg", "flitpkg==1.0"
+    )
+    assert "Downloading 1 pinned requirement" in second.stderr, describe(second)
+    assert "Installed 1 package (1 built" in second.stderr, describe(second)
