@@ -34,6 +34,15 @@ not counted, each with a new venv and empty caches; it prints each pair's
 ratio and their median, which a drift between pairs does not move::
 
     python benchmarks/run.py benchmarks/requirements-web.txt --pairs 5
+
+``--replan N`` measures a changed lock file with warm caches: each tool has
+installed the set once, then, N times, the requirements file changes (its
+lines in another order, so that no stored plan matches) and each tool installs
+it into a new venv: pip-accel (which plans a set of pins from its wheels),
+pip-accel made to ask pip for the plan (``--ignore-requires-python``, which
+changes nothing else for a set that fits the interpreter), and pip::
+
+    python benchmarks/run.py benchmarks/requirements-web.txt --replan 3
 """
 
 import argparse
@@ -364,6 +373,49 @@ def pairs(requirements: Path, count: int, work: Path) -> dict[str, dict[str, lis
     return results
 
 
+def replan(requirements: Path, count: int, work: Path) -> dict[str, dict[str, list[float]]]:
+    """A lock file that changed, with warm caches: ``count`` runs of each tool in turn."""
+    env = isolated_environment(work / "home")
+    (work / "home").mkdir(parents=True, exist_ok=True)
+    bench = work / "bench-env"
+    prepare(bench, env)
+    accel, pip = accel_tool(bench), pip_tool(bench)
+    tools: dict[str, Tool] = {
+        "pip-accel": accel,
+        "pip-accel, pip plans": lambda venv, reqs, cache: [
+            *accel(venv, reqs, cache),
+            "--ignore-requires-python",
+        ],
+        "pip": pip,
+    }
+    caches = {"pip-accel": work / "replan-accel", "pip": work / "replan-pip"}
+    for cache, tool in ((caches["pip-accel"], accel), (caches["pip"], pip)):
+        discard(cache, work)
+        venv = new_venv(work, env)
+        measure(tool(venv, requirements, cache), env, work)  # warms the cache
+        discard(venv, work)
+    lines = [line for line in requirements.read_text().splitlines() if line and line[0] != "#"]
+    results: dict[str, dict[str, list[float]]] = {name: {"changed": []} for name in tools}
+    for number in range(count):
+        for name, tool in tools.items():
+            changed = work / f"replan-{number}-{len(results[name]['changed'])}-{name[:9]}.txt"
+            turn = (number * len(tools) + list(tools).index(name)) % len(lines) + 1
+            changed.write_text("\n".join(lines[turn:] + lines[:turn]) + "\n")
+            venv = new_venv(work, env)
+            cache = caches["pip" if name == "pip" else "pip-accel"]
+            seconds, _ = measure(tool(venv, changed, cache), env, work)
+            discard(venv, work)
+            results[name]["changed"].append(seconds)
+            print(f"run {number + 1} {name:22} {seconds:6.2f} s", flush=True)
+    medians = {name: statistics.median(columns["changed"]) for name, columns in results.items()}
+    for name, value in medians.items():
+        print(f"median {name:22} {value:6.2f} s")
+    print(f"changed lock file: pip-accel / pip-accel when pip plans ="
+          f" {medians['pip-accel'] / medians['pip-accel, pip plans']:.2f},"
+          f" pip-accel / pip = {medians['pip-accel'] / medians['pip']:.2f}")  # fmt: skip
+    return results
+
+
 def machine() -> str:
     """A line about the machine: architecture, cores, memory, Python, kernel."""
     pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -388,12 +440,18 @@ def main() -> None:
     parser.add_argument(
         "--pairs", type=int, help="measure cold pip-accel and cold pip in this many pairs"
     )
+    parser.add_argument(
+        "--replan", type=int, help="measure a changed lock file with warm caches this many times"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     empty_trash(args.work)
     try:
         if args.pairs:
             pairs(args.requirements.absolute(), args.pairs, args.work)
+            return
+        if args.replan:
+            replan(args.requirements.absolute(), args.replan, args.work)
             return
         scenario = fleet if args.fleet else benchmark
         results = scenario(args.requirements.absolute(), args.runs, args.work)
