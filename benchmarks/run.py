@@ -178,6 +178,15 @@ def empty_trash(work: Path) -> None:
     shutil.rmtree(work / "trash", ignore_errors=True)
 
 
+def bench_environment(work: Path) -> tuple[dict[str, str], Path]:
+    """The isolated environment of the measured commands, and the prepared benchmark venv."""
+    env = isolated_environment(work / "home")
+    (work / "home").mkdir(parents=True, exist_ok=True)
+    bench = work / "bench-env"
+    prepare(bench, env)
+    return env, bench
+
+
 def new_venv(root: Path, env: dict[str, str]) -> Path:
     """A new, empty virtual environment (without pip) under ``root``."""
     venv = Path(tempfile.mkdtemp(prefix="venv-", dir=root))
@@ -187,10 +196,7 @@ def new_venv(root: Path, env: dict[str, str]) -> Path:
 
 def benchmark(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list[float]]]:
     """Measure each tool cold and warm ``runs`` times, the tools taking turns."""
-    env = isolated_environment(work / "home")
-    (work / "home").mkdir(parents=True, exist_ok=True)
-    bench = work / "bench-env"
-    prepare(bench, env)
+    env, bench = bench_environment(work)
     tools = {
         "pip": pip_tool(bench),
         "uv": uv_tool(bench),
@@ -282,10 +288,7 @@ class Bucket:
 
 def fleet(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list[float]]]:
     """Measure an empty-disk worker with a primed bucket against pip and uv with empty caches."""
-    env = isolated_environment(work / "home")
-    (work / "home").mkdir(parents=True, exist_ok=True)
-    bench = work / "bench-env"
-    prepare(bench, env)
+    env, bench = bench_environment(work)
     bucket = Bucket(bench, work, env)
     try:
         accel = accel_tool(bench)
@@ -348,10 +351,7 @@ def report(results: dict[str, dict[str, list[float]]]) -> dict[str, float]:
 
 def pairs(requirements: Path, count: int, work: Path) -> dict[str, dict[str, list[float]]]:
     """Cold pip-accel, then cold pip, ``count`` times (after one pair not counted)."""
-    env = isolated_environment(work / "home")
-    (work / "home").mkdir(parents=True, exist_ok=True)
-    bench = work / "bench-env"
-    prepare(bench, env)
+    env, bench = bench_environment(work)
     tools = {"pip-accel": accel_tool(bench), "pip": pip_tool(bench)}
     results: dict[str, dict[str, list[float]]] = {name: {"cold": []} for name in tools}
     for number in range(count + 1):
@@ -375,10 +375,7 @@ def pairs(requirements: Path, count: int, work: Path) -> dict[str, dict[str, lis
 
 def replan(requirements: Path, count: int, work: Path) -> dict[str, dict[str, list[float]]]:
     """A lock file that changed, with warm caches: ``count`` runs of each tool in turn."""
-    env = isolated_environment(work / "home")
-    (work / "home").mkdir(parents=True, exist_ok=True)
-    bench = work / "bench-env"
-    prepare(bench, env)
+    env, bench = bench_environment(work)
     accel, pip = accel_tool(bench), pip_tool(bench)
     tools: dict[str, Tool] = {
         "pip-accel": accel,
@@ -397,9 +394,9 @@ def replan(requirements: Path, count: int, work: Path) -> dict[str, dict[str, li
     lines = [line for line in requirements.read_text().splitlines() if line and line[0] != "#"]
     results: dict[str, dict[str, list[float]]] = {name: {"changed": []} for name in tools}
     for number in range(count):
-        for name, tool in tools.items():
-            changed = work / f"replan-{number}-{len(results[name]['changed'])}-{name[:9]}.txt"
-            turn = (number * len(tools) + list(tools).index(name)) % len(lines) + 1
+        for index, (name, tool) in enumerate(tools.items()):
+            changed = work / f"replan-{number}-{index}.txt"
+            turn = (number * len(tools) + index) % len(lines) + 1
             changed.write_text("\n".join(lines[turn:] + lines[:turn]) + "\n")
             venv = new_venv(work, env)
             cache = caches["pip" if name == "pip" else "pip-accel"]
