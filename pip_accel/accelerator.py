@@ -87,8 +87,10 @@ class PipAccelerator:
         """
         timer = Timer()
         try:
-            if self.command_line.options.target_dir:
-                wheels, handed_to_pip = self._plan()
+            if self.command_line.options.dry_run:  # the target stays as it is
+                wheels, handed_to_pip = self._described_plan()
+            elif self.command_line.options.target_dir:
+                wheels, handed_to_pip = self._described_plan()
                 if wheels:
                     self._hand_wheels_to_pip(wheels)
             else:
@@ -96,7 +98,7 @@ class PipAccelerator:
                 libraries = installer.libraries()
                 with environment_lock(self.config.data_directory / "locks", libraries[0]):
                     recover(libraries)
-                    wheels, handed_to_pip = self._plan()
+                    wheels, handed_to_pip = self._described_plan()
                     self._install(installer, wheels)
         except BaseException:
             if self.unpacker is not None:
@@ -107,6 +109,8 @@ class PipAccelerator:
         if self.fleet is not None:
             self.summary.uploaded = self.fleet.finish()
         self.used = wheels
+        if self.command_line.options.dry_run:
+            return self.summary
         if not wheels and not handed_to_pip:
             logger.info("Nothing to do: every requirement is installed already.")
             return self.summary
@@ -125,6 +129,16 @@ class PipAccelerator:
         used = run_entries(data, wheels, tree_of, self.plans.path() if self.plans else None)
         after_install(data, used, self.config.max_cache_size, time.time())
 
+    def _described_plan(self) -> tuple[list[PlannedWheel], list[PlannedDistribution]]:
+        """The plan (see :meth:`_plan`), described first as ``--dry-run`` and ``--report`` ask."""
+        wheels, handed_to_pip = self._plan()
+        options = self.command_line.options
+        if options.dry_run or options.json_report_file:
+            from pip_accel.dry_run import describe  # only then
+
+            describe(self.request, wheels, handed_to_pip, self.progress)
+        return wheels, handed_to_pip
+
     def _plan(self) -> tuple[list[PlannedWheel], list[PlannedDistribution]]:
         """The wheels to install and what to hand to pip: from a stored plan, or from pip."""
         plans = self.plans = self._plan_cache()
@@ -140,7 +154,8 @@ class PipAccelerator:
                 return shared, []
         from pip_accel.planner import Planner  # only when there is no usable plan
 
-        if not self.command_line.options.target_dir:  # with --target, pip installs the wheels
+        options = self.command_line.options
+        if not (options.target_dir or options.dry_run):  # with --target, pip installs them
             self.unpacker = BackgroundUnpacker(self.trees)
         planner = Planner.for_request(
             self.request, self.summary, self.cache, self.settings, self._on_archive, self.progress

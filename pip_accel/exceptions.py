@@ -64,6 +64,10 @@ class DamagedTreeError(InstallError):
     """An unpacked tree lacks a file that its manifest lists (someone deleted it)."""
 
 
+class ReportError(PipAcceleratorError):
+    """The plan could not be described: a report not written, a wheel's metadata unreadable."""
+
+
 class CacheError(PipAcceleratorError):
     """A binary cache backend could not read or store an entry.
 

@@ -287,11 +287,11 @@ class Pip:
 
 # The pip commands that pip-accel runs, and which of the user's options each one gets.
 
-HANDED_OVER = {
-    "dry_run": "--dry-run asks for pip's own resolution",
-    "json_report_file": "--report describes pip's own resolution",
-}
-"""Install options with which pip-accel hands the whole command to pip, and why."""
+HANDED_OVER: dict[str, str] = {}
+"""Install options with which pip-accel hands the whole command to pip, and why.
+
+``--dry-run`` and ``--report`` are not among them: they describe pip-accel's
+own plan (:mod:`pip_accel.dry_run`)."""
 
 NOT_FOR_PLANNING = INDEX_DESTS | {"python", "dry_run", "json_report_file", "progress_bar", "log"}
 """Options that pip-accel sets itself when it asks pip for a plan."""
@@ -314,12 +314,13 @@ UNRELATED_TO_PLANS = frozenset({
     "python", "verbose", "quiet", "log", "no_color", "progress_bar", "cache_dir", "timeout",
     "retries", "cert", "client_cert", "proxy", "no_input", "disable_pip_version_check",
     "exists_action", "root_user_action", "keyring_provider", "require_venv",
-    "no_python_version_warning", "src_dir",
+    "no_python_version_warning", "src_dir", "dry_run", "json_report_file",
 })  # fmt: skip
 """Options that change how a run reports or reaches the network, not what pip plans.
 
 Left out of a stored plan's key, so that workers whose caches or certificates
-live in other places still ask the same question."""
+live in other places still ask the same question, and a dry run or a report
+describes the plan that the install uses."""
 
 
 def only_from(place: str | Path) -> list[str]:

@@ -31,6 +31,8 @@ class PlannedDistribution:
     requested: bool
     is_direct: bool
     download_info: dict[str, Any] = field(hash=False, compare=False)
+    report: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    """pip's whole entry, when pip planned: what a dry run reports of what pip installs."""
 
     @classmethod
     def from_report(cls, item: dict[str, Any]) -> "PlannedDistribution":
@@ -43,6 +45,7 @@ class PlannedDistribution:
             requested=bool(item.get("requested", False)),
             is_direct=bool(item.get("is_direct", False)),
             download_info=item["download_info"],
+            report=item,
         )
 
     @property
