@@ -82,13 +82,25 @@ def test_active_venv_is_named_for_other_commands(
     assert passed == [(["freeze"], tmp_path / "venv" / "bin" / "python")]
 
 
-def test_dry_run_is_handed_over_with_python_in_front(
-    passed: list[tuple[list[str], Path | None]], tmp_path: Path
+def test_handed_over_install_has_python_in_front(
+    passed: list[tuple[list[str], Path | None]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``install --dry-run`` goes to pip whole; a ``--python`` after ``install`` is the target."""
+    """An install handed to pip goes whole; a ``--python`` after ``install`` is the target."""
+    monkeypatch.setattr(cli, "HANDED_OVER", {"upgrade": "a reason"})
     python = str(tmp_path / "venv" / "bin" / "python")
     assert cli.main(["install", "--python", python, "--dry-run", "-U", "demo"]) == 3
     assert passed == [(["install", "--dry-run", "-U", "demo"], Path(python))]
+
+
+def test_dry_run_and_report_are_pip_accels_own(
+    passed: list[tuple[list[str], Path | None]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--dry-run`` and ``--report`` describe pip-accel's plan: the install runs, not pip."""
+    accelerated: list[list[str]] = []
+    monkeypatch.setattr(cli, "accelerate", lambda config, line, *rest: accelerated.append(
+        line.arguments))  # fmt: skip
+    assert cli.main(["install", "--dry-run", "--report", "-", "demo"]) == 0
+    assert (accelerated, passed) == ([["demo"]], [])
 
 
 def test_expected_failure_is_one_line_and_exit_code_1(

@@ -14,6 +14,10 @@ from typing import Any
 
 import pytest
 
+from pip_accel.dry_run import requested_extras, source_archive
+from pip_accel.index import LocalIndex
+from pip_accel.pip import parse_install
+
 from fixtures import canonical_name, make_wheel, pure_project
 from helpers import (
     PackageIndex,
@@ -26,9 +30,6 @@ from helpers import (
     pip_cmd,
     run,
 )
-from pip_accel.dry_run import requested_extras, source_archive
-from pip_accel.index import LocalIndex
-from pip_accel.pip import parse_install
 
 RICH_METADATA = """\
 Metadata-Version: 2.1
@@ -78,7 +79,8 @@ def index(package_index: PackageIndex, tmp_path: Path) -> PackageIndex:
 
 def files_of(venv: Venv) -> dict[str, float]:
     """Every file and directory of a virtual environment, with its modification time."""
-    return {str(path.relative_to(venv.path)): path.lstat().st_mtime for path in venv.path.rglob("*")}
+    paths = venv.path.rglob("*")
+    return {str(path.relative_to(venv.path)): path.lstat().st_mtime for path in paths}
 
 
 def by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -130,8 +132,8 @@ def test_dry_run_reports_what_the_install_installs_as_pip_reports_it(
 
     report, expected = json.loads(ours_file.read_text()), json.loads(pips_file.read_text())
     assert sorted(report) == sorted(expected)
-    assert (report["version"], report["pip_version"]) == (expected["version"], expected["pip_version"])
-    assert report["environment"] == expected["environment"]
+    for key in ("version", "pip_version", "environment"):
+        assert report[key] == expected[key], key
     ours_items, pips_items = by_name(report), by_name(expected)
     assert {name: shape(item) for name, item in ours_items.items()} == {
         name: shape(item) for name, item in pips_items.items()
@@ -238,8 +240,9 @@ def test_dry_run_of_an_editable_directory_installs_nothing(
     assert files_of(ours) == before, "the dry run changed the target"
     assert would_install(dry.stdout) == would_install(pip_dry.stdout)
     assert would_install(dry.stdout) == ["Would install chain-c-1.0 localproj-0.1"]
-    report, expected = by_name(json.loads(ours_file.read_text())), by_name(
-        json.loads(pips_file.read_text())
+    report, expected = (
+        by_name(json.loads(ours_file.read_text())),
+        by_name(json.loads(pips_file.read_text())),
     )
     assert report["localproj"]["download_info"] == expected["localproj"]["download_info"]
     assert {name: shape(item) for name, item in report.items()} == {
@@ -275,7 +278,8 @@ def test_requested_extras_come_from_arguments_and_requirement_files(tmp_path: Pa
     requirements.write_text("-r nested.txt\nother[b,a] --hash=sha256:00\n./local-dir\n")
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("third[never]==1.0\n")
-    command_line = parse_install(["demo[socks]==1.0", "-r", str(requirements), "-c", str(constraints)])
+    arguments = ["demo[socks]==1.0", "-r", str(requirements), "-c", str(constraints)]
+    command_line = parse_install(arguments)
     assert requested_extras(command_line) == {
         "demo": {"socks", "use-chardet"},
         "other": {"a", "b"},

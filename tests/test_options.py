@@ -368,10 +368,11 @@ def test_quiet_and_verbose(
     assert installed_packages(quiet, env) == {"chain-c": "1.0"}
 
 
-def test_dry_run_and_report_go_to_pip(
+def test_dry_run_and_report_describe_pip_accels_plan(
     env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory, tmp_path: Path
 ) -> None:
-    """--dry-run installs nothing; --report writes pip's report of what pip installed."""
+    """--dry-run installs nothing; --report writes pip's report of what pip-accel installed
+    (more in ``test_dry_run.py``)."""
     venv = make_venv()
     dry = accel(env, venv, "-i", package_index.url, "--dry-run", "chain-b")
     assert "Would install chain-b-1.0 chain-c-1.0" in dry.stdout, describe(dry)
@@ -382,7 +383,7 @@ def test_dry_run_and_report_go_to_pip(
     items = json.loads(report.read_text())["install"]
     assert [item["metadata"]["name"] for item in items] == ["chain-c"]
     assert installed_packages(venv, env) == {"chain-c": "1.0"}
-    assert installer_of(venv.site_packages, "chain_c-1.0.dist-info") == "pip"
+    assert installer_of(venv.site_packages, "chain_c-1.0.dist-info") == "pip-accel"
 
 
 def test_local_archive_path(
