@@ -154,7 +154,7 @@ def test_dry_run_reports_what_the_install_installs_as_pip_reports_it(
 def test_dry_run_of_what_is_installed_would_install_nothing(
     env: dict[str, str], index: PackageIndex, make_venv: VenvFactory, tmp_path: Path
 ) -> None:
-    """After the install, a dry run (from the stored plan) says nothing, as pip's does."""
+    """After the install, a dry run says nothing, as pip's does, and changes nothing."""
     venv = make_venv()
     accel(env, venv, "-i", index.url, "chain-b")
     before = files_of(venv)
@@ -169,6 +169,21 @@ def test_dry_run_of_what_is_installed_would_install_nothing(
     assert json.loads(ours_file.read_text())["install"] == []
     assert json.loads(pips_file.read_text())["install"] == []
     assert files_of(venv) == before
+
+
+def test_dry_run_from_a_stored_plan_reports_the_same(
+    env: dict[str, str], index: PackageIndex, make_venv: VenvFactory, tmp_path: Path
+) -> None:
+    """The second dry run takes the plan the first one stored, and says the same."""
+    venv, pins = make_venv(), ["chain-a==1.0", "chain-b==1.0", "chain-c==1.0"]
+    first_file, second_file = tmp_path / "first.json", tmp_path / "second.json"
+    first = accel(env, venv, "-i", index.url, "--dry-run", "--report", first_file, *pins)
+    second = accel(env, venv, "-i", index.url, "--dry-run", "--report", second_file, *pins)
+    assert "Using the plan of an earlier run" in second.stderr, describe(second)
+    assert json.loads(second_file.read_text()) == json.loads(first_file.read_text())
+    assert would_install(second.stdout) == would_install(first.stdout)
+    assert would_install(first.stdout) == ["Would install chain-a-1.0 chain-b-1.0 chain-c-1.0"]
+    assert installed_packages(venv, env) == {}
 
 
 def test_report_to_standard_output_with_an_install(
