@@ -3,13 +3,15 @@
 pip's own parsers read the command line, so everything pip accepts is
 accepted and everything it rejects is rejected with pip's message (exit code
 2). ``install`` runs through :class:`~pip_accel.accelerator.PipAccelerator`,
-``cache`` through :mod:`pip_accel.cache_command`; every other subcommand
+``cache`` through :mod:`pip_accel.cache_command`, help (``help``, ``-h``,
+no arguments) through :mod:`pip_accel.help`; every other subcommand
 runs pip itself and keeps pip's exit code. Expected
 failures end in one line and exit code 1; ``-v`` adds the traceback.
 """
 
 import io
 import logging
+import optparse
 import os
 import signal
 import sys
@@ -44,45 +46,38 @@ from pip_accel.request import InstallRequest
 
 logger = logging.getLogger("pip_accel")
 
-USAGE = """\
-Usage: pip-accel install [pip's install options] <requirements>
-       pip-accel cache dir|info|list|remove|prune|purge|keygen [options]
-       pip-accel <any other pip command> [options]
-
-pip-accel is a drop-in wrapper around pip that keeps every downloaded archive
-in a local index, builds every source distribution into a wheel once, and
-installs from those caches, with no network once a requirement set was seen.
-
-It accepts every option pip accepts. Examples:
-
-  pip-accel install -r requirements.txt
-  pip-accel install --python /path/to/venv -r requirements.txt
-
-`pip-accel cache` shows and prunes pip-accel's own data (`pip-accel cache
---help`); `pip cache` remains the way to pip's own cache.
-
-Configuration: environment variables PIP_ACCEL_* and the [pip-accel] section
-of /etc/pip-accel.conf, ~/.pip-accel/pip-accel.conf or $PIP_ACCEL_CONFIG.
-See `pip help install` for pip's options.
-"""
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run pip-accel with ``argv`` (default: the process's arguments); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
-        sys.stdout.write(USAGE)
-        return 0
     general, rest = split_command(args)
     if general.version:
         sys.stdout.write(f"pip-accel {__version__} (pip {pip_version()})\n")
         return 0
-    if rest and rest[0] == "cache":
+    if general.help or not rest or rest[0] == "help":
+        return show_help(rest[1:], general)
+    if rest[0] == "cache":
         return run_cache(rest[1:], (general.verbose or 0) - (general.quiet or 0))
-    if not rest or rest[0] != "install":
+    if rest[0] != "install":
         return pass_through(args, active_environment(general.python, os.environ))
     install_handlers()
     return run_install(args)
+
+
+def show_help(words: list[str], general: optparse.Values) -> int:
+    """Print the help that ``help WORDS`` (or ``--help``, or nothing) asks for (exit code 0).
+
+    A command pip does not know goes to pip's own ``help``, which says so
+    (and the exit code is pip's).
+    """
+    from pip_accel.help import print_command_help, print_general_help
+
+    if general.help:
+        print_general_help()
+        return 0
+    if print_command_help(words):
+        return 0
+    return pass_through(["help", *words], active_environment(general.python, os.environ))
 
 
 def run_install(args: list[str]) -> int:

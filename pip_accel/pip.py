@@ -55,6 +55,9 @@ FAILED_PROJECT = re.compile(r"^ERROR: Failed to build '?(?P<name>[\w.-]+)'? when
 PREPARED = re.compile(r"^(?:Collecting|Processing) (?P<what>\S+)", re.MULTILINE)
 """The line with which pip starts to prepare a distribution: a requirement or an archive."""
 
+PROG = "pip-accel"
+"""The name pip's help and usage lines give the command (pip would say ``python -m pip``)."""
+
 
 @dataclass(frozen=True)
 class OptionGroup:
@@ -101,10 +104,38 @@ class CommandLine:
 
 
 def _command_parser(command: str) -> optparse.OptionParser:
-    """pip's option parser of one command."""
+    """pip's option parser of one command, its usage lines naming pip-accel.
+
+    Raises :class:`KeyError` for a command that pip does not have.
+    """
     from pip._internal.commands import create_command
 
     parser: optparse.OptionParser = create_command(command).parser
+    parser.prog = f"{PROG} {command}"
+    return parser
+
+
+def command_parser(command: str) -> optparse.OptionParser | None:
+    """pip's option parser of ``command`` (for its help), or None when pip has no such command."""
+    try:
+        return _command_parser(command)
+    except KeyError:
+        return None
+
+
+def main_parser() -> optparse.OptionParser:
+    """pip's parser of its general options, naming pip-accel, which prints no help itself.
+
+    ``-h``/``--help`` sets ``help`` instead of printing pip's general help,
+    so that pip-accel prints its own (see :mod:`pip_accel.help`).
+    """
+    from pip._internal.cli.main_parser import create_main_parser
+
+    parser: optparse.OptionParser = create_main_parser()
+    parser.prog = PROG
+    option = parser.get_option("--help")
+    if option is not None:
+        option.action = "store_true"
     return parser
 
 
@@ -128,11 +159,9 @@ def split_command(argv: Sequence[str]) -> tuple[optparse.Values, list[str]]:
     """Read pip's general options; return them and the rest (command first).
 
     Raises :class:`SystemExit` with status 2 and pip's message on a bad option.
+    ``general.help`` tells whether ``-h``/``--help`` came before the command.
     """
-    from pip._internal.cli.main_parser import create_main_parser
-
-    parser = create_main_parser()
-    general, rest = parser.parse_args(list(argv))
+    general, rest = main_parser().parse_args(list(argv))
     return general, rest
 
 
