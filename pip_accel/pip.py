@@ -14,6 +14,7 @@ pip command that pip-accel runs gets those groups its own parser accepts, so
 an option is passed to every pip command that understands it, and to no other.
 """
 
+import itertools
 import json
 import logging
 import optparse
@@ -493,10 +494,16 @@ def _error_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
 
 
 def _error_text(message: str, following: list[str]) -> str:
-    """One of pip's error messages; for an unexpected exception, the exception itself."""
+    """One of pip's error messages; for an unexpected exception, the exception itself.
+
+    The indented lines right below the message are its details, kept as pip
+    wrote them: for a hash mismatch, each archive with the hash expected and
+    the hash it had.
+    """
     if message == UNEXPECTED:
         return _final_exception(following) or message
-    return message
+    details = itertools.takewhile(lambda line: line[:1].isspace() and line.strip(), following)
+    return "\n".join([message, *(line.rstrip() for line in details)])
 
 
 def _final_exception(lines: list[str]) -> str | None:
