@@ -179,7 +179,7 @@ ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you
 
 
 def test_details_below_an_error_stay_with_it() -> None:
-    """A hash mismatch keeps pip's lines that name the archive and both hashes, as pip wrote them."""
+    """A hash mismatch keeps pip's lines naming the archive and both hashes, as pip wrote them."""
     lines = error_summary(HASH_MISMATCH).splitlines()
     assert lines[0].startswith("THESE PACKAGES DO NOT MATCH THE HASHES")
     assert lines[1:] == HASH_MISMATCH.splitlines()[3:6]
