@@ -444,6 +444,9 @@ FETCH_TROUBLE = re.compile(
 NOT_FOUND = ("Could not find a version", "No matching distribution found")
 """pip's errors when no index offered a distribution (or none could be read)."""
 
+UNFOUND = re.compile(r"^ERROR: No matching distribution found for (?P<requirement>.+?)\s*$", re.M)
+"""pip's error line that names a requirement no index had a distribution for."""
+
 PASSWORD = re.compile(r"(://[^/:@\s]+):[^/@\s]+@")
 """The password of a URL's credentials."""
 
@@ -474,6 +477,15 @@ def error_summary(output: str) -> str:
         context = f" (while collecting {collecting[-1]})" if collecting else ""
         return headlines[-1] + context
     return lines[-1] if lines else "pip failed without saying why"
+
+
+def unfound_requirements(output: str) -> list[str]:
+    """The requirements that pip found no distribution for, as pip wrote them, in its order.
+
+    pip's resolver stops at the first such requirement, so there is one at
+    most with today's pips; none when pip failed otherwise (a conflict, say).
+    """
+    return list(dict.fromkeys(match["requirement"] for match in UNFOUND.finditer(output)))
 
 
 def _fetch_trouble(lines: list[str], errors: list[str]) -> str:

@@ -45,3 +45,36 @@ def test_hash_mismatch_names_the_archive_and_both_hashes_as_pip(
     errors = result.stderr.split(" ERROR ", 1)[1].splitlines()
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in errors[0]
     assert errors[1:] == expected, result.stderr
+
+
+ALARMING = ("cannot", "could not", "interrupted", "failed", "error", "not find")
+"""Words that, in an INFO line, make normal work read like a failure."""
+
+
+def test_the_info_lines_of_first_runs_read_as_normal_work(
+    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
+) -> None:
+    """Runs that meet new requirements say what they do, in words that alarm nobody.
+
+    The second run's local index has chain-c only, so pip, asked first with the local index
+    alone, finds no chain-a; the third meets purepkg after a run that took chain-c from the
+    local index again (and left nothing as if interrupted).
+    """
+    index = ["--index-url", package_index.url]
+    runs = [
+        accel(isolated_env, make_venv(name), *index, *requirements)
+        for name, requirements in [
+            ("one", ["chain-c"]),
+            ("two", ["chain-a"]),
+            ("three", ["purepkg"]),
+        ]
+    ]
+    expected = (
+        "INFO The local index has nothing that satisfies chain-a yet: asking the package index."
+    )
+    assert expected in runs[1].stderr
+    for result in runs:
+        info = [line for line in result.stderr.splitlines() if " INFO " in line]
+        assert info, result.stderr
+        alarming = [line for line in info if any(word in line.lower() for word in ALARMING)]
+        assert alarming == [], result.stderr

@@ -27,6 +27,7 @@ from pip_accel.pip import (
     plan_arguments,
     redact,
     split_command,
+    unfound_requirements,
     wheel_command,
     whole_install,
     without_dependencies,
@@ -183,6 +184,12 @@ def test_details_below_an_error_stay_with_it() -> None:
     lines = error_summary(HASH_MISMATCH).splitlines()
     assert lines[0].startswith("THESE PACKAGES DO NOT MATCH THE HASHES")
     assert lines[1:] == HASH_MISMATCH.splitlines()[3:6]
+
+
+def test_unfound_requirements_are_those_pip_names() -> None:
+    """pip's "No matching distribution found for" names the requirement, once; none otherwise."""
+    assert unfound_requirements(NOT_FOUND + NOT_FOUND) == ["purepkg==9.9"]
+    assert unfound_requirements(HASH_MISMATCH) == []
 
 
 def test_headline_names_the_requirement_being_collected() -> None:
