@@ -28,7 +28,7 @@ from pip_accel.accelerator import PipAccelerator
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
 from pip_accel.exceptions import BuildError, CacheUsageError, PipAcceleratorError
-from pip_accel.interrupts import install_handlers
+from pip_accel.interrupts import AfterInterruption, install_handlers, note_interruption
 from pip_accel.pip import (
     BUILD_FAILED,
     HANDED_OVER,
@@ -112,6 +112,7 @@ def run_install(args: list[str]) -> int:
         logger.error("%s", explanation)
         return 1
     except KeyboardInterrupt as interruption:
+        note_interruption()  # the line below stays the last one (AfterInterruption)
         signum = getattr(interruption, "signum", signal.SIGINT)
         logger.error(
             "Interrupted by %s; what was half done is undone.", signal.Signals(signum).name
@@ -191,7 +192,8 @@ def setup_logging(
     """Log to standard error in ``fmt`` at ``level_name``, adjusted by ``-v`` and ``-q``.
 
     Python's warnings (of the libraries pip-accel uses) become log lines too,
-    so that they look like the others and ``-q`` hides them.
+    so that they look like the others and ``-q`` hides them. After an
+    interruption only the main thread logs (:class:`AfterInterruption`).
     """
     level = logging.getLevelName(level_name) - 10 * verbosity
     coloredlogs.install(
@@ -200,6 +202,9 @@ def setup_logging(
         logger=logger,
         stream=stream or sys.stderr,
     )
+    for handler in logger.handlers:
+        if not any(isinstance(known, AfterInterruption) for known in handler.filters):
+            handler.addFilter(AfterInterruption())
     warnings.showwarning = log_warning
 
 

@@ -9,12 +9,13 @@ configuration reads a home directory and data directory in ``tmp_path`` only.
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pip_accel import __version__, cli
+from pip_accel import __version__, cli, interrupts
 from pip_accel.exceptions import BuildError, ConfigurationError, PipFailedError
 
 
@@ -115,7 +116,9 @@ def test_interruption_exits_with_128_plus_the_signal(
 
     monkeypatch.setattr(cli, "accelerate", interrupt)
     monkeypatch.setattr(cli, "install_handlers", lambda: None)
+    monkeypatch.setattr(interrupts, "_interrupted", threading.Event())  # noted by main, reset
     assert cli.main(["install", "demo"]) == 130
+    assert interrupts.interrupted()
     assert "Interrupted by SIGINT" in caplog.text
 
 
