@@ -13,6 +13,7 @@ import io
 import logging
 import optparse
 import os
+import re
 import signal
 import sys
 import time
@@ -208,6 +209,21 @@ def setup_logging(
     warnings.showwarning = log_warning
 
 
+UNINFORMATIVE = ((RuntimeWarning, re.compile(r"Skip installing \S*__pycache__/\S* from ")),)
+"""Library warnings that tell the user nothing they can act on: each category and message.
+
+installer leaves out the ``__pycache__`` files that a wheel ships (numpy's do),
+as it should, and says so at every unpacking of such a wheel."""
+
+
+def uninformative(message: Warning | str, category: type[Warning]) -> bool:
+    """Whether a warning is one of :data:`UNINFORMATIVE`, which belong in the debug log."""
+    text = str(message)
+    return any(
+        issubclass(category, kind) and pattern.match(text) for kind, pattern in UNINFORMATIVE
+    )
+
+
 def log_warning(
     message: Warning | str,
     category: type[Warning],
@@ -220,9 +236,11 @@ def log_warning(
 
     Python would print the warning with the line of source that raised it,
     which tells the user nothing; the place goes to the debug log instead.
+    A warning of :data:`UNINFORMATIVE` goes to the debug log whole.
     """
     warnings_logger = logger.getChild("warnings")
-    warnings_logger.warning("%s: %s", category.__name__, message)
+    level = logging.DEBUG if uninformative(message, category) else logging.WARNING
+    warnings_logger.log(level, "%s: %s", category.__name__, message)
     warnings_logger.debug("The warning above was raised at %s, line %d.", filename, lineno)
 
 
