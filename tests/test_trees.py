@@ -448,7 +448,7 @@ def test_installers_warning_of_a_shipped_pycache_goes_to_the_debug_log(
     """numpy's wheels ship ``__pycache__`` files, which installer skips with a RuntimeWarning at
     every cold install: the user can do nothing about it, so it is a debug line; any other
     RuntimeWarning stays a WARNING."""
-    files = {**MODULES, "treepkg/__pycache__/__init__.cpython-311.pyc": b"stale bytecode"}
+    files: dict[str, str | bytes] = {**MODULES, "treepkg/__pycache__/x.cpython-311.pyc": b"old"}
     shipped = make_wheel(tmp_path / "wheels", "treepkg", "1.0", files)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
