@@ -33,7 +33,7 @@ def test_hash_mismatch_names_the_archive_and_both_hashes_as_pip(
     """A wrong ``--hash`` fails with pip's lines: the archive, the hash expected and the one got."""
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"purepkg==1.0 --hash=sha256:{WRONG_HASH}\n")
-    args = ["--index-url", package_index.url, "-r", requirements]
+    args = ["--index-url", package_index.url, "-r", str(requirements)]
     pip = run([*pip_cmd(make_venv("pip")), "install", *args], isolated_env)
     assert pip.returncode == 1
     expected = pips_details(pip.stdout + pip.stderr, "THESE PACKAGES DO NOT MATCH THE HASHES")
