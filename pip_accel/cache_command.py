@@ -38,14 +38,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from humanfriendly import InvalidSize, InvalidTimespan, format_size, format_timespan, parse_size
+from humanfriendly import InvalidTimespan, format_size, format_timespan
 from humanfriendly import parse_timespan as parse_span
 from humanfriendly.text import pluralize
 from packaging.utils import canonicalize_name
 
 from pip_accel.cache_lock import DataLock
 from pip_accel.cachedir import KINDS, NOUNS, DataDirectory, Entry
-from pip_accel.config import Config
+from pip_accel.config import Config, parse_size_strictly
 from pip_accel.eviction import (
     describe,
     remove,
@@ -102,14 +102,11 @@ def parse_timespan(text: str) -> float:
 def parse_bytes(text: str) -> int:
     """A size such as ``5GB`` or ``500MiB``, in bytes (more than zero)."""
     try:
-        size = int(parse_size(text))
-    except InvalidSize as error:
+        return parse_size_strictly(text)
+    except ValueError as error:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a size; give one such as 20GB or 500MiB"
+            f"{text!r} is not a size of more than nothing; give one such as 20GB or 500MiB"
         ) from error
-    if size < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size of more than nothing")
-    return size
 
 
 def parser() -> _Parser:

@@ -3,14 +3,17 @@
 pip's own parsers read the command line, so everything pip accepts is
 accepted and everything it rejects is rejected with pip's message (exit code
 2). ``install`` runs through :class:`~pip_accel.accelerator.PipAccelerator`,
-``cache`` through :mod:`pip_accel.cache_command`; every other subcommand
+``cache`` through :mod:`pip_accel.cache_command`, help (``help``, ``-h``,
+no arguments) through :mod:`pip_accel.help`; every other subcommand
 runs pip itself and keeps pip's exit code. Expected
 failures end in one line and exit code 1; ``-v`` adds the traceback.
 """
 
 import io
 import logging
+import optparse
 import os
+import re
 import signal
 import sys
 import time
@@ -26,7 +29,7 @@ from pip_accel.accelerator import PipAccelerator
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
 from pip_accel.exceptions import BuildError, CacheUsageError, PipAcceleratorError
-from pip_accel.interrupts import install_handlers
+from pip_accel.interrupts import AfterInterruption, install_handlers, note_interruption
 from pip_accel.pip import (
     BUILD_FAILED,
     HANDED_OVER,
@@ -44,45 +47,38 @@ from pip_accel.request import InstallRequest
 
 logger = logging.getLogger("pip_accel")
 
-USAGE = """\
-Usage: pip-accel install [pip's install options] <requirements>
-       pip-accel cache dir|info|list|remove|prune|purge|keygen [options]
-       pip-accel <any other pip command> [options]
-
-pip-accel is a drop-in wrapper around pip that keeps every downloaded archive
-in a local index, builds every source distribution into a wheel once, and
-installs from those caches, with no network once a requirement set was seen.
-
-It accepts every option pip accepts. Examples:
-
-  pip-accel install -r requirements.txt
-  pip-accel install --python /path/to/venv -r requirements.txt
-
-`pip-accel cache` shows and prunes pip-accel's own data (`pip-accel cache
---help`); `pip cache` remains the way to pip's own cache.
-
-Configuration: environment variables PIP_ACCEL_* and the [pip-accel] section
-of /etc/pip-accel.conf, ~/.pip-accel/pip-accel.conf or $PIP_ACCEL_CONFIG.
-See `pip help install` for pip's options.
-"""
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run pip-accel with ``argv`` (default: the process's arguments); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
-        sys.stdout.write(USAGE)
-        return 0
     general, rest = split_command(args)
     if general.version:
         sys.stdout.write(f"pip-accel {__version__} (pip {pip_version()})\n")
         return 0
-    if rest and rest[0] == "cache":
+    if general.help or not rest or rest[0] == "help":
+        return show_help(rest[1:], general)
+    if rest[0] == "cache":
         return run_cache(rest[1:], (general.verbose or 0) - (general.quiet or 0))
-    if not rest or rest[0] != "install":
+    if rest[0] != "install":
         return pass_through(args, active_environment(general.python, os.environ))
     install_handlers()
     return run_install(args)
+
+
+def show_help(words: list[str], general: optparse.Values) -> int:
+    """Print the help that ``help WORDS`` (or ``--help``, or nothing) asks for (exit code 0).
+
+    A command pip does not know goes to pip's own ``help``, which says so
+    (and the exit code is pip's).
+    """
+    from pip_accel.help import print_command_help, print_general_help
+
+    if general.help:
+        print_general_help()
+        return 0
+    if print_command_help(words):
+        return 0
+    return pass_through(["help", *words], active_environment(general.python, os.environ))
 
 
 def run_install(args: list[str]) -> int:
@@ -117,6 +113,7 @@ def run_install(args: list[str]) -> int:
         logger.error("%s", explanation)
         return 1
     except KeyboardInterrupt as interruption:
+        note_interruption()  # the line below stays the last one (AfterInterruption)
         signum = getattr(interruption, "signum", signal.SIGINT)
         logger.error(
             "Interrupted by %s; what was half done is undone.", signal.Signals(signum).name
@@ -196,7 +193,8 @@ def setup_logging(
     """Log to standard error in ``fmt`` at ``level_name``, adjusted by ``-v`` and ``-q``.
 
     Python's warnings (of the libraries pip-accel uses) become log lines too,
-    so that they look like the others and ``-q`` hides them.
+    so that they look like the others and ``-q`` hides them. After an
+    interruption only the main thread logs (:class:`AfterInterruption`).
     """
     level = logging.getLevelName(level_name) - 10 * verbosity
     coloredlogs.install(
@@ -205,7 +203,25 @@ def setup_logging(
         logger=logger,
         stream=stream or sys.stderr,
     )
+    for handler in logger.handlers:
+        if not any(isinstance(known, AfterInterruption) for known in handler.filters):
+            handler.addFilter(AfterInterruption())
     warnings.showwarning = log_warning
+
+
+UNINFORMATIVE = ((RuntimeWarning, re.compile(r"Skip installing \S*__pycache__/\S* from ")),)
+"""Library warnings that tell the user nothing they can act on: each category and message.
+
+installer leaves out the ``__pycache__`` files that a wheel ships (numpy's do),
+as it should, and says so at every unpacking of such a wheel."""
+
+
+def uninformative(message: Warning | str, category: type[Warning]) -> bool:
+    """Whether a warning is one of :data:`UNINFORMATIVE`, which belong in the debug log."""
+    text = str(message)
+    return any(
+        issubclass(category, kind) and pattern.match(text) for kind, pattern in UNINFORMATIVE
+    )
 
 
 def log_warning(
@@ -220,9 +236,11 @@ def log_warning(
 
     Python would print the warning with the line of source that raised it,
     which tells the user nothing; the place goes to the debug log instead.
+    A warning of :data:`UNINFORMATIVE` goes to the debug log whole.
     """
     warnings_logger = logger.getChild("warnings")
-    warnings_logger.warning("%s: %s", category.__name__, message)
+    level = logging.DEBUG if uninformative(message, category) else logging.WARNING
+    warnings_logger.log(level, "%s: %s", category.__name__, message)
     warnings_logger.debug("The warning above was raised at %s, line %d.", filename, lineno)
 
 

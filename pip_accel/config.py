@@ -21,7 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from humanfriendly import InvalidSize, coerce_boolean, parse_path, parse_size
+from humanfriendly import InvalidSize, coerce_boolean, disk_size_units, parse_path, parse_size
+from humanfriendly.text import tokenize
 
 from pip_accel.exceptions import ConfigurationError
 
@@ -88,8 +89,32 @@ def _parse_seconds(text: str) -> float:
     return number
 
 
-def _parse_size(text: str) -> int:
-    """Parse a size such as ``20GB`` or ``500 MiB`` into bytes (more than zero)."""
+def _size_units() -> frozenset[str]:
+    """The units of a size, in lower case: bytes, each unit's symbol and name, its prefix alone."""
+    units = {"", "b", "byte", "bytes"}
+    for unit in disk_size_units:
+        for named in (unit.decimal, unit.binary):
+            units |= {named.symbol.lower(), named.name.lower(), named.name.lower() + "s"}
+        units.add(unit.decimal.symbol[0].lower())  # "500M", as humanfriendly reads it
+    return frozenset(units)
+
+
+SIZE_UNITS = _size_units()
+"""Every unit a size may have (humanfriendly would read "2 parsecs" as 2 PB, by its "p")."""
+
+
+def parse_size_strictly(text: str) -> int:
+    """Parse a size such as ``20GB`` or ``500 MiB`` into bytes (more than zero).
+
+    Raises :class:`ValueError` for anything else, a unit that is no unit included.
+    """
+    tokens = tokenize(text)
+    number = bool(tokens) and isinstance(tokens[0], int | float)
+    unit = tokens[1] if len(tokens) == 2 and isinstance(tokens[1], str) else ""
+    if not number or len(tokens) != (2 if unit else 1):
+        raise ValueError("not a number and a unit")
+    if unit.lower() not in SIZE_UNITS:
+        raise ValueError(f"unknown unit {unit!r}")
     try:
         size = int(parse_size(text))
     except InvalidSize as error:  # not a ValueError: Config.get would not catch it
@@ -169,7 +194,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], str, Any]] = {
     "s3-concurrency": (_parse_positive, "a whole number of 1 or more", 8),
     "s3-signing-key": (parse_path, "a private key file", None),
     "s3-trusted-keys": (str, "public keys, or files that hold them", None),
-    "max-cache-size": (_parse_size, "a size such as 20GB or 500MiB", None),
+    "max-cache-size": (parse_size_strictly, "a size such as 20GB or 500MiB", None),
     "download-concurrency": (_parse_positive, "a whole number of 1 or more", 4),
     "build-environment": (_parse_names, "names of environment variables", BUILD_ENVIRONMENT),
 }

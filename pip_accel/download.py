@@ -198,9 +198,12 @@ class Downloader:
     def _take(self, path: Path, announce: bool = True) -> None:
         """Move a downloaded file into the index and, with ``announce``, hand it on.
 
-        A requested sdist is marked as waiting for its build back-ends first.
+        A requested sdist that is new to the index is marked as waiting for its
+        build back-ends first (pip copies the archives the index has already,
+        through ``--find-links``: their back-ends were taken care of before).
         """
-        if announce and not path.name.endswith(".whl"):
+        known = (self.index.directory / path.name).exists()
+        if announce and not known and not path.name.endswith(".whl"):
             self._pending(path.name).parent.mkdir(exist_ok=True)
             self._pending(path.name).touch()
         with self.lock:

@@ -5,7 +5,9 @@ Ctrl-C. Either way pip-accel undoes what it had half done and exits, and the
 pip, build and compile processes it started stop too, instead of running on
 and leaving their temporary files. A few steps (putting an old version back)
 must not be cut short: they run inside :func:`deferred`, and a signal that
-comes meanwhile takes effect right after.
+comes meanwhile takes effect right after. Once interrupted, the run's last
+line is the main thread's: :class:`AfterInterruption` keeps the log lines of
+background work that winds down (unpacking, compiling) from following it.
 """
 
 import contextlib
@@ -41,6 +43,32 @@ _pending: list[int] = []
 _stop_signal = signal.SIGINT
 """What :func:`stop_children` sends: SIGINT, or SIGTERM when the children ignore SIGINT."""
 
+_interrupted = threading.Event()
+"""Set once the run is interrupted."""
+
+
+def note_interruption() -> None:
+    """Remember that the run is interrupted: background work says nothing from now on."""
+    _interrupted.set()
+
+
+def interrupted() -> bool:
+    """Whether the run was interrupted (by a signal, or a KeyboardInterrupt seen by the CLI)."""
+    return _interrupted.is_set()
+
+
+class AfterInterruption(logging.Filter):
+    """Drops, once the run is interrupted, every log line but the main thread's.
+
+    The threads that unpack and compile wind down after an interruption (a
+    compiling process stopped, a batch finished), and what they would say
+    then would follow the line that tells the user the run was interrupted.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether ``record`` is shown: always before an interruption, then the main thread's."""
+        return not _interrupted.is_set() or record.thread == threading.main_thread().ident
+
 
 def install_handlers() -> None:
     """Handle SIGINT and SIGTERM as interruptions (call it from the main thread).
@@ -61,6 +89,7 @@ def install_handlers() -> None:
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     """Stop the child processes and raise :class:`Interrupted` (or note it, when deferred)."""
+    note_interruption()
     stop_children()
     if _deferring:
         _pending.append(signum)

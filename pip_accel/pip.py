@@ -14,6 +14,7 @@ pip command that pip-accel runs gets those groups its own parser accepts, so
 an option is passed to every pip command that understands it, and to no other.
 """
 
+import itertools
 import json
 import logging
 import optparse
@@ -54,6 +55,9 @@ FAILED_PROJECT = re.compile(r"^ERROR: Failed to build '?(?P<name>[\w.-]+)'? when
 
 PREPARED = re.compile(r"^(?:Collecting|Processing) (?P<what>\S+)", re.MULTILINE)
 """The line with which pip starts to prepare a distribution: a requirement or an archive."""
+
+PROG = "pip-accel"
+"""The name pip's help and usage lines give the command (pip would say ``python -m pip``)."""
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,38 @@ class CommandLine:
 
 
 def _command_parser(command: str) -> optparse.OptionParser:
-    """pip's option parser of one command."""
+    """pip's option parser of one command, its usage lines naming pip-accel.
+
+    Raises :class:`KeyError` for a command that pip does not have.
+    """
     from pip._internal.commands import create_command
 
     parser: optparse.OptionParser = create_command(command).parser
+    parser.prog = f"{PROG} {command}"
+    return parser
+
+
+def command_parser(command: str) -> optparse.OptionParser | None:
+    """pip's option parser of ``command`` (for its help), or None when pip has no such command."""
+    try:
+        return _command_parser(command)
+    except KeyError:
+        return None
+
+
+def main_parser() -> optparse.OptionParser:
+    """pip's parser of its general options, naming pip-accel, which prints no help itself.
+
+    ``-h``/``--help`` sets ``help`` instead of printing pip's general help,
+    so that pip-accel prints its own (see :mod:`pip_accel.help`).
+    """
+    from pip._internal.cli.main_parser import create_main_parser
+
+    parser: optparse.OptionParser = create_main_parser()
+    parser.prog = PROG
+    option = parser.get_option("--help")
+    if option is not None:
+        option.action = "store_true"
     return parser
 
 
@@ -128,11 +160,9 @@ def split_command(argv: Sequence[str]) -> tuple[optparse.Values, list[str]]:
     """Read pip's general options; return them and the rest (command first).
 
     Raises :class:`SystemExit` with status 2 and pip's message on a bad option.
+    ``general.help`` tells whether ``-h``/``--help`` came before the command.
     """
-    from pip._internal.cli.main_parser import create_main_parser
-
-    parser = create_main_parser()
-    general, rest = parser.parse_args(list(argv))
+    general, rest = main_parser().parse_args(list(argv))
     return general, rest
 
 
@@ -415,6 +445,9 @@ FETCH_TROUBLE = re.compile(
 NOT_FOUND = ("Could not find a version", "No matching distribution found")
 """pip's errors when no index offered a distribution (or none could be read)."""
 
+UNFOUND = re.compile(r"^ERROR: No matching distribution found for (?P<requirement>.+?)\s*$", re.M)
+"""pip's error line that names a requirement no index had a distribution for."""
+
 PASSWORD = re.compile(r"(://[^/:@\s]+):[^/@\s]+@")
 """The password of a URL's credentials."""
 
@@ -447,6 +480,15 @@ def error_summary(output: str) -> str:
     return lines[-1] if lines else "pip failed without saying why"
 
 
+def unfound_requirements(output: str) -> list[str]:
+    """The requirements that pip found no distribution for, as pip wrote them, in its order.
+
+    pip's resolver stops at the first such requirement, so there is one at
+    most with today's pips; none when pip failed otherwise (a conflict, say).
+    """
+    return list(dict.fromkeys(match["requirement"] for match in UNFOUND.finditer(output)))
+
+
 def _fetch_trouble(lines: list[str], errors: list[str]) -> str:
     """Why pip found no distribution, when it could not read an index (refused, TLS), or ""."""
     if not any(error.startswith(NOT_FOUND) for error in errors):
@@ -465,10 +507,16 @@ def _error_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
 
 
 def _error_text(message: str, following: list[str]) -> str:
-    """One of pip's error messages; for an unexpected exception, the exception itself."""
+    """One of pip's error messages; for an unexpected exception, the exception itself.
+
+    The indented lines right below the message are its details, kept as pip
+    wrote them: for a hash mismatch, each archive with the hash expected and
+    the hash it had.
+    """
     if message == UNEXPECTED:
         return _final_exception(following) or message
-    return message
+    details = itertools.takewhile(lambda line: line[:1].isspace() and line.strip(), following)
+    return "\n".join([message, *(line.rstrip() for line in details)])
 
 
 def _final_exception(lines: list[str]) -> str | None:

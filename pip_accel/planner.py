@@ -28,7 +28,7 @@ from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
 from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.pinned_plan import pinned_plan
-from pip_accel.pip import build_options, plan_arguments
+from pip_accel.pip import build_options, plan_arguments, unfound_requirements
 from pip_accel.pip_index import PipIndex
 from pip_accel.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
 from pip_accel.progress import Progress
@@ -278,7 +278,8 @@ class Planner:
         except PipFailedError as error:
             if not any(phrase in error.output for phrase in INCOMPLETE):
                 raise
-            logger.info("The local index cannot satisfy the requirements yet: %s", error)
+            logger.debug("pip's answer from the local index alone:\n%s", error.output.rstrip())
+            logger.info("%s: asking the package index.", shortfall(error.output))
             return None
         if plan.prereleases and not self.command_line.options.pre:
             names = ", ".join(map(str, plan.prereleases))
@@ -457,3 +458,15 @@ def _pip_index(target: TargetEnvironment, options: Sequence[str]) -> PipIndex:
     """pip's finder and session with ``options``, choosing archives for ``target``."""
     version = target.info["markers"]["python_full_version"]
     return PipIndex(options, target.tags, str(version))
+
+
+def shortfall(output: str) -> str:
+    """What the local index lacks, as pip's output from it alone tells: a sentence without a stop.
+
+    The local index not having everything yet is the normal case of a first
+    run with new requirements, so the sentence says so plainly.
+    """
+    missing = unfound_requirements(output)
+    if missing:
+        return f"The local index has nothing that satisfies {', '.join(missing)} yet"
+    return "The versions in the local index do not satisfy the requirements together"

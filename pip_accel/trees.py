@@ -488,7 +488,7 @@ class BackgroundUnpacker:
                 self.ended = True
                 self.condition.notify_all()
         self.store.unpacked += list(trees)
-        if trees:
+        if trees and not self.stopped:  # stopped: the run failed or was interrupted, and said so
             logger.info(
                 "Unpacked and compiled %s in the background.", pluralize(len(trees), "wheel")
             )

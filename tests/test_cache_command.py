@@ -80,6 +80,7 @@ def test_command_lines_are_read() -> None:
         (["prune", "--older-than", "30x"], "'30x' is not a time span"),
         (["prune", "--older-than", "30"], "give a number and a unit"),
         (["prune", "--max-size", "lots"], "'lots' is not a size"),
+        (["prune", "--max-size", "2 parsecs"], "'2 parsecs' is not a size"),
         (["prune", "--s3"], "--s3 needs --older-than"),
     ],
 )

@@ -51,6 +51,7 @@ def error_lines(stderr: str) -> list[str]:
         ("PIP_ACCEL_S3_READONLY", "sometimes", "s3-readonly"),
         ("PIP_ACCEL_S3_TIMEOUT", "soon", "s3-timeout"),
         ("PIP_ACCEL_S3_RETRIES", "1.5", "s3-retries"),
+        ("PIP_ACCEL_MAX_CACHE_SIZE", "2 parsecs", "max-cache-size"),
     ],
 )
 def test_bad_environment_value(
@@ -73,6 +74,38 @@ def test_bad_value_in_file(isolated_env: dict[str, str], tmp_path: Path) -> None
     assert code == CONFIG_ERROR_EXIT
     assert len(error_lines(stderr)) == 1
     assert str(config) in stderr and "max-retries" in stderr and "'lots'" in stderr
+
+
+def test_a_size_in_no_real_unit_is_refused_from_every_source(tmp_path: Path) -> None:
+    """humanfriendly reads "2 parsecs" as 2 PB (by its "p"): every source refuses it, in one
+    line naming the option, the value and the source; real units, short or long, are read."""
+    config = tmp_path / "size.conf"
+    config.write_text("[pip-accel]\nmax-cache-size = 2 parsecs\n")
+    home = {"HOME": str(tmp_path)}
+    sources = {
+        "the code that called pip-accel": Config({"max-cache-size": "2 parsecs"}, home),
+        "$PIP_ACCEL_MAX_CACHE_SIZE": Config(
+            environ={**home, "PIP_ACCEL_MAX_CACHE_SIZE": "2 parsecs"}
+        ),
+        str(config): Config(environ={**home, "PIP_ACCEL_CONFIG": str(config)}),
+    }
+    for source, config_of_source in sources.items():
+        with pytest.raises(ConfigurationError) as refused:
+            config_of_source.max_cache_size  # noqa: B018 (reading it is the test)
+        message = str(refused.value)
+        assert "max-cache-size" in message and "'2 parsecs'" in message and source in message
+        assert "\n" not in message
+    sizes = {
+        "20GB": 20 * 1000**3,
+        "500 MiB": 500 * 1024**2,
+        "2 gigabytes": 2 * 1000**3,
+        "5M": 5 * 1000**2,
+    }
+    for text, size in sizes.items():
+        assert Config({"max-cache-size": text}, home).max_cache_size == size
+    for text in ("2 bogus", "GB", "1.5 GB of disk"):
+        with pytest.raises(ConfigurationError):
+            Config({"max-cache-size": text}, home).max_cache_size  # noqa: B018
 
 
 def test_missing_named_file(isolated_env: dict[str, str], tmp_path: Path) -> None:
@@ -269,7 +302,7 @@ def test_library_warnings_become_log_lines(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A library's warning is one of pip-accel's WARNING lines, without Python's source line."""
-    text = "Skip installing cext/__pycache__/x.pyc from cext. Installing files in a ..."
+    text = "Certificate for example.org has no subjectAltName, falling back to check for a CN."
     monkeypatch.setattr("pip_accel.cli.coloredlogs.install", lambda **kwargs: None)
     with warnings.catch_warnings(), caplog.at_level(logging.INFO, logger="pip_accel"):
         warnings.simplefilter("always")

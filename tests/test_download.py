@@ -306,6 +306,21 @@ def test_back_ends_a_killed_run_left_out_are_downloaded_by_the_next(tmp_path: Pa
     assert list(marks.iterdir()) == []
 
 
+def test_an_archive_the_index_had_already_is_not_marked_waiting(tmp_path: Path) -> None:
+    """pip copies the archives the index has (``--find-links``) with the new ones: only the
+    new sdist waits for its back-ends, so the next run has nothing left over to download."""
+    known, new = sdist(tmp_path, "alpha"), sdist(tmp_path, "beta")
+    backend = make_wheel(tmp_path / "made", "flit_core", "3.9", pure_project("flit_core", "3.9"))
+    index = LocalIndex(tmp_path / "sources")
+    (index.directory / known.name).write_bytes(known.read_bytes())
+    pip = ScriptedPip([writes(known, new), writes(backend)])
+    assert downloader(tmp_path, pip, ["alpha", "beta"]).download() == {index.directory / new.name}
+    assert list((index.directory / PENDING).iterdir()) == []
+    later = ScriptedPip([])
+    downloader(tmp_path, later, ["alpha"]).finish_pending()
+    assert later.commands == []
+
+
 def test_any_failure_of_pips_finder_ends_the_fetching_quietly(tmp_path: Path) -> None:
     """pip's internals may raise what pip-accel does not know: the fetching ends, nothing is
     raised (pip download resolves the rest), and the finder made first is the one used."""

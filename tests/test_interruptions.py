@@ -73,12 +73,24 @@ def wheel_index(make_package_index: IndexFactory, tmp_path: Path) -> PackageInde
     return make_package_index([multipkg(wheels, "1.0"), multipkg(wheels, "2.0")])
 
 
+LINGERING = LAUNCHER.replace(
+    "sys.exit(main(sys.argv[5:]))",
+    "code = main(sys.argv[5:])\nimport time\ntime.sleep(2)\nsys.exit(code)",
+)
+"""The launcher, its main thread waiting 2 seconds after pip-accel returned: the background
+threads have time to say whatever they would say after the last line."""
+
+
 def interrupted(
-    env: dict[str, str], venv: Venv, strike: tuple[str, str, int, str], *args: str
+    env: dict[str, str],
+    venv: Venv,
+    strike: tuple[str, str, int, str],
+    *args: str,
+    launcher: str = LAUNCHER,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``pip-accel install`` and send it a signal at the chosen event."""
     event, pattern, nth, signame = strike
-    command = [sys.executable, "-c", LAUNCHER, event, pattern, str(nth), signame]
+    command = [sys.executable, "-c", launcher, event, pattern, str(nth), signame]
     return run([*command, "install", "--python", venv.python, *args], env)
 
 
@@ -106,6 +118,15 @@ def assert_uninstalls_cleanly(env: dict[str, str], venv: Venv, before: set[str])
     assert files_of(venv) == before
 
 
+def assert_interruption_said_last(result: subprocess.CompletedProcess[str], signame: str) -> None:
+    """The run's last line says that it was interrupted and what was undone: nothing follows."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, describe(result)
+    assert f"ERROR Interrupted by {signame}; what was half done is undone." in lines[-1], describe(
+        result
+    )
+
+
 LINKING = ("os.link", r"site-packages/multipkg/", 3)
 """The third file of multipkg linked into the environment."""
 
@@ -128,6 +149,7 @@ def test_killed_while_linking(
     for dist_info in venv.site_packages.glob("*.dist-info"):
         assert (dist_info / "RECORD").is_file(), f"{dist_info.name} looks installed but is not"
     if signame != "SIGKILL":  # undone at once
+        assert_interruption_said_last(result, signame)
         assert installed_packages(venv, isolated_env) == {}
         assert not list(venv.site_packages.glob("multipkg*"))
     again = accel(isolated_env, venv, *args)
@@ -155,6 +177,7 @@ def test_interrupted_upgrade(
     result = interrupted(isolated_env, venv, (*strike, signame), *args)
     assert result.returncode != 0, describe(result)
     if signame != "SIGKILL":
+        assert_interruption_said_last(result, signame)
         assert_whole(isolated_env, venv, {"multipkg": "1.0"})
     again = accel(isolated_env, venv, *args)
     if signame == "SIGKILL":
@@ -195,3 +218,31 @@ def test_killed_while_preparing(
         *data.glob("trees/*/.unpacking-*"),
     ]
     assert left == [], "leftovers of the killed run"
+
+
+@pytest.mark.parametrize("nth", [60, 150])
+def test_nothing_is_said_after_the_interruption(
+    isolated_env: dict[str, str],
+    make_package_index: IndexFactory,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+    nth: int,
+) -> None:
+    """Interrupted while wheels unpack and compile in the background, the run ends with the
+    line that says so: the background work winding down (a compiling process stopped, the
+    trees finished meanwhile) adds nothing after it."""
+    wheels = tmp_path / "wheels"
+    names = [f"bigpkg{number}" for number in range(8)]
+    for name in names:
+        modules: dict[str, str | bytes] = {
+            f"{name}/mod{number}.py": "VALUE = 1\n" * 50 for number in range(400)
+        }
+        make_wheel(wheels, name, "1.0", {**modules, f"{name}/__init__.py": ""})
+    index = make_package_index(sorted(wheels.iterdir()))
+    venv = make_venv()
+    strike = ("open", r"\.unpacking-\w+/\S+ w ", nth, "SIGINT")
+    args = ["--index-url", index.url, *names]
+    result = interrupted(isolated_env, venv, strike, *args, launcher=LINGERING)
+    assert result.returncode == 128 + signal.SIGINT, describe(result)
+    assert_interruption_said_last(result, "SIGINT")
+    assert "Traceback" not in result.stderr

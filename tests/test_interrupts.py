@@ -6,9 +6,11 @@ the handlers, and restores the previous ones. The only subprocess is a ``sleep``
 stands for a child process pip-accel started.
 """
 
+import logging
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 
@@ -25,6 +27,7 @@ def clean_state() -> Iterator[None]:
     interrupts._pending.clear()
     interrupts._deferring = 0
     interrupts._children.clear()
+    interrupts._interrupted.clear()
 
 
 @pytest.fixture
@@ -194,3 +197,30 @@ def test_a_sigint_ignored_from_the_start_stays_ignored_and_children_get_sigterm(
         if process is not None and process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_after_an_interruption_only_the_main_thread_logs() -> None:
+    """Background work winding down after an interruption says nothing after the last line."""
+    shown: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: shown.append(record.getMessage())  # type: ignore[method-assign]
+    handler.addFilter(interrupts.AfterInterruption())
+    logger = logging.getLogger("pip_accel.test_after_interruption")
+    logger.addHandler(handler)
+    logger.propagate = False
+
+    def in_background(message: str) -> None:
+        thread = threading.Thread(target=logger.warning, args=(message,))
+        thread.start()
+        thread.join()
+
+    try:
+        in_background("before, from the background")
+        with pytest.raises(Interrupted):
+            interrupts._interrupt(signal.SIGINT, None)
+        assert interrupts.interrupted()
+        logger.error("Interrupted by SIGINT")
+        in_background("Unpacked and compiled 10 wheels in the background.")
+    finally:
+        logger.removeHandler(handler)
+    assert shown == ["before, from the background", "Interrupted by SIGINT"]

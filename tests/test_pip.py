@@ -27,6 +27,7 @@ from pip_accel.pip import (
     plan_arguments,
     redact,
     split_command,
+    unfound_requirements,
     wheel_command,
     whole_install,
     without_dependencies,
@@ -163,6 +164,32 @@ def test_error_lines_are_joined() -> None:
         "Could not find a version that satisfies the requirement purepkg==9.9 (from versions: 1.0)"
         " No matching distribution found for purepkg==9.9"
     )
+
+
+HASH_MISMATCH = """\
+Collecting purepkg==1.0 (from -r req.txt (line 1))
+  Downloading http://127.0.0.1:8765/packages/purepkg-1.0.tar.gz (433 bytes)
+ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you have updated\
+ the package versions, please update the hashes. Otherwise, examine the package contents\
+ carefully; someone may have tampered with them.
+    purepkg==1.0 from http://127.0.0.1:8765/packages/purepkg-1.0.tar.gz (from -r req.txt (line 1)):
+        Expected sha256 0000000000000000000000000000000000000000000000000000000000000000
+             Got        ca9b89f69ed50cad64c1aca86a6b17497b9e70b518960d1dcacdad379fb0f04b
+
+"""
+
+
+def test_details_below_an_error_stay_with_it() -> None:
+    """A hash mismatch keeps pip's lines naming the archive and both hashes, as pip wrote them."""
+    lines = error_summary(HASH_MISMATCH).splitlines()
+    assert lines[0].startswith("THESE PACKAGES DO NOT MATCH THE HASHES")
+    assert lines[1:] == HASH_MISMATCH.splitlines()[3:6]
+
+
+def test_unfound_requirements_are_those_pip_names() -> None:
+    """pip's "No matching distribution found for" names the requirement, once; none otherwise."""
+    assert unfound_requirements(NOT_FOUND + NOT_FOUND) == ["purepkg==9.9"]
+    assert unfound_requirements(HASH_MISMATCH) == []
 
 
 def test_headline_names_the_requirement_being_collected() -> None:

@@ -240,7 +240,8 @@ def test_pass_through_keeps_pips_exit_code(isolated_env: dict[str, str]) -> None
     assert missing.returncode == 1
     assert "not found" in missing.stderr.lower()
     helped = run([*pip_accel_cmd(), "help", "download"], isolated_env)
-    assert helped.returncode == 0 and "pip download" in helped.stdout
+    assert helped.returncode == 0 and "pip-accel download [options]" in helped.stdout
+    assert "--dest <dir>" in helped.stdout  # pip's options of download
 
 
 def test_usage_and_pips_parser(isolated_env: dict[str, str]) -> None:

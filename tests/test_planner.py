@@ -32,7 +32,13 @@ from pip_accel.summary import Summary
 with warnings.catch_warnings():
     # pip_accel.build imports a name humanfriendly deprecated: see the xfail test at the end.
     warnings.filterwarnings("ignore", "humanfriendly.Spinner was moved", DeprecationWarning)
-    from pip_accel.planner import MAX_SHARED_ROUNDS, MISSING_PROJECT, Planner, PlannerParts
+    from pip_accel.planner import (
+        MAX_SHARED_ROUNDS,
+        MISSING_PROJECT,
+        Planner,
+        PlannerParts,
+        shortfall,
+    )
 
 NOT_FOUND = (
     "ERROR: Could not find a version that satisfies the requirement chain-b==1.0"
@@ -352,3 +358,16 @@ def test_other_build_failures_are_not_retried() -> None:
     with pytest.raises(BuildError):
         retrying_planner(downloader)._with_build_requirements(step)
     assert downloader.asked == []
+
+
+def test_shortfall_says_plainly_what_the_local_index_lacks() -> None:
+    """A first run's local index lacking a requirement is no failure, and does not read like one."""
+    output = (
+        "ERROR: Could not find a version that satisfies the requirement Werkzeug>=3.1"
+        " (from flask) (from versions: none)\n"
+        "ERROR: No matching distribution found for Werkzeug>=3.1\n"
+    )
+    assert shortfall(output) == "The local index has nothing that satisfies Werkzeug>=3.1 yet"
+    conflict = "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/..."
+    assert "Could not" not in shortfall(conflict)
+    assert shortfall(conflict).startswith("The versions in the local index")

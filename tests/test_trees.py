@@ -8,10 +8,12 @@ target is a stand-in with ``cache_tag`` and ``executable``): no venv, no pip, no
 
 import io
 import json
+import logging
 import os
 import stat
 import sys
 import threading
+import warnings
 import zipfile
 from pathlib import Path
 from typing import cast
@@ -20,6 +22,7 @@ import pytest
 from installer.records import Hash
 from installer.utils import copyfileobj_with_hashing
 
+from pip_accel import cli
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import UnsafeWheelError
 from pip_accel.trees import (
@@ -437,3 +440,29 @@ def test_the_compiler_counts_its_backlog_until_batches_are_compiled(tmp_path: Pa
         assert compiler.backlog == 0
         assert done == ["batch"]
     assert all((directory / "__pycache__" / f"m{n}.{TAG}.pyc").is_file() for n in range(3))
+
+
+def test_installers_warning_of_a_shipped_pycache_goes_to_the_debug_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """numpy's wheels ship ``__pycache__`` files, which installer skips with a RuntimeWarning at
+    every cold install: the user can do nothing about it, so it is a debug line; any other
+    RuntimeWarning stays a WARNING."""
+    files: dict[str, str | bytes] = {**MODULES, "treepkg/__pycache__/x.cpython-311.pyc": b"old"}
+    shipped = make_wheel(tmp_path / "wheels", "treepkg", "1.0", files)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tree = store_in(tmp_path / "trees").trees_for([shipped])[shipped]
+    assert not any("__pycache__" in item.path for item in tree.files)
+    skipped = [item for item in caught if "Skip installing" in str(item.message)]
+    assert len(skipped) == 1 and skipped[0].category is RuntimeWarning
+    other = warnings.WarningMessage(RuntimeWarning("disk nearly full"), RuntimeWarning, "x.py", 1)
+    with caplog.at_level(logging.DEBUG, logger="pip_accel"):
+        for item in [*skipped, other]:
+            cli.log_warning(item.message, item.category, item.filename, item.lineno)
+    levels = {
+        record.getMessage().split(": ", 1)[1].split()[0]: record.levelno
+        for record in caplog.records
+        if record.name == "pip_accel.warnings" and record.getMessage().startswith("Runtime")
+    }
+    assert levels == {"Skip": logging.DEBUG, "disk": logging.WARNING}
