@@ -101,9 +101,13 @@ def connection_failure(error: BaseException) -> str | None:
     short) are outages, not answers of S3 about an object: the binary cache
     then disables the backend for the rest of the run, with one warning.
     """
-    from botocore.exceptions import ConnectionClosedError, IncompleteReadError, ReadTimeoutError
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        IncompleteReadError,
+        ReadTimeoutError,
+        ResponseStreamingError,
+    )
     from botocore.exceptions import ConnectionError as Unreachable
-    from botocore.exceptions import ResponseStreamingError
     from urllib3.exceptions import ProtocolError
 
     text = (str(error) or type(error).__name__).rstrip(".")
