@@ -16,8 +16,9 @@ Subcommands:
     what killed runs left, plans that can no longer be used, and then: entries
     unused for ``--older-than``, and the size bound (``--max-size``, else the
     option ``max-cache-size``)
-``prune --s3 --older-than SPAN``
-    the bucket's objects stored longer ago than that
+``prune --s3 --older-than SPAN [--yes]``
+    the bucket's objects (those of pip-accel's layouts) stored longer ago than
+    that; a span under a day only with ``--yes``
 ``purge``
     every entry
 ``keygen FILE``
@@ -64,6 +65,11 @@ COMMANDS = ("dir", "info", "list", "remove", "prune", "purge", "keygen")
 GLOB = frozenset("*?[")
 """Characters that make a pattern a glob rather than a project name."""
 
+SHORTEST_S3_SPAN = 24 * 60 * 60
+"""The shortest ``--older-than`` of ``prune --s3`` without ``--yes``, in seconds: one day.
+A shorter one removes what the fleet's running jobs have just stored and are about to use
+(a span of nothing removes every object), which is rarely what was meant."""
+
 
 @dataclass(frozen=True)
 class Request:
@@ -75,6 +81,8 @@ class Request:
     """Seconds: entries unused (objects stored) longer ago than this go."""
     max_size: int | None = None
     s3: bool = False
+    yes: bool = False
+    """Whether ``prune --s3`` may remove objects stored less than a day ago."""
     file: Path | None = None
     verbosity: int = 0
 
@@ -127,6 +135,9 @@ def parser() -> _Parser:
     prune.add_argument("--older-than", type=parse_timespan, metavar="SPAN")
     prune.add_argument("--max-size", type=parse_bytes, metavar="SIZE")
     prune.add_argument("--s3", action="store_true", help="prune the S3 bucket instead")
+    prune.add_argument(
+        "--yes", action="store_true", help="with --s3, take an --older-than of less than a day"
+    )
     commands.add_parser("purge", parents=[common], help="remove every entry")
     keygen = commands.add_parser("keygen", parents=[common], help="write a signing key pair")
     keygen.add_argument("file", metavar="FILE", type=Path)
@@ -152,12 +163,24 @@ def parse(args: Sequence[str]) -> Request:
             "pip-accel cache prune: --s3 needs --older-than (such as --older-than 90d)"
             " and takes no --max-size; see `pip-accel cache prune --help`."
         )
+    if namespace.command == "prune" and namespace.yes and not namespace.s3:
+        raise CacheUsageError(
+            "pip-accel cache prune: --yes goes with --s3 (the data directory's prune asks"
+            " nothing); see `pip-accel cache prune --help`."
+        )
+    if s3_prune and namespace.older_than < SHORTEST_S3_SPAN and not namespace.yes:
+        raise CacheUsageError(
+            f"pip-accel cache prune: --s3 --older-than {format_timespan(namespace.older_than)}"
+            " would remove what running jobs have just stored; give one day or more (such as"
+            " --older-than 90d), or add --yes to remove it anyway. Nothing was removed."
+        )
     return Request(
         command=namespace.command,
         pattern=getattr(namespace, "pattern", None),
         older_than=getattr(namespace, "older_than", None),
         max_size=getattr(namespace, "max_size", None),
         s3=getattr(namespace, "s3", False),
+        yes=getattr(namespace, "yes", False),
         file=getattr(namespace, "file", None),
         verbosity=namespace.verbose - namespace.quiet,
     )
@@ -273,6 +296,11 @@ def prune_bucket(config: Config, request: Request, out: TextIO, now: float) -> N
     assert request.older_than is not None
     bucket = connect_writer(config)
     old = [item for item in bucket.objects() if item.last_modified < now - request.older_than]
+    if bucket.others:
+        logger.info(
+            "Leaving %s under %s alone: pip-accel does not write such names.",
+            pluralize(bucket.others, "other object"), bucket.url,
+        )  # fmt: skip
     bucket.delete(old)
     size = format_size(sum(item.size for item in old))
     span = format_timespan(request.older_than)

@@ -22,7 +22,10 @@ Object names, below the cache's root (``<s3-prefix>/v2``)::
 
 Anything missing, corrupt or unsafe is a warning and a fallback: a plan that
 cannot be used means planning as usual, a tree that cannot be used means
-unpacking and compiling the wheel here.
+unpacking and compiling the wheel here. A writer then stores its own plan or
+tree in place of the one it could not use, so that the next worker finds a
+sound one; a bucket that could not be reached or was lost in the middle is
+one warning (of the binary cache), and the run goes on without it.
 """
 
 import hashlib
@@ -104,6 +107,8 @@ class Fleet:
         self.pool = ThreadPoolExecutor(max_workers=config.s3_concurrency)
         self.uploads: list[Future[bool]] = []
         self.lock = threading.Lock()
+        self.damaged: set[str] = set()
+        """Objects (a plan, trees) this run could not use: a writer replaces them."""
 
     # Reading -------------------------------------------------------------------------------
 
@@ -113,9 +118,13 @@ class Fleet:
         entries = self._load(shared_key)
         if entries is None:
             return None
-        jobs = [self.pool.submit(self._fetch, entry) for entry in entries]
+        jobs = [self.pool.submit(self._fetch, entry, shared_key) for entry in entries]
         wheels = [job.result() for job in jobs]
         if any(wheel is None for wheel in wheels):
+            if not self.cache.shared:
+                logger.info(
+                    "Not using the fleet's plan: the shared cache was lost; planning as usual."
+                )
             return None
         logger.info(
             "Using the fleet's plan of the same requirements and target (%s).",
@@ -134,16 +143,25 @@ class Fleet:
                 return parse_shared_plan(json.loads(path.read_bytes()), shared_key)
             except (ValueError, UnicodeError, RecursionError) as error:
                 logger.warning("Not using the fleet's plan %s: %s.", shared_key[:12], error)
+                self.damaged.add(f"plans/{shared_key}.json")
                 return None
 
-    def _fetch(self, entry: SharedWheel) -> PlannedWheel | None:
-        """Fetch the wheel of one entry (and its tree) into the data directory."""
+    def _fetch(self, entry: SharedWheel, shared_key: str) -> PlannedWheel | None:
+        """Fetch the wheel of one entry (and its tree) into the data directory.
+
+        Once the shared cache is lost (unreachable, or its connection lost: one
+        warning of the binary cache), no wheel is asked for or warned about.
+        """
+        if not self.cache.shared:
+            return None
         wheel = self._wheel(entry)
         if wheel is None:
-            logger.warning(
-                "Not using the fleet's plan: its wheel %s is missing from the shared cache or"
-                " corrupt; planning as usual.", entry.file,
-            )  # fmt: skip
+            if self.cache.shared:
+                logger.warning(
+                    "Not using the fleet's plan: its wheel %s is missing from the shared cache or"
+                    " corrupt; planning as usual.", entry.file,
+                )  # fmt: skip
+                self.damaged.add(f"plans/{shared_key}.json")
             return None
         self._tree(wheel, entry.sha256)
         status = wheel.stat()
@@ -194,6 +212,7 @@ class Fleet:
                 tree.save()
             except (UnsafeTreeArchiveError, tarfile.TarError, OSError) as error:
                 logger.warning("Not using the fleet's tree of %s: %s.", wheel.name, error)
+                self.damaged.add(self._tree_object(sha256))
                 return
             self.trees.place(wheel, tree)
 
@@ -264,7 +283,7 @@ class Fleet:
         with PrivateDirectory(self.config.data_directory / "tmp", "plan-") as directory:
             path = directory / "plan.json"
             path.write_text(json.dumps(document, indent=1), encoding="utf-8")
-            return self.cache.store(path, f"plans/{shared_key}.json")
+            return self._store(path, f"plans/{shared_key}.json")
 
     def _store_tree(self, wheel: Path, tree: UnpackedTree) -> bool:
         """Pack a tree into an archive and store it under its wheel's sha256."""
@@ -272,7 +291,18 @@ class Fleet:
         with PrivateDirectory(self.config.data_directory / "tmp", "tree-") as directory:
             archive = directory / "tree.tar.gz"
             pack_tree(tree.directory, archive)
-            return self.cache.store(archive, name)
+            return self._store(archive, name)
+
+    def _store(self, path: Path, name: str) -> bool:
+        """Store a plan or tree: over the bucket's own when this run could not use that one.
+
+        Otherwise an object the bucket has is kept (the plan of the same question
+        from another writer is as good), and a damaged one would stay for good.
+        """
+        replace = name in self.damaged
+        if replace:
+            logger.info("Replacing %s in the shared cache: this run could not use it.", name)
+        return self.cache.store(path, name, replace=replace)
 
     def abandon(self) -> None:
         """Stop the uploads that have not started (the run failed or was interrupted)."""

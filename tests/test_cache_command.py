@@ -70,6 +70,14 @@ def test_command_lines_are_read() -> None:
     assert parse(["remove", "six", "-q"]) == Request("remove", pattern="six", verbosity=-1)
 
 
+def test_a_bucket_is_pruned_by_less_than_a_day_only_with_yes() -> None:
+    """One day is the shortest span without --yes; with it, any span (0 too)."""
+    assert parse(["prune", "--s3", "--older-than", "1d"]).older_than == 86400
+    assert parse(["prune", "--s3", "--older-than", "0d", "--yes"]) == Request(
+        "prune", older_than=0, s3=True, yes=True
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [
@@ -82,6 +90,9 @@ def test_command_lines_are_read() -> None:
         (["prune", "--max-size", "lots"], "'lots' is not a size"),
         (["prune", "--max-size", "2 parsecs"], "'2 parsecs' is not a size"),
         (["prune", "--s3"], "--s3 needs --older-than"),
+        (["prune", "--s3", "--older-than", "0d"], "--older-than 0 seconds would remove what"),
+        (["prune", "--s3", "--older-than", "23h"], "give one day or more .* or add --yes"),
+        (["prune", "--older-than", "1d", "--yes"], "--yes goes with --s3"),
     ],
 )
 def test_wrong_command_lines_say_what_is_wrong(args: list[str], says: str) -> None:
@@ -200,18 +211,26 @@ def test_pruning_waits_for_an_install_in_progress(
 def test_the_bucket_is_pruned_by_age_and_shown(isolated_env: dict[str, str], s3: S3Server) -> None:
     """Objects stored before the span go; newer ones, and other prefixes' objects, stay."""
     client = s3.client()
-    for key in ("ci/v2/plans/old.json", "ci/v2/trees/old.tar.gz", "other/v2/plans/old.json"):
+    plan, tree = f"ci/v2/plans/{'a' * 64}.json", f"ci/v2/trees/cpython-311/{'b' * 64}-2.tar.gz"
+    others = ["ci/v2/notes.txt", "ci/v2/trees/README", "other/v2/plans/old.json"]
+    for key in (plan, tree, *others):
         client.put_object(Bucket=BUCKET, Key=key, Body=b"x" * 100)
     time.sleep(6)
-    client.put_object(Bucket=BUCKET, Key="ci/v2/plans/new.json", Body=b"x" * 10)
+    new = f"ci/v2/plans/{'c' * 64}.json"
+    client.put_object(Bucket=BUCKET, Key=new, Body=b"x" * 10)
     env = worker(isolated_env, s3, "admin")
-    result = cache(env, "prune", "--s3", "--older-than", "4s")
+    everything = sorted([new, *others])
+    refused = cache(env, "prune", "--s3", "--older-than", "0d", code=2)
+    assert "give one day or more" in refused.stderr and refused.stderr.count("\n") == 1
+    assert s3.keys(BUCKET) == sorted([plan, tree, *everything]), "nothing was removed"
+    result = cache(env, "prune", "--s3", "--older-than", "4s", "--yes")
     assert result.stdout.startswith("Removed 2 objects (200 bytes)"), result.stdout
-    assert s3.keys(BUCKET) == ["ci/v2/plans/new.json", "other/v2/plans/old.json"]
+    assert "Leaving 2 other objects under s3://pip-accel-ci/ci/ alone" in result.stderr
+    assert s3.keys(BUCKET) == everything
     info = cache(env, "info", "--s3").stdout
     assert "S3 stored plans: 1 (10 bytes)" in info
     refused = cache(
-        {**env, "PIP_ACCEL_S3_READONLY": "true"}, "prune", "--s3", "--older-than", "1s", code=1
+        {**env, "PIP_ACCEL_S3_READONLY": "true"}, "prune", "--s3", "--older-than", "1d", code=1
     )
     assert "read-only" in refused.stderr and refused.stderr.count("\n") == 1
 

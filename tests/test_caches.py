@@ -410,6 +410,74 @@ def test_s3_store_skips_an_object_the_bucket_has(tmp_path: Path) -> None:
     assert client.puts == []
 
 
+def test_s3_replace_uploads_over_an_object_the_bucket_has(tmp_path: Path) -> None:
+    """replace is store without the look: the caller found the object damaged."""
+    backend, client = s3_backend(tmp_path)
+    client.objects["ci/v2/plans/k.json"] = (b"garbage", {"sha256": sha256(b"garbage")})
+    path = tmp_path / "plan.json"
+    path.write_bytes(b"new plan")
+    assert backend.replace(path, "plans/k.json") is True
+    assert client.objects["ci/v2/plans/k.json"] == (b"new plan", {"sha256": sha256(b"new plan")})
+    readonly, client = s3_backend(tmp_path, **{"s3-readonly": "true"})
+    assert readonly.replace(path, "plans/k.json") is False
+    assert client.puts == []
+
+
+def test_s3_store_replaces_an_object_found_corrupt_in_this_run(tmp_path: Path) -> None:
+    """Contents that do not have the sha256 they were stored with: the writer's copy goes
+    over them; an object that only is not the one a plan named (another build) is kept."""
+    backend, client = s3_backend(tmp_path)
+    client.objects["ci/v2/plans/k.json"] = (b"damaged", {"sha256": sha256(b"plan")})
+    client.objects["ci/v2/ns/a/1.0/s/a.whl"] = (b"other build", {"sha256": sha256(b"other build")})
+    with pytest.raises(CorruptObjectError):
+        backend.fetch("plans/k.json", tmp_path / "k.json")
+    with pytest.raises(CorruptObjectError):
+        backend.fetch("ns/a/1.0/s/a.whl", tmp_path / "a.whl", sha256(b"this build"))
+    path = tmp_path / "new"
+    path.write_bytes(b"plan")
+    assert backend.store(path, "plans/k.json") is True
+    assert client.objects["ci/v2/plans/k.json"][0] == b"plan"
+    assert backend.store(path, "ns/a/1.0/s/a.whl") is False
+    assert client.puts == ["ci/v2/plans/k.json"]
+    assert backend.store(path, "plans/k.json") is False, "replaced once, sound since"
+
+
+def test_replace_reaches_each_kind_of_backend(tmp_path: Path) -> None:
+    """BinaryCache.store(replace=True) calls replace; the contract's default and a duck-typed
+    backend without replace store instead."""
+    calls: list[str] = []
+
+    class Replacing(SharingBackend):
+        def replace(self, path: Path, name: str) -> bool:
+            self._called(f"replace {name}")
+            return True
+
+    class Old:
+        priority = 70
+
+        def get(self, key: CacheKey) -> None:
+            return None
+
+        def put(self, key: CacheKey, wheel: Path) -> None:
+            pass
+
+        def fetch(self, name: str, target: Path, sha256: str | None = None) -> None:
+            return None
+
+        def store(self, path: Path, name: str) -> bool:
+            calls.append(f"old store {name}")
+            return True
+
+    cache = BinaryCache({"a": Replacing(10, calls), "b": SharingBackend(20, calls), "c": Old()})
+    path = tmp_path / "plan.json"
+    path.write_bytes(b"{}")
+    assert cache.store(path, "plans/x.json", replace=True)
+    assert calls == ["10:replace plans/x.json", "20:store plans/x.json", "old store plans/x.json"]
+    calls.clear()
+    assert cache.store(path, "plans/x.json")
+    assert calls == ["10:store plans/x.json", "20:store plans/x.json", "old store plans/x.json"]
+
+
 def test_s3_fetch_refuses_an_object_without_a_recorded_sha256(tmp_path: Path) -> None:
     """An object stored by something else, with no sha256 to check it by, is not trusted."""
     backend, client = s3_backend(tmp_path)

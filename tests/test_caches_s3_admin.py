@@ -50,24 +50,35 @@ def config(**options: str) -> Config:
     return Config({"s3-bucket": "b", "s3-prefix": "ci", **options}, environ={})
 
 
+SHA = "a" * 64
+"""A sha256, as object names hold them."""
+
+PLAN = f"v2/plans/{SHA}.json"
+TREE = f"v2/trees/cpython-311/{SHA}-2.tar.gz"
+WHEEL = f"v2/cp311-ns/six/1.0/{SHA}/six-1.0-py3-none-any.whl"
+
+
 def test_objects_of_pip_accel_under_the_prefix_only() -> None:
-    """Other data of the bucket, and of other prefixes, is not pip-accel's."""
+    """Other data of the bucket, of other prefixes and below v2/ itself, is not pip-accel's."""
     client = Client({
         "ci/v2/sources/six/six-1.0.tar.gz": 1,
-        "ci/v2/plans/k.json": 2,
-        "ci/v2/trees/abc.tar.gz": 3,
-        "ci/v2/cp311-ns/six/1.0/sha/six-1.0-py3-none-any.whl": 4,
+        f"ci/{PLAN}": 2,
+        f"ci/{TREE}": 3,
+        f"ci/{WHEEL}": 4,
         "ci/notes.txt": 1,
+        "ci/v2/notes.txt": 1,
+        "ci/v2/trees/README": 1,
         "other/v2/plans/k.json": 1,
     })  # fmt: skip
     bucket = Bucket(config(), client)
     found = {item.key: item.kind for item in bucket.objects()}
     assert found == {
         "ci/v2/sources/six/six-1.0.tar.gz": "source",
-        "ci/v2/plans/k.json": "plan",
-        "ci/v2/trees/abc.tar.gz": "tree",
-        "ci/v2/cp311-ns/six/1.0/sha/six-1.0-py3-none-any.whl": "wheel",
+        f"ci/{PLAN}": "plan",
+        f"ci/{TREE}": "tree",
+        f"ci/{WHEEL}": "wheel",
     }
+    assert bucket.others == 3, "ci/notes.txt, ci/v2/notes.txt, ci/v2/trees/README"
     assert bucket.url == "s3://b/ci/"
     old = [
         item
@@ -75,13 +86,39 @@ def test_objects_of_pip_accel_under_the_prefix_only() -> None:
         if item.last_modified < datetime(2025, 1, 3, tzinfo=UTC).timestamp()
     ]
     bucket.delete(old)
-    assert client.deleted == ["ci/v2/sources/six/six-1.0.tar.gz", "ci/v2/plans/k.json"]
+    assert client.deleted == ["ci/v2/sources/six/six-1.0.tar.gz", f"ci/{PLAN}"]
 
 
-def test_kinds_by_name() -> None:
-    """The part after the layout version says the kind."""
-    assert kind_of("v2/sources/a/a.tar.gz") == "source"
-    assert kind_of("v1/ns/a/1.0/sha/a.whl") == "wheel"
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("v2/sources/a/a-1.0.tar.gz", "source"),
+        ("v2/sources/zope-interface/zope.interface-6.0-py3-none-any.whl", "source"),
+        (PLAN, "plan"),
+        (TREE, "tree"),
+        (WHEEL, "wheel"),
+        ("v1/sources/a-1.0.tar.gz", "source"),
+        (f"v1/ns/a/1.0/{SHA}/a-1.0-py3-none-any.whl", "wheel"),
+        ("v2/notes.txt", None),
+        ("v2/trees/README", None),
+        ("v2/sources/README", None),
+        ("v2/sources/a/notes.txt", None),
+        ("v2/sources/b/a-1.0.tar.gz", None),
+        ("v2/plans/k.json", None),
+        (f"v2/plans/{SHA}.json.bak", None),
+        (f"v2/trees/cpython-311/{SHA}.tar.gz", None),
+        (f"v2/ns/a/1.0/{SHA}/README", None),
+        ("v2/ns/a/1.0/not-a-sha/a-1.0-py3-none-any.whl", None),
+        (f"v2/sources/a/1.0/{SHA}/a-1.0-py3-none-any.whl", None),
+        (f"v2/ns/a/1.0/{SHA}/sub/a-1.0-py3-none-any.whl", None),
+        (f"v1/{PLAN[3:]}", None),
+        (f"v3/{PLAN[3:]}", None),
+        ("backup/v2/sources/a/a-1.0.tar.gz", None),
+    ],
+)
+def test_kinds_are_those_of_the_names_pip_accel_writes(name: str, kind: str | None) -> None:
+    """Each kind by its whole name; any other name below the prefix is not pip-accel's."""
+    assert kind_of(name) == kind
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,14 @@ import sys
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
 
 from pip_accel.caches import s3_client
 from pip_accel.caches.s3_client import check_bucket, connect, error_code, translate
@@ -84,6 +91,35 @@ def test_network_and_other_errors() -> None:
     down = translate(EndpointConnectionError(endpoint_url="http://x"), "Could not read")
     assert "check s3-url, s3-timeout and the network" in str(down)
     assert str(translate(ValueError("odd"), "Could not read")) == "Could not read: ValueError: odd"
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (EndpointConnectionError(endpoint_url="http://x"), "the S3 endpoint could not be reached"),
+        (ConnectTimeoutError(endpoint_url="http://x"), "the S3 endpoint could not be reached"),
+        (ConnectionRefusedError(111, "Connection refused"), "the S3 endpoint could not be reached"),
+        (
+            ConnectionClosedError(endpoint_url="http://x"),
+            "the connection to the S3 endpoint was lost",
+        ),
+        (ReadTimeoutError(endpoint_url="http://x"), "the connection to the S3 endpoint was lost"),
+        (ResponseStreamingError(error="cut"), "the connection to the S3 endpoint was lost"),
+        (ConnectionResetError(104, "reset"), "the connection to the S3 endpoint was lost"),
+    ],
+)
+def test_an_outage_says_what_failed_with_the_error(error: Exception, says: str) -> None:
+    """An unreachable endpoint and a lost connection are named as such, with botocore's words."""
+    message = str(translate(error, "Could not download x from the S3 bucket b"))
+    assert message.startswith(f"Could not download x from the S3 bucket b: {says} (")
+    assert message.endswith("); check s3-url, s3-timeout and the network")
+    assert (str(error).rstrip(".") or type(error).__name__) in message
+
+
+def test_answers_of_s3_and_other_errors_are_no_outage() -> None:
+    """A missing object, a disk that is full: not a connection that failed."""
+    assert s3_client.connection_failure(client_error("NoSuchKey", "GetObject")) is None
+    assert s3_client.connection_failure(OSError(28, "No space left on device")) is None
 
 
 def test_existing_bucket_is_only_listed() -> None:

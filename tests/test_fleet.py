@@ -8,11 +8,15 @@ as usual, with a warning, when what the bucket holds is missing, corrupt or unsa
 """
 
 import hashlib
+import http.client
+import http.server
 import io
 import json
 import re
 import tarfile
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -196,5 +200,93 @@ def test_what_the_bucket_holds_is_checked(
     else:
         assert USING_SHARED not in result.stderr
     assert_installed(b_env, venv)
+    if damage == "corrupt plan":  # B writes: its plan replaces the damaged one
+        stored = client.get_object(Bucket=BUCKET, Key=plan)
+        body = stored["Body"].read()
+        assert body != json.dumps({"format": 1}).encode()
+        assert stored["Metadata"]["sha256"] == hashlib.sha256(body).hexdigest()
     assert not (tmp_path / "evil.txt").exists()
     assert not list(Path(b_env["PIP_ACCEL_CACHE"]).rglob("evil.txt"))
+
+
+class Outage(http.server.BaseHTTPRequestHandler):
+    """A proxy in front of moto that answers until a shared plan was served, then drops.
+
+    Every request after the plan's is a connection closed without an answer, as when the
+    network to the bucket goes away in the middle of a run.
+    """
+
+    upstream = 0
+    """moto's port."""
+    served: list[str]
+    dropped: list[str]
+
+    def handle_one_request(self) -> None:
+        """Forward one request to moto, or close the connection once the plan was served."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline or not self.parse_request():
+            self.close_connection = True
+            return
+        line = f"{self.command} {self.path}"
+        if any("/v2/plans/" in served for served in self.served):
+            self.dropped.append(line)
+            self.close_connection = True
+            return
+        self.served.append(line)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        connection = http.client.HTTPConnection("127.0.0.1", self.upstream, timeout=30)
+        connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+        for name, value in self.headers.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        answer = connection.getresponse()
+        data = answer.read()
+        self.send_response_only(answer.status)
+        for name, value in answer.getheaders():
+            if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        connection.close()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Log nothing."""
+
+
+def test_an_outage_while_fetching_is_one_warning_and_a_fallback(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    s3: S3Server,
+    requirements: Path,
+) -> None:
+    """The bucket goes away after B fetched the plan: one warning that says so; B plans and
+    builds as usual without asking the bucket for each object again, and installs the same."""
+    prime(worker(isolated_env, s3, "a"), make_venv, requirements)
+    handler: type[Outage] = type(
+        "Handler", (Outage,), {"upstream": s3.port, "served": [], "dropped": []}
+    )
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        b_env = worker(
+            isolated_env, s3, "b",
+            PIP_ACCEL_S3_URL=f"http://127.0.0.1:{proxy.server_port}",
+            PIP_ACCEL_S3_CONCURRENCY="1",
+        )  # fmt: skip
+        venv = make_venv("b")
+        result = accel(b_env, venv, "-r", requirements)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert "Traceback" not in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1, describe(result)
+    assert "the connection to the S3 endpoint was lost" in warnings[0], warnings
+    assert "missing from the shared cache" not in result.stderr
+    assert USING_SHARED not in result.stderr
+    # The first wheel, asked once and retried once (PIP_ACCEL_S3_RETRIES=1); nothing else.
+    assert len(handler.dropped) == 2 and len(set(handler.dropped)) == 1, handler.dropped
+    assert_installed(b_env, venv)

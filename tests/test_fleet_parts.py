@@ -155,6 +155,8 @@ class SharedCache:
         """The names stored, in the order the stores ended."""
         self.wheel_delay = 0.0
         """Seconds that storing a wheel takes."""
+        self.lost_at: str | None = None
+        """The object whose fetch loses the backend, as BinaryCache loses a failing one."""
         self.lock = threading.Lock()
 
     def connect(self) -> None:
@@ -166,18 +168,25 @@ class SharedCache:
         with self.lock:
             self.fetched.append(name)
             data = self.objects.get(name)
+            if name == self.lost_at:
+                self.shared = self.shares_writes = False
+            if not self.shared:
+                return None
         if data is None or (sha256 is not None and hashlib.sha256(data).hexdigest() != sha256):
             return None
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         return target
 
-    def store(self, path: Path, name: str) -> bool:
-        """Keep the contents of ``path`` as the object ``name``."""
+    def store(self, path: Path, name: str, replace: bool = False) -> bool:
+        """Keep the contents of ``path`` as the object ``name``, unless it has one (and not
+        ``replace``), as the S3 backend does."""
         if name.endswith(".whl"):
             time.sleep(self.wheel_delay)
         data = path.read_bytes()
         with self.lock:
+            if name in self.objects and not replace:
+                return False
             self.stored.append(name)
             self.objects[name] = data
         return True
@@ -744,6 +753,87 @@ def test_a_failed_fetch_leaves_the_local_build_of_the_same_key_alone(
     assert fleet.plan(KEY) is None
     stored = tmp_path / "data" / "binaries" / str(key.path) / wheel.name
     assert LocalCacheBackend(fleet.config).get(key) == stored, "the local build is still good"
+
+
+def test_a_lost_shared_cache_is_no_warning_here_and_asks_nothing_more(
+    tmp_path: Path, built: dict[str, Built], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The backend is lost fetching the first wheel (the binary cache warned once): no warning
+    per wheel, no other wheel or tree asked for, one line that the plan is not used."""
+    wheels = [built["fleetpkg"], built["otherpkg"]]
+    entries = [wheel.source_entry() for wheel in wheels]
+    cache = SharedCache(
+        {entry.object: wheel.data for entry, wheel in zip(entries, wheels, strict=True)}
+    )
+    publish(cache, entries)
+    cache.lost_at = entries[0].object
+    settings = {"data-directory": str(tmp_path / "data"), "s3-concurrency": "1"}
+    fleet = Fleet(cast(BinaryCache, cache), Config(overrides=settings, environ={}), target())
+    try:
+        with caplog.at_level(logging.INFO, logger="pip_accel.fleet"):
+            assert fleet.plan(KEY) is None
+    finally:
+        fleet.pool.shutdown()
+    assert messages(caplog) == []
+    assert messages(caplog, logging.INFO) == [
+        "Not using the fleet's plan: the shared cache was lost; planning as usual."
+    ]
+    assert cache.fetched == [f"plans/{KEY}.json", entries[0].object]
+    assert fleet.damaged == set(), "a plan that was not checked is not replaced"
+
+
+def test_a_shared_plan_that_a_writer_could_not_use_is_replaced(
+    tmp_path: Path, make_fleet: FleetFactory, built: dict[str, Built]
+) -> None:
+    """Garbage or a plan that names a lost wheel: the writer's plan takes its place, once the
+    wheels are stored; a sound plan of the bucket is kept as it is."""
+    plan = f"plans/{KEY}.json"
+    lost = replace(built["fleetpkg"].source_entry(), sha256="f" * 64)
+    for damaged in (b"not json", json.dumps(plan_document([lost])).encode()):
+        cache = SharedCache({plan: damaged})
+        fleet = make_fleet(tmp_path / f"data-{len(damaged)}", cache)
+        assert fleet.plan(KEY) is None
+        wheels = cached_wheels(fleet.config, built)
+        fleet.share(KEY, wheels)
+        assert fleet.finish() == 3
+        assert cache.stored[-1] == plan
+        stored = parse_shared_plan(json.loads(cache.objects[plan]), KEY)
+        assert [entry.file for entry in stored] == [built[name].name for name in built]
+    sound = SharedCache({plan: cache.objects[plan]})
+    writer = make_fleet(tmp_path / "sound", sound)
+    writer.share(KEY, cached_wheels(writer.config, built))
+    assert writer.finish() == 2, "the wheels only"
+    assert sound.objects[plan] == cache.objects[plan]
+
+
+def test_a_read_only_worker_replaces_no_damaged_plan(
+    tmp_path: Path, make_fleet: FleetFactory, built: dict[str, Built]
+) -> None:
+    """It plans again, and leaves the damaged plan for a writer."""
+    cache = SharedCache({f"plans/{KEY}.json": b"not json"}, writable=False)
+    fleet = make_fleet(tmp_path / "data", cache)
+    assert fleet.plan(KEY) is None
+    fleet.share(KEY, cached_wheels(fleet.config, built))
+    assert fleet.finish() == 0
+    assert cache.objects == {f"plans/{KEY}.json": b"not json"}
+
+
+def test_a_tree_that_a_writer_could_not_use_is_replaced(
+    tmp_path: Path, make_fleet: FleetFactory, built: dict[str, Built]
+) -> None:
+    """An unsafe tree is unpacked here instead, and the writer stores its own over it."""
+    wheel = built["fleetpkg"]
+    evil = archive_with(tmp_path / "evil.tar.gz", member("../../escape")).read_bytes()
+    cache = SharedCache({wheel.source_entry().object: wheel.data, wheel.tree_object: evil})
+    publish(cache, [wheel.source_entry()])
+    fleet = make_fleet(tmp_path / "data", cache)
+    planned = fleet.plan(KEY)
+    assert planned is not None
+    tree = UnpackedTree.load(wheel.tree)
+    assert tree is not None
+    fleet.share_trees({Path(planned[0].wheel): tree})
+    assert fleet.finish() == 1
+    assert cache.objects[wheel.tree_object] != evil
 
 
 # Fleet.share, share_trees and finish ----------------------------------------------------------

@@ -130,6 +130,13 @@ class CacheBackend(ABC):
         """Upload ``path`` as the named object; whether it did. By default nothing is stored."""
         return False
 
+    def replace(self, path: Path, name: str) -> bool:
+        """Upload ``path`` as the named object over the one the backend has (found damaged).
+
+        By default :meth:`store` (which may keep the one it has).
+        """
+        return self.store(path, name)
+
 
 class DuckTypedBackend(CacheBackend):
     """A backend written before :class:`CacheBackend` existed, which does not subclass it.
@@ -211,6 +218,12 @@ class DuckTypedBackend(CacheBackend):
         """The backend's ``store``, if it has one."""
         return hasattr(self.backend, "store") and bool(self.backend.store(path, name))
 
+    def replace(self, path: Path, name: str) -> bool:
+        """The backend's ``replace``, if it has one, else its ``store``."""
+        if hasattr(self.backend, "replace"):
+            return bool(self.backend.replace(path, name))
+        return self.store(path, name)
+
 
 def as_backend(backend: Any) -> CacheBackend:
     """``backend`` itself when it subclasses :class:`CacheBackend`, else adapted to it."""
@@ -239,6 +252,11 @@ def load_backends(config: Config) -> dict[str, CacheBackend]:
             backends[name] = backend
     logger.debug("Cache backends: %s.", ", ".join(backends) or "none")
     return backends
+
+
+def _upload(backend: CacheBackend, path: Path, name: str, replace: bool) -> bool:
+    """Store a named object in a backend, over the one it has when ``replace``."""
+    return backend.replace(path, name) if replace else backend.store(path, name)
 
 
 def describe(error: BaseException) -> str:
@@ -366,15 +384,20 @@ class BinaryCache:
                     return found
         return None
 
-    def store(self, path: Path, name: str) -> bool:
+    def store(self, path: Path, name: str, replace: bool = False) -> bool:
         """Store ``path`` as the shared object ``name`` in the writable sharing backends.
 
-        Return whether any backend took it (it may have had it already).
+        Return whether any backend took it (it may have had it already). With
+        ``replace``, the object the backends have is replaced: the caller found
+        it damaged.
         """
         stored = False
         for slot in list(self.slots):
             if slot.backend.shares_objects and slot.writable:
-                stored = bool(self._call(slot, lambda backend: backend.store(path, name))) or stored
+                stored = (
+                    bool(self._call(slot, lambda backend: _upload(backend, path, name, replace)))
+                    or stored
+                )
         return stored
 
     def _store(self, slot: Slot, key: CacheKey, wheel: Path) -> None:

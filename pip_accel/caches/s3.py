@@ -78,6 +78,9 @@ class S3CacheBackend(CacheBackend, shares_objects=True):
         self.keys = self._load_keys() if self.enabled else None
         self.refused: set[str] = set()
         """Objects found corrupt or untrusted in this run: absent from then on, with one warning."""
+        self.corrupt: set[str] = set()
+        """Objects whose contents did not have the sha256 they were stored with, in this run:
+        a writer stores its own copy over them."""
         self.scratch = Path(tempfile.mkdtemp(prefix="pip-accel-s3-")) if self.enabled else None
         if self.scratch:
             weakref.finalize(self, shutil.rmtree, self.scratch, ignore_errors=True)
@@ -176,10 +179,17 @@ class S3CacheBackend(CacheBackend, shares_objects=True):
             raise
 
     def store(self, path: Path, name: str) -> bool:
-        """Upload ``path`` as the object ``name`` unless the bucket has it; return whether so."""
+        """Upload ``path`` as the object ``name`` unless the bucket has it; return whether so.
+
+        An object found corrupt in this run is replaced, as is (by a signing
+        writer) one that no trusted key signed.
+        """
         if not self.writable:
             return False
         full = f"{self.root}/{name}"
+        if full in self.corrupt:
+            logger.info("Replacing %s in the S3 cache: it was found corrupt.", name)
+            return self._upload(path, full)
         try:
             with self._errors(f"look for {name} in"):
                 head = self.client.head_object(Bucket=self.bucket, Key=full)
@@ -191,6 +201,10 @@ class S3CacheBackend(CacheBackend, shares_objects=True):
             logger.info("Replacing %s in the S3 cache: no key this writer trusts signed it.", name)
             return self._upload(path, full)
         return False
+
+    def replace(self, path: Path, name: str) -> bool:
+        """Upload ``path`` as the object ``name``, over the one the bucket has; whether it did."""
+        return self.writable and self._upload(path, f"{self.root}/{name}")
 
     def _upload(self, path: Path, name: str) -> bool:
         """Upload one file with the sha256 of its contents (and its signature), unless read-only.
@@ -209,6 +223,7 @@ class S3CacheBackend(CacheBackend, shares_objects=True):
         with self._errors(f"store {path.name} in", writing=True), path.open("rb") as stream:
             client.put_object(Bucket=self.bucket, Key=name, Body=stream, Metadata=metadata)
         self.refused.discard(name)  # replaced by this run's own
+        self.corrupt.discard(name)
         return True
 
     def _download(self, name: str, target: Path, sha256: str | None = None) -> Path:
@@ -223,10 +238,13 @@ class S3CacheBackend(CacheBackend, shares_objects=True):
                     for chunk in response["Body"].iter_chunks(CHUNK):
                         digest.update(chunk)
                         stream.write(chunk)
+            metadata = response.get("Metadata", {})
             try:
-                self._check(name, digest.hexdigest(), sha256, response.get("Metadata", {}))
+                self._check(name, digest.hexdigest(), sha256, metadata)
             except CorruptObjectError:
                 self.refused.add(name)
+                if metadata.get("sha256") != digest.hexdigest():  # not only another wheel's
+                    self.corrupt.add(name)
                 raise
             partial.replace(target)
         finally:

@@ -1,11 +1,11 @@
 """Looking after the bucket of the S3 cache: what it holds, and removing what is old.
 
 Used by ``pip-accel cache info --s3`` and ``pip-accel cache prune --s3
---older-than SPAN``, never by an install. Only the objects of pip-accel's
-layouts (``<prefix>/v1/...``, ``<prefix>/v2/...``) count, so that a bucket
-shared with other data loses nothing else. S3 keeps no time of last use, so
-age is the time an object was stored (``LastModified``), as a bucket's
-lifecycle rule counts it.
+--older-than SPAN``, never by an install. Only the objects whose names are
+those that pip-accel writes count (:func:`kind_of`), so that a bucket shared
+with other data, even below pip-accel's own prefix, loses nothing else. S3
+keeps no time of last use, so age is the time an object was stored
+(``LastModified``), as a bucket's lifecycle rule counts it.
 """
 
 import re
@@ -13,14 +13,21 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pip_accel.caches.s3 import source_object
 from pip_accel.config import Config
 from pip_accel.exceptions import CacheCommandError
 
-LAYOUT = re.compile(r"v[0-9]+")
-"""The first part of every object name that pip-accel writes below the prefix."""
+SHA256 = "[0-9a-f]{64}"
+"""A sha256 in an object's name (of an sdist, a wheel or a plan's question)."""
 
-SHARED_KINDS = {"sources": "source", "plans": "plan", "trees": "tree"}
-"""The kind of the objects below each shared part of a layout (anything else is a wheel)."""
+PLAN = re.compile(rf"{SHA256}\.json")
+"""The name of a shared plan below ``plans/``: its shared key."""
+
+TREE = re.compile(rf"{SHA256}-[0-9]+\.tar\.gz")
+"""The name of a tree archive below ``trees/<cache tag>/``: its wheel's sha256 and format."""
+
+SHARED = frozenset({"sources", "plans", "trees"})
+"""The parts of a layout that hold no built wheels."""
 
 BATCH = 1000
 """How many objects one DeleteObjects request removes at most (S3's limit)."""
@@ -38,10 +45,35 @@ class StoredObject:
     """``source``, ``wheel``, ``tree`` or ``plan``."""
 
 
-def kind_of(name: str) -> str:
-    """The kind of an object from its name below the prefix, such as ``v2/plans/<key>.json``."""
-    parts = name.split("/")
-    return SHARED_KINDS.get(parts[1], "wheel") if len(parts) > 2 else "wheel"
+def kind_of(name: str) -> str | None:
+    """The kind of an object from its name below the prefix; None when pip-accel writes no such.
+
+    pip-accel writes, below ``v2/`` (:mod:`pip_accel.fleet`, :mod:`pip_accel.caches.s3`):
+    ``sources/<project>/<archive>``, ``plans/<shared key>.json``,
+    ``trees/<cache tag>/<wheel sha256>-<format>.tar.gz`` and
+    ``<namespace>/<name>/<version>/<sdist sha256>/<wheel>``; below ``v1/`` (pip-accel
+    1.0): ``sources/<archive>`` and the same wheels. Signatures are metadata of the
+    objects they sign, not objects.
+    """
+    layout, *parts = name.split("/")
+    if layout not in ("v1", "v2") or any(part in ("", ".", "..") for part in parts):
+        return None
+    if parts[:1] == ["sources"]:
+        return "source" if _is_source(layout, parts) else None
+    if layout == "v2" and parts[:1] == ["plans"] and len(parts) == 2:
+        return "plan" if PLAN.fullmatch(parts[1]) else None
+    if layout == "v2" and parts[:1] == ["trees"] and len(parts) == 3:
+        return "tree" if TREE.fullmatch(parts[2]) else None
+    if len(parts) == 5 and parts[0] not in SHARED and re.fullmatch(SHA256, parts[3]):
+        return "wheel" if parts[4].endswith(".whl") and len(parts[4]) > 4 else None
+    return None
+
+
+def _is_source(layout: str, parts: list[str]) -> bool:
+    """Whether ``sources/...`` names an archive as its layout does (v2: under its project)."""
+    if layout == "v1":
+        return len(parts) == 2 and source_object(parts[1]) is not None
+    return len(parts) == 3 and source_object(parts[2]) == "/".join(parts)
 
 
 class Bucket:
@@ -52,6 +84,8 @@ class Bucket:
         self.client = client
         self.name = str(config.s3_bucket)
         self.prefix = f"{config.s3_prefix}/" if config.s3_prefix else ""
+        self.others = 0
+        """How many objects under the prefix the last listing passed: not pip-accel's."""
 
     @property
     def url(self) -> str:
@@ -59,16 +93,22 @@ class Bucket:
         return f"s3://{self.name}/{self.prefix}"
 
     def objects(self) -> Iterator[StoredObject]:
-        """Every object of pip-accel's layouts under the prefix."""
+        """Every object of pip-accel's layouts under the prefix.
+
+        The others under the prefix are counted in :attr:`others` as they are passed.
+        """
+        self.others = 0
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.name, Prefix=self.prefix
         )
         for page in pages:
             for item in page.get("Contents", []):
-                name = item["Key"][len(self.prefix) :]
-                if LAYOUT.fullmatch(name.split("/", 1)[0]):
-                    stored = item["LastModified"].timestamp()
-                    yield StoredObject(item["Key"], int(item["Size"]), stored, kind_of(name))
+                kind = kind_of(item["Key"][len(self.prefix) :])
+                if kind is None:
+                    self.others += 1
+                    continue
+                stored = item["LastModified"].timestamp()
+                yield StoredObject(item["Key"], int(item["Size"]), stored, kind)
 
     def delete(self, objects: Iterable[StoredObject]) -> None:
         """Delete objects, a thousand per request; any that S3 refuses stops it with a reason."""

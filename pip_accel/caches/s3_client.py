@@ -93,10 +93,39 @@ def error_code(error: BaseException) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
+def connection_failure(error: BaseException) -> str | None:
+    """What went wrong with the connection to S3, as a phrase; None when it was not that.
+
+    An endpoint that cannot be reached (refused, unknown host, connect timeout)
+    and a connection lost while S3 answers (closed, read timeout, a body cut
+    short) are outages, not answers of S3 about an object: the binary cache
+    then disables the backend for the rest of the run, with one warning.
+    """
+    from botocore.exceptions import (
+        ConnectionClosedError,
+        IncompleteReadError,
+        ReadTimeoutError,
+        ResponseStreamingError,
+    )
+    from botocore.exceptions import ConnectionError as Unreachable
+    from urllib3.exceptions import ProtocolError
+
+    text = (str(error) or type(error).__name__).rstrip(".")
+    if isinstance(error, Unreachable | ConnectionRefusedError):
+        return f"the S3 endpoint could not be reached ({text})"
+    lost = (ConnectionClosedError, ReadTimeoutError, ResponseStreamingError, IncompleteReadError)
+    if isinstance(error, (*lost, ProtocolError, ConnectionError)):
+        return f"the connection to the S3 endpoint was lost ({text})"
+    return None
+
+
 def translate(error: BaseException, doing: str, writing: bool = False) -> CacheError:
     """A :class:`CacheError` that says what went wrong with S3 and what to do about it."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    lost = connection_failure(error)
+    if lost:
+        return CacheError(f"{doing}: {lost}; check s3-url, s3-timeout and the network")
     if isinstance(error, BotoCoreError):
         return CacheError(f"{doing}: {error}; check s3-url, s3-timeout and the network")
     if not isinstance(error, ClientError):
