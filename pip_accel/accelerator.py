@@ -21,6 +21,7 @@ from humanfriendly.text import pluralize
 from pip_accel.build_settings import BuildSettings
 from pip_accel.cache_lock import DataLock
 from pip_accel.exceptions import DamagedTreeError
+from pip_accel.freshness import FreshnessRecord, fresh_plan
 from pip_accel.install import InstallOptions, WheelInstaller, check_tree
 from pip_accel.pip import install_command, only_from
 from pip_accel.plan import PlannedDistribution, PlannedWheel
@@ -143,13 +144,13 @@ class PipAccelerator:
         """The wheels to install and what to hand to pip: from a stored plan, or from pip."""
         plans = self.plans = self._plan_cache()
         stored = plans.load() if plans else None
-        if stored is not None:
+        if stored is not None and self._fresh(stored):
             logger.info("Using the plan of an earlier run with the same requirements and target.")
             return stored, []
         self._load_backends()  # only when there is no stored plan: boto3 is slow to import
         if plans and self.fleet:
             shared = self.fleet.plan(plans.shared_key())
-            if shared is not None:
+            if shared is not None and self._fresh(shared):
                 plans.store(shared)
                 return shared, []
         from pip_accel.planner import Planner  # only when there is no usable plan
@@ -166,6 +167,12 @@ class PipAccelerator:
             if self.fleet:
                 self.fleet.share(plans.shared_key(), outcome.wheels)
         return outcome.wheels, outcome.handed_to_pip
+
+    def _fresh(self, plan: list[PlannedWheel]) -> bool:
+        """Whether a stored plan may answer: the package index was asked about each of its
+        projects within ``index-ttl``, or the user pinned it (:mod:`pip_accel.freshness`)."""
+        names = [item.name for item in plan if item.direct_url is None]
+        return fresh_plan(FreshnessRecord.of(self.config), names, self.command_line)
 
     def _on_archive(self, archive: Path) -> None:
         """Count a downloaded archive, and unpack it now when it is a wheel."""

@@ -21,7 +21,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from humanfriendly import InvalidSize, coerce_boolean, disk_size_units, parse_path, parse_size
+from humanfriendly import (
+    InvalidSize,
+    InvalidTimespan,
+    coerce_boolean,
+    disk_size_units,
+    parse_path,
+    parse_size,
+    parse_timespan,
+)
 from humanfriendly.text import tokenize
 
 from pip_accel.exceptions import ConfigurationError
@@ -47,7 +55,7 @@ BUILD_ENVIRONMENT = (
 )  # fmt: skip
 """The environment variables that change a C build, and so the binary cache key, by default."""
 
-DATA_PARTS = ("sources", "binaries", "trees", "plans")
+DATA_PARTS = ("sources", "binaries", "trees", "plans", "freshness")
 """The directories that pip-accel keeps in its data directory."""
 
 FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -124,6 +132,14 @@ def parse_size_strictly(text: str) -> int:
     return size
 
 
+def _parse_duration(text: str) -> float:
+    """Parse a duration such as ``10m``, ``90s``, ``1h`` or ``0`` into seconds (0 or more)."""
+    try:
+        return float(parse_timespan(text))
+    except InvalidTimespan as error:  # not a ValueError: Config.get would not catch it
+        raise ValueError(str(error)) from error
+
+
 def _parse_names(text: str) -> tuple[str, ...]:
     """Parse a list of names separated by commas or white space."""
     return tuple(name for name in text.replace(",", " ").split() if name)
@@ -197,6 +213,7 @@ OPTIONS: dict[str, tuple[Callable[[str], Any], str, Any]] = {
     "max-cache-size": (parse_size_strictly, "a size such as 20GB or 500MiB", None),
     "download-concurrency": (_parse_positive, "a whole number of 1 or more", 4),
     "build-environment": (_parse_names, "names of environment variables", BUILD_ENVIRONMENT),
+    "index-ttl": (_parse_duration, "a duration such as 10m, 90s or 0", 600.0),
 }
 """Every option pip-accel knows: how to parse it, what it must be, its default."""
 
@@ -403,6 +420,11 @@ class Config:
         return self.data_directory / "plans"
 
     @property
+    def freshness_record(self) -> Path:
+        """When the package index was last asked about each project (:mod:`pip_accel.freshness`)."""
+        return self.data_directory / "freshness"
+
+    @property
     def link_mode(self) -> str:
         """How installed files are placed: ``hardlink`` (from the trees) or ``copy``."""
         return str(self.get("link-mode"))
@@ -508,6 +530,11 @@ class Config:
     def download_concurrency(self) -> int:
         """How many downloads run at once."""
         return int(self.get("download-concurrency"))
+
+    @property
+    def index_ttl(self) -> float:
+        """How many seconds the package index's answer about a project counts as fresh."""
+        return float(self.get("index-ttl"))
 
     @property
     def build_environment(self) -> tuple[str, ...]:

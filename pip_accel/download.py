@@ -133,6 +133,20 @@ class Downloader:
         self._download_build_requirements(sorted(new))
         return new
 
+    def index_trouble(self, name: str) -> str | None:
+        """Why the package index cannot be asked about project ``name`` now, with the user's
+        options; None when it answered, or when pip's finder cannot be used here (``pip
+        download`` then says what is wrong, if anything)."""
+        try:
+            pip_index = self._make_pip_index()
+        except PipIndexUnavailable as error:
+            logger.debug("Not asking the package index in process: %s.", error)
+            return None
+        try:
+            return pip_index.trouble(name)
+        finally:
+            pip_index.close()
+
     def _fetch_in_process(self, pins: list[tuple[str, str]]) -> None:
         """Fetch pins with pip's finder and session, several at once, until one fails.
 

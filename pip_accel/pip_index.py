@@ -36,6 +36,9 @@ CHUNK = 1024 * 1024
 NO_ENCODING = {"Accept-Encoding": "identity"}
 """What pip sends with a download: the archive's own bytes, not a re-encoding of them."""
 
+PAGE_HEADERS = {"Accept": "application/vnd.pypi.simple.v1+json, text/html; q=0.01"}
+"""What pip accepts for a project's page of the package index."""
+
 
 class PipIndexUnavailable(PipAcceleratorError):
     """pip's finder and session cannot be used in this process (another pip's internals)."""
@@ -105,6 +108,28 @@ class PipIndex:
                     f"Could not download {shown}: its {name} is not the one the index gives."
                 )
         return path
+
+    def trouble(self, name: str) -> str | None:
+        """Why the package indexes cannot be asked about project ``name`` now; None when each
+        of them answered (a page it does not have, 404, is an answer too).
+
+        Asked with pip's session (its retries, timeout and HTTP cache), so that an
+        index pip cannot reach is told apart from one that has nothing newer:
+        ``pip download`` goes on without an index it cannot reach when the
+        local index has the archives.
+        """
+        from pip._internal.exceptions import PipError
+
+        for url in self.finder.search_scope.get_index_urls_locations(name):
+            try:
+                with self.session.get(
+                    url, headers=PAGE_HEADERS, stream=True, timeout=self.timeout
+                ) as response:
+                    if response.status_code >= 500:
+                        return f"{redact(url)} answered {response.status_code}"
+            except (OSError, PipError) as error:  # requests' errors are OSErrors too
+                return f"{redact(url)}: {redact(str(error))}"
+        return None
 
     def close(self) -> None:
         """Close the session's connections."""

@@ -23,9 +23,10 @@ from pip_accel.build import BUILD_PREFIX, Builder, missing_build_requirements
 from pip_accel.build_settings import BuildSettings
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.deps import SystemDependencies
-from pip_accel.download import INCOMING_PREFIX, Downloader
+from pip_accel.download import INCOMING_PREFIX, Downloader, _is_network_trouble
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
+from pip_accel.freshness import FreshnessRecord, Staleness
 from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.pinned_plan import pinned_plan
 from pip_accel.pip import build_options, plan_arguments, unfound_requirements
@@ -77,6 +78,8 @@ class PlannerParts:
     system_packages: SystemDependencies
     scratch: Path
     """Where builds run, each in a private directory."""
+    freshness: FreshnessRecord | None = None
+    """When the package index was asked about each project (None: the local index is fresh)."""
 
 
 class Planner:
@@ -103,6 +106,7 @@ class Planner:
         self.builder = parts.builder
         self.system_packages = parts.system_packages
         self.scratch = parts.scratch
+        self.freshness = parts.freshness
         self.hashes = uses_hashes(request.command_line)
         self.settings = settings or BuildSettings()
         self.new_archives: set[Path] = set()
@@ -201,12 +205,18 @@ class Planner:
         if not upgrade and not self.hashes:
             self._download_pins()
         offline = None if upgrade or not self._may_resolve_offline() else self._resolve_offline()
-        if offline and (self.command_line.options.pre or not offline[0].prereleases):
+        stale = self._stale(offline[0]) if offline else None
+        if offline and not stale and (self.command_line.options.pre or not offline[0].prereleases):
             self._share_sources()
             return offline
+        trouble = self.downloader.index_trouble(stale.projects[0]) if stale else None
         try:
+            if trouble:
+                raise DownloadError(f"Could not ask the package index: {trouble}")
             self.new_archives |= self.downloader.download()
         except DownloadError as error:
+            if stale and not (trouble or _is_network_trouble(error.output)):
+                raise
             if offline is None and not upgrade:
                 offline = self._from_shared_sources(error)
                 if offline is not None:
@@ -214,6 +224,8 @@ class Planner:
                         "Planned with the source archives of the shared cache: the package"
                         " index could not be asked (%s).", error,
                     )  # fmt: skip
+            elif stale:
+                stale.warn_unanswered(error)
             elif offline is not None:
                 logger.warning("Using the pre-releases of the local index: %s", error)
             if offline is None:
@@ -222,7 +234,24 @@ class Planner:
             return offline
         self._share_sources()
         self._prepare(self.new_archives)
-        return self._resolve()
+        return self._asked(self._resolve())
+
+    def _stale(self, plan: Plan) -> Staleness | None:
+        """What of a plan from the local index alone the package index must be asked about."""
+        if self.freshness is None:
+            return None
+        names = [item.name for item in plan.distributions if not item.is_direct]
+        stale = self.freshness.stale(names, self.command_line)
+        if stale:
+            logger.info("Asking the package index: %s.", stale.reason())
+        return stale
+
+    def _asked(self, planned: tuple[Plan, IndexView]) -> tuple[Plan, IndexView]:
+        """Record the projects of a plan made after asking the package index as fresh."""
+        if self.freshness is not None:
+            items = planned[0].distributions
+            self.freshness.record((item.name, item.version) for item in items if not item.is_direct)
+        return planned
 
     def _share_sources(self) -> None:
         """Give the archives downloaded so far to the cache backends, each once."""
@@ -451,7 +480,8 @@ def make_parts(
         builder.spinner = not progress.live
     quiet = progress.pause if progress is not None else contextlib.nullcontext
     system_packages = SystemDependencies(config, quiet=quiet)
-    return PlannerParts(index, cache, downloader, builder, system_packages, scratch)
+    freshness = FreshnessRecord.of(config)
+    return PlannerParts(index, cache, downloader, builder, system_packages, scratch, freshness)
 
 
 def _pip_index(target: TargetEnvironment, options: Sequence[str]) -> PipIndex:

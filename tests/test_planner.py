@@ -23,6 +23,7 @@ from pip_accel.deps import SystemDependencies
 from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
+from pip_accel.freshness import FreshnessRecord
 from pip_accel.index import IndexView, LocalIndex, Record
 from pip_accel.pip import Pip, parse_install
 from pip_accel.plan import Plan
@@ -371,3 +372,130 @@ def test_shortfall_says_plainly_what_the_local_index_lacks() -> None:
     conflict = "ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/..."
     assert "Could not" not in shortfall(conflict)
     assert shortfall(conflict).startswith("The versions in the local index")
+
+
+class AskingDownloader:
+    """Says whether the package index answers, and downloads (nothing) or fails to."""
+
+    def __init__(self, trouble: str | None = None, error: DownloadError | None = None) -> None:
+        """Answer ``trouble`` when asked about the index; raise ``error`` when downloading."""
+        self.trouble = trouble
+        self.error = error
+        self.asked: list[str] = []
+        self.downloads = 0
+        self.added: set[Path] = set()
+
+    def index_trouble(self, name: str) -> str | None:
+        """Record the project asked about."""
+        self.asked.append(name)
+        return self.trouble
+
+    def download(self) -> set[Path]:
+        """Count the download, or fail it."""
+        self.downloads += 1
+        if self.error is not None:
+            raise self.error
+        return set()
+
+
+def planned(*items: tuple[str, str]) -> Plan:
+    """A plan of these ``(name, version)`` archives of a local index."""
+    return Plan.from_report({"install": [
+        {"metadata": {"name": name, "version": version},
+         "download_info": {"url": f"file:///index/{name}-{version}.tar.gz", "archive_info": {}}}
+        for name, version in items
+    ]})  # fmt: skip
+
+
+def fresh_planner(
+    tmp_path: Path, args: list[str], downloader: AskingDownloader, record: FreshnessRecord
+) -> tuple[Planner, list[Plan]]:
+    """A planner whose local index plans alpha 1.0 (and beta 1.0) offline, and alpha 2.0
+    once the index was asked; the list holds the plans of its resolutions."""
+    planner = planner_for(tmp_path, args, ["alpha-1.0.tar.gz", "beta-1.0.tar.gz"])
+    planner.hashes = False
+    planner.downloader = cast(Downloader, downloader)
+    planner.freshness = record
+    planner.guessed = False
+    planner.new_archives, planner.shared = set(), set()
+    planner.cache = BinaryCache({})
+    resolutions: list[Plan] = []
+    offline = planned(("alpha", "1.0"), ("beta", "1.0"))
+    online = planned(("alpha", "2.0"), ("beta", "1.0"))
+
+    def resolve() -> tuple[Plan, IndexView]:
+        resolutions.append(online if downloader.downloads else offline)
+        return resolutions[-1], cast(IndexView, None)
+
+    planner._resolve = resolve  # type: ignore[method-assign]
+    planner._prepare = lambda archives: None  # type: ignore[method-assign]
+    return planner, resolutions
+
+
+def test_a_fresh_offline_plan_asks_nothing(tmp_path: Path) -> None:
+    """Every project asked within the TTL: the local index answers, no download."""
+    record = FreshnessRecord(tmp_path / "freshness", 600)
+    record.record([("alpha", "1.0"), ("beta", "1.0")])
+    downloader = AskingDownloader()
+    planner, _ = fresh_planner(tmp_path, ["alpha"], downloader, record)
+    plan, _ = planner._plan()
+    assert [str(item) for item in plan.distributions] == ["alpha 1.0", "beta 1.0"]
+    assert downloader.asked == [] and downloader.downloads == 0
+
+
+def test_a_stale_offline_plan_asks_the_index_and_records_the_answer(tmp_path: Path) -> None:
+    """alpha and beta never asked: the index is asked, the new plan is recorded as fresh."""
+    record = FreshnessRecord(tmp_path / "freshness", 600)
+    downloader = AskingDownloader()
+    planner, _ = fresh_planner(tmp_path, ["alpha"], downloader, record)
+    plan, _ = planner._plan()
+    assert [str(item) for item in plan.distributions] == ["alpha 2.0", "beta 1.0"]
+    assert downloader.asked == ["alpha"] and downloader.downloads == 1
+    assert record.is_fresh("alpha") and record.is_fresh("beta")
+    assert not planner.guessed
+
+
+def test_pins_make_an_offline_plan_fresh(tmp_path: Path) -> None:
+    """alpha==1.0 and beta==1.0 pinned: nothing to ask, whatever the TTL."""
+    record = FreshnessRecord(tmp_path / "freshness", 0)
+    downloader = AskingDownloader()
+    planner, _ = fresh_planner(tmp_path, ["alpha==1.0", "beta==1.0"], downloader, record)
+    planner._plan()
+    assert downloader.asked == [] and downloader.downloads == 0
+
+
+def test_an_unreachable_index_leaves_the_answer_to_the_local_index(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The index does not answer: no download, the offline plan, one warning naming the
+    stale projects, and the plan is not stored."""
+    record = FreshnessRecord(tmp_path / "freshness", 600)
+    downloader = AskingDownloader(trouble="http://127.0.0.1:9/simple/alpha/: refused")
+    planner, _ = fresh_planner(tmp_path, ["alpha"], downloader, record)
+    plan, _ = planner._plan()
+    assert [str(item) for item in plan.distributions] == ["alpha 1.0", "beta 1.0"]
+    assert downloader.downloads == 0 and planner.guessed
+    warnings = [item.getMessage() for item in caplog.records if item.levelname == "WARNING"]
+    assert len(warnings) == 1 and "alpha, beta" in warnings[0] and "refused" in warnings[0]
+    assert not record.is_fresh("alpha")
+
+
+def test_a_download_that_fails_for_the_network_leaves_the_answer_to_the_local_index(
+    tmp_path: Path,
+) -> None:
+    """The index answered, then pip download failed for the network: the offline plan."""
+    record = FreshnessRecord(tmp_path / "freshness", 600)
+    error = DownloadError("Could not download", "Connection reset by peer")
+    planner, _ = fresh_planner(tmp_path, ["alpha"], AskingDownloader(error=error), record)
+    plan, _ = planner._plan()
+    assert [str(item) for item in plan.distributions] == ["alpha 1.0", "beta 1.0"]
+
+
+def test_a_download_that_fails_for_another_reason_is_an_error(tmp_path: Path) -> None:
+    """The index answered and pip download failed for a reason pip install would fail
+    for too: that error, not an old answer."""
+    record = FreshnessRecord(tmp_path / "freshness", 600)
+    error = DownloadError("ResolutionImpossible", "ERROR: ResolutionImpossible")
+    planner, _ = fresh_planner(tmp_path, ["alpha"], AskingDownloader(error=error), record)
+    with pytest.raises(DownloadError):
+        planner._plan()

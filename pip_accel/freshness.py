@@ -1,0 +1,183 @@
+"""The freshness record: when the package index was last asked about each project.
+
+pip asks the package index on every install, so a loose requirement (``rich``,
+``rich>=13``, or the range a dependency puts on its own dependencies) gets the
+newest release that fits. pip-accel plans against its local index first, which
+holds whatever an earlier run downloaded, and would keep answering with an old
+release for ever. So a plan made from the local index alone (or stored by an
+earlier run) answers only when each of its projects is
+
+- pinned by the user to one version (``name==version`` on the command line or
+  in a requirements file): every index gives the same answer, so sets of pins
+  never ask; or
+- one the package index was asked about less than ``index-ttl`` ago (10
+  minutes by default: PyPI's simple pages say ``Cache-Control: max-age=600``,
+  and pip 26.2 and newer answer from its HTTP cache that long too).
+
+Otherwise the planner asks the package index (``pip download`` with the
+user's indexes, then plans again) and records the projects of the new plan.
+``--refresh-package NAME`` makes NAME stale, as it makes pip ask again.
+
+The record keeps one small JSON file per project (by canonical name) under
+``<data>/freshness``, each written under a temporary name and renamed into
+place (:func:`pip_accel.files.write_atomically`): concurrent runs see either
+the old or the new file, and the last writer wins, which is right either way
+since both asked the index. A file that cannot be read counts as never asked.
+"""
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from humanfriendly import format_timespan
+from packaging.utils import canonicalize_name
+
+from pip_accel.config import Config
+from pip_accel.files import write_atomically
+from pip_accel.pip import CommandLine
+from pip_accel.requirements import pins
+
+logger = logging.getLogger(__name__)
+
+SAFE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+"""A canonical project name that can be a file name as it is (no ``/``, no ``..``)."""
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """What of a plan the package index must be asked about, and why; false when nothing."""
+
+    expired: list[str] = field(default_factory=list)
+    """Projects the package index was not asked about within ``index-ttl``."""
+    refreshed: list[str] = field(default_factory=list)
+    """Projects that ``--refresh-package`` names."""
+    ttl: float = 0.0
+
+    def __bool__(self) -> bool:
+        """Whether the package index must be asked."""
+        return bool(self.expired or self.refreshed)
+
+    @property
+    def projects(self) -> list[str]:
+        """Every project that may have newer releases on the package index, sorted."""
+        return sorted({*self.expired, *self.refreshed})
+
+    def reason(self) -> str:
+        """Why the package index must be asked, as a clause for a log line."""
+        reasons = []
+        if self.expired and self.ttl <= 0:
+            reasons.append(f"index-ttl is 0, so every run asks about {', '.join(self.expired)}")
+        elif self.expired:
+            reasons.append(
+                f"the package index was not asked about {', '.join(self.expired)}"
+                f" in the last {format_timespan(self.ttl)} (index-ttl)"
+            )
+        if self.refreshed:
+            reasons.append(f"--refresh-package names {', '.join(self.refreshed)}")
+        return "; ".join(reasons)
+
+    def warn_unanswered(self, error: Exception) -> None:
+        """Say, in one warning, that the local index answered since the package index did not."""
+        logger.warning(
+            "The package index could not be reached, so the local index answered for %s,"
+            " which may have newer releases there (%s).", ", ".join(self.projects), error,
+        )  # fmt: skip
+
+
+class FreshnessRecord:
+    """When the package index was last asked about each project, under ``directory``."""
+
+    def __init__(self, directory: Path, ttl: float, clock: Callable[[], float] = time.time) -> None:
+        """Keep the record in ``directory``; an answer is fresh for ``ttl`` seconds of ``clock``."""
+        self.directory = directory
+        self.ttl = ttl
+        self.clock = clock
+
+    @classmethod
+    def of(cls, config: Config) -> "FreshnessRecord":
+        """The record of a configuration's data directory, with its ``index-ttl``."""
+        return cls(config.freshness_record, config.index_ttl)
+
+    def path(self, project: str) -> Path | None:
+        """The file of a project's entry; None for a name that cannot be a file name."""
+        name = canonicalize_name(project)
+        return self.directory / f"{name}.json" if SAFE_NAME.match(name) else None
+
+    def asked(self, project: str) -> float | None:
+        """When the package index was last asked about ``project`` (None: never, as far as
+        the record knows, or its entry is damaged)."""
+        path = self.path(project)
+        if path is None:
+            return None
+        try:
+            entry = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, RecursionError) as error:
+            logger.debug("The freshness entry %s is unreadable (%s).", path, error)
+            return None
+        return _time_of(entry)
+
+    def is_fresh(self, project: str) -> bool:
+        """Whether the package index was asked about ``project`` less than ``ttl`` ago.
+
+        An entry from the future (a clock set back since) does not count.
+        """
+        asked = self.asked(project)
+        return asked is not None and 0 <= self.clock() - asked < self.ttl
+
+    def record(self, planned: Iterable[tuple[str, str]]) -> None:
+        """Record that the package index was just asked about these ``(project, version)``.
+
+        The record only saves asking again, so a failure to write it is a
+        warning (once), not a failed install.
+        """
+        now = self.clock()
+        for project, version in planned:
+            path = self.path(project)
+            if path is None:
+                continue
+            entry = {"project": canonicalize_name(project), "asked": now, "version": version}
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                write_atomically(path, json.dumps(entry).encode())
+            except OSError as error:
+                logger.warning("The freshness record %s could not be written (%s).", path, error)
+                return
+
+    def stale(self, projects: Iterable[str], command_line: CommandLine) -> Staleness:
+        """What of a plan with ``projects`` the package index must be asked about.
+
+        Projects the user pinned to one version never need asking; the others
+        must have been asked within the TTL. ``--refresh-package`` names count
+        whatever the record says (``:all:``: every project).
+        """
+        options = command_line.options
+        refresh = set(getattr(options, "refresh_package", None) or ())  # pip 26.2 and newer
+        names: list[str] = sorted({canonicalize_name(project) for project in projects})
+        if ":all:" in refresh:
+            return Staleness([], names, self.ttl)
+        known = refresh | {name for name, _ in pins(command_line)} if names else refresh
+        expired = [name for name in names if name not in known and not self.is_fresh(name)]
+        return Staleness(expired, sorted(refresh), self.ttl)
+
+
+def fresh_plan(record: FreshnessRecord, names: Iterable[str], command_line: CommandLine) -> bool:
+    """Whether a stored plan of these projects may answer; says why not when it may not."""
+    stale = record.stale(names, command_line)
+    if stale:
+        logger.info("Not using the plan of an earlier run: %s.", stale.reason())
+    return not stale
+
+
+def _time_of(entry: Any) -> float | None:
+    """The time of asking in a parsed entry of the record, or None when it has none."""
+    asked = entry.get("asked") if isinstance(entry, dict) else None
+    if isinstance(asked, (int, float)) and not isinstance(asked, bool):
+        return float(asked)
+    return None

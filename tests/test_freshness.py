@@ -1,0 +1,460 @@
+"""Loose requirements get the package index's fresh answer (:mod:`pip_accel.freshness`).
+
+Unit tests of the record and of the rule (a stand-in clock, no servers), then end-to-end
+tests: the real ``pip-accel`` command against a pypiserver on 127.0.0.1 that publishes a
+newer release after a first run put the older one into the local index, compared with
+pip's own install of the same requirement.
+"""
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pip
+import pytest
+from packaging.version import Version
+
+from pip_accel.config import Config
+from pip_accel.exceptions import ConfigurationError
+from pip_accel.freshness import FreshnessRecord, Staleness, fresh_plan
+from pip_accel.pip import parse_install
+
+from fixtures import make_wheel, pkg_info
+from helpers import (
+    IndexFactory,
+    VenvFactory,
+    accel,
+    accel_without_pip,
+    describe,
+    installed_packages,
+    pip_cmd,
+    run,
+)
+
+
+class Clock:
+    """A clock that moves only when a test moves it."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        """Start at ``now``."""
+        self.now = now
+
+    def __call__(self) -> float:
+        """The time it is."""
+        return self.now
+
+
+def record_at(tmp_path: Path, ttl: float = 600.0) -> tuple[FreshnessRecord, Clock]:
+    """A record under ``tmp_path`` with a TTL, and the clock it goes by."""
+    clock = Clock()
+    return FreshnessRecord(tmp_path / "freshness", ttl, clock), clock
+
+
+def test_an_answer_is_fresh_for_the_ttl_and_no_longer(tmp_path: Path) -> None:
+    """Recorded now: fresh until ``ttl`` seconds have passed; another project is not."""
+    record, clock = record_at(tmp_path, ttl=600)
+    record.record([("Rich", "14.0.0")])
+    assert record.is_fresh("rich") and record.is_fresh("RICH")
+    assert not record.is_fresh("requests")
+    clock.now += 599
+    assert record.is_fresh("rich")
+    clock.now += 1
+    assert not record.is_fresh("rich")
+
+
+def test_the_record_says_when_the_index_was_asked_and_what_was_planned(tmp_path: Path) -> None:
+    """One JSON file per canonical name, with the time of asking and the planned version."""
+    record, clock = record_at(tmp_path)
+    record.record([("Zope.Interface", "7.0")])
+    entry = json.loads((tmp_path / "freshness" / "zope-interface.json").read_text())
+    assert entry == {"project": "zope-interface", "asked": clock.now, "version": "7.0"}
+    assert record.asked("zope_interface") == clock.now
+
+
+def test_a_ttl_of_zero_is_never_fresh(tmp_path: Path) -> None:
+    """``index-ttl`` 0: every run asks."""
+    record, _ = record_at(tmp_path, ttl=0)
+    record.record([("rich", "14.0.0")])
+    assert not record.is_fresh("rich")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"not json", b"[1, 2]", b'{"asked": "yesterday"}', b'{"asked": true}', b"\xff\xfe"],
+)
+def test_a_damaged_entry_counts_as_never_asked(tmp_path: Path, content: bytes) -> None:
+    """An empty, truncated or foreign entry is no answer: the index is asked again."""
+    record, _ = record_at(tmp_path)
+    record.directory.mkdir()
+    (record.directory / "rich.json").write_bytes(content)
+    assert record.asked("rich") is None
+    assert not record.is_fresh("rich")
+
+
+def test_an_entry_from_the_future_is_not_fresh(tmp_path: Path) -> None:
+    """A clock set back since the index was asked cannot tell the entry's age."""
+    record, clock = record_at(tmp_path)
+    record.record([("rich", "14.0.0")])
+    clock.now -= 60
+    assert not record.is_fresh("rich")
+
+
+def test_a_name_that_cannot_be_a_file_name_is_never_recorded(tmp_path: Path) -> None:
+    """A hostile project name writes nothing outside the record, and is always stale."""
+    record, _ = record_at(tmp_path)
+    record.record([("../escape", "1.0"), ("ok", "1.0")])
+    assert record.path("../escape") is None
+    assert not record.is_fresh("../escape")
+    assert sorted(path.name for path in tmp_path.rglob("*.json")) == ["ok.json"]
+
+
+def test_a_record_that_cannot_be_written_is_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The record only saves asking: a failed write warns once and the install goes on."""
+    (tmp_path / "freshness").write_text("a file where the directory should be")
+    record, _ = record_at(tmp_path)
+    record.record([("one", "1.0"), ("two", "1.0")])
+    warnings = [item for item in caplog.records if item.levelname == "WARNING"]
+    assert len(warnings) == 1 and "could not be written" in warnings[0].getMessage()
+
+
+def test_concurrent_writers_leave_a_whole_entry_for_readers(tmp_path: Path) -> None:
+    """Runs that record the same project at once: every read sees a whole entry."""
+    record, _ = record_at(tmp_path)
+    record.record([("rich", "13.9.4")])
+    seen: list[float | None] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        while not stop.is_set():
+            record.record([("rich", "14.0.0")])
+
+    writers = [threading.Thread(target=write) for _ in range(3)]
+    for thread in writers:
+        thread.start()
+    try:
+        for _ in range(300):
+            seen.append(record.asked("rich"))
+    finally:
+        stop.set()
+        for thread in writers:
+            thread.join()
+    assert None not in seen
+    assert not [path for path in record.directory.iterdir() if path.name != "rich.json"]
+
+
+def test_pinned_projects_never_need_asking(tmp_path: Path) -> None:
+    """Pins on the command line and in requirement files count; ranges and markers do not."""
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("Requests==2.32.3\nidna>=3\n")
+    command_line = parse_install(["-r", str(requirements), "certifi==2025.1.31", "urllib3"])
+    record, _ = record_at(tmp_path)
+    projects = ["requests", "idna", "certifi", "urllib3", "charset_normalizer"]
+    stale = record.stale(projects, command_line)
+    assert stale.expired == ["charset-normalizer", "idna", "urllib3"]
+    assert stale.refreshed == []
+
+
+def test_a_set_of_pins_is_never_stale(tmp_path: Path) -> None:
+    """Exact pins ask the index for nothing, whatever the record (here: none at all)."""
+    record, _ = record_at(tmp_path, ttl=0)
+    command_line = parse_install(["rich==13.9.4", "markdown-it-py==3.0.0"])
+    assert not record.stale(["rich", "markdown-it-py"], command_line)
+    assert not record.directory.exists()
+
+
+def test_projects_asked_within_the_ttl_are_fresh(tmp_path: Path) -> None:
+    """Recorded projects are fresh; the transitive ones not recorded are not."""
+    record, clock = record_at(tmp_path)
+    record.record([("rich", "14.0.0"), ("pygments", "2.19.1")])
+    command_line = parse_install(["rich"])
+    assert record.stale(["rich", "pygments", "markdown-it-py"], command_line).expired == [
+        "markdown-it-py"
+    ]
+    clock.now += 601
+    stale = record.stale(["rich", "pygments"], command_line)
+    assert stale.expired == ["pygments", "rich"]
+
+
+@pytest.mark.skipif(
+    Version(pip.__version__) < Version("26.2"), reason="--refresh-package came with pip 26.2"
+)
+def test_refresh_package_makes_a_project_stale(tmp_path: Path) -> None:
+    """A fresh project, and even a pinned one, is stale when ``--refresh-package`` names it."""
+    record, _ = record_at(tmp_path)
+    record.record([("rich", "14.0.0"), ("pygments", "2.19.1")])
+    stale = record.stale(["rich", "pygments"], parse_install(["--refresh-package", "Rich", "rich"]))
+    assert stale.refreshed == ["rich"] and stale.expired == []
+    pinned = parse_install(["--refresh-package", "rich", "rich==14.0.0"])
+    assert record.stale(["rich"], pinned).projects == ["rich"]
+    every = record.stale(["rich", "pygments"], parse_install(["--refresh-package", ":all:", "x"]))
+    assert every.refreshed == ["pygments", "rich"]
+
+
+def test_staleness_says_why() -> None:
+    """The reason names the projects, the TTL and the option."""
+    assert not Staleness([], [], 600)
+    assert Staleness(["rich"], [], 600).reason() == (
+        "the package index was not asked about rich in the last 10 minutes (index-ttl)"
+    )
+    assert Staleness(["rich"], [], 0).reason() == "index-ttl is 0, so every run asks about rich"
+    both = Staleness(["idna"], ["rich"], 90)
+    assert both.projects == ["idna", "rich"]
+    assert both.reason().endswith("; --refresh-package names rich")
+
+
+def test_a_stale_stored_plan_is_not_used(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """fresh_plan says why a stored plan is not used, and passes an empty one."""
+    caplog.set_level("INFO")
+    record, _ = record_at(tmp_path)
+    command_line = parse_install(["rich"])
+    assert fresh_plan(record, [], command_line)
+    assert not fresh_plan(record, ["rich"], command_line)
+    assert "Not using the plan of an earlier run" in caplog.text
+    record.record([("rich", "14.0.0")])
+    assert fresh_plan(record, ["rich"], command_line)
+
+
+@pytest.mark.parametrize(("value", "seconds"), [("10m", 600.0), ("90s", 90.0), ("0", 0.0)])
+def test_index_ttl_is_a_duration(tmp_path: Path, value: str, seconds: float) -> None:
+    """The option reads humanfriendly's durations; the default is PyPI's max-age, 600 s."""
+    environ = {"PIP_ACCEL_CACHE": str(tmp_path), "PIP_ACCEL_INDEX_TTL": value}
+    assert Config(environ=environ).index_ttl == seconds
+    assert Config(environ={"PIP_ACCEL_CACHE": str(tmp_path)}).index_ttl == 600.0
+    assert FreshnessRecord.of(Config(environ=environ)).directory == tmp_path / "freshness"
+
+
+@pytest.mark.parametrize("value", ["soon", "-5m", "10 parsecs"])
+def test_a_bad_index_ttl_is_refused(tmp_path: Path, value: str) -> None:
+    """A bad duration is one line that names the option, the value and the variable."""
+    environ = {"PIP_ACCEL_CACHE": str(tmp_path), "PIP_ACCEL_INDEX_TTL": value}
+    with pytest.raises(ConfigurationError) as error:
+        Config(environ=environ).validate()
+    message = str(error.value)
+    assert "index-ttl" in message and repr(value) in message
+    assert "$PIP_ACCEL_INDEX_TTL" in message and "\n" not in message
+
+
+# End-to-end: the real command against the fixture index.
+
+
+def wheel(directory: Path, name: str, version: str, dependencies: list[str] | None = None) -> Path:
+    """A pure wheel of ``name`` ``version`` (with dependencies) in ``directory``."""
+    package = name.replace("-", "_")
+    files = {
+        f"{package}/__init__.py": f'VERSION = "{version}"\n',
+        f"{package}-{version}.dist-info/METADATA": pkg_info(name, version, dependencies or []),
+    }
+    return make_wheel(directory, name, version, files)
+
+
+@pytest.fixture
+def releases(tmp_path: Path) -> dict[str, Path]:
+    """The releases of the tests, by ``name-version``: freshpkg 1.0 and 2.0; toppkg 1.0,
+    which depends on ``deppkg>=1``; deppkg 1.0 and 1.1."""
+    directory = tmp_path / "releases"
+    made = [
+        wheel(directory, "freshpkg", "1.0"),
+        wheel(directory, "freshpkg", "2.0"),
+        wheel(directory, "toppkg", "1.0", ["deppkg>=1"]),
+        wheel(directory, "deppkg", "1.0"),
+        wheel(directory, "deppkg", "1.1"),
+    ]
+    return {"-".join(path.name.split("-")[:2]): path for path in made}
+
+
+def warnings_of(stderr: str) -> list[str]:
+    """pip-accel's warnings (its log lines at level WARNING)."""
+    return [line for line in stderr.splitlines() if " WARNING " in line]
+
+
+def pips_install(env: dict[str, str], make_venv: VenvFactory, *args: str) -> dict[str, str]:
+    """What pip itself installs for ``args`` into a new venv: name -> version."""
+    venv = make_venv("by-pip")
+    run([*pip_cmd(venv), "install", *args], env, check=True)
+    return installed_packages(venv, env)
+
+
+def test_a_loose_requirement_gets_what_pip_gets_once_the_ttl_is_over(
+    isolated_env: dict[str, str],
+    make_package_index: IndexFactory,
+    make_venv: VenvFactory,
+    releases: dict[str, Path],
+) -> None:
+    """freshpkg 1.0 is in the local index; 2.0 is published; after the TTL pip-accel asks
+    the index and installs 2.0, as pip does; the stored plan of the first run is not used."""
+    index = make_package_index([releases["freshpkg-1.0"]])
+    env = {**isolated_env, "PIP_ACCEL_INDEX_TTL": "1s"}
+    first = make_venv("first")
+    accel(env, first, "--index-url", index.url, "freshpkg")
+    assert installed_packages(first, env) == {"freshpkg": "1.0"}
+    index.add(releases["freshpkg-2.0"])
+    time.sleep(1.1)
+    venv = make_venv("second")
+    result = accel(env, venv, "--index-url", index.url, "freshpkg")
+    assert "Not using the plan of an earlier run" in result.stderr, describe(result)
+    assert "Asking the package index: the package index was not asked" in result.stderr
+    assert installed_packages(venv, env) == {"freshpkg": "2.0"}, describe(result)
+    assert installed_packages(venv, env) == pips_install(
+        env, make_venv, "-i", index.url, "freshpkg"
+    )
+    run([*pip_cmd(venv), "check"], env, check=True)
+    assert (venv.site_packages / "freshpkg-2.0.dist-info" / "REQUESTED").exists()
+
+
+def test_an_offline_plan_of_a_stale_project_asks_the_index(
+    isolated_env: dict[str, str],
+    make_package_index: IndexFactory,
+    make_venv: VenvFactory,
+    releases: dict[str, Path],
+) -> None:
+    """With no stored plan for the question (another spelling of it), the local index's
+    answer is stale after the TTL: the planner asks the index and takes 2.0."""
+    index = make_package_index([releases["freshpkg-1.0"]])
+    accel(isolated_env, make_venv("first"), "--index-url", index.url, "freshpkg")
+    index.add(releases["freshpkg-2.0"])
+    env = {**isolated_env, "PIP_ACCEL_INDEX_TTL": "0"}
+    venv = make_venv("second")
+    result = accel(env, venv, "--index-url", index.url, "freshpkg>=1")
+    assert "Asking the package index: index-ttl is 0" in result.stderr, describe(result)
+    assert installed_packages(venv, env) == {"freshpkg": "2.0"}
+    assert installed_packages(venv, env) == pips_install(
+        env, make_venv, "-i", index.url, "freshpkg>=1"
+    )
+    assert not warnings_of(result.stderr), describe(result)
+
+
+def test_with_the_index_down_the_local_index_answers_with_one_warning(
+    isolated_env: dict[str, str],
+    make_package_index: IndexFactory,
+    make_venv: VenvFactory,
+    releases: dict[str, Path],
+) -> None:
+    """The index stopped, a stale project: exit 0, the local index's release, and one
+    warning that names the project."""
+    index = make_package_index([releases["freshpkg-1.0"], releases["toppkg-1.0"],
+                                releases["deppkg-1.0"]])  # fmt: skip
+    accel(isolated_env, make_venv("first"), "--index-url", index.url, "freshpkg", "toppkg==1.0")
+    index.stop()
+    env = {**isolated_env, "PIP_ACCEL_INDEX_TTL": "0"}
+    venv = make_venv("second")
+    result = accel(env, venv, "--index-url", index.url, "freshpkg", "toppkg==1.0")
+    assert installed_packages(venv, env) == {"freshpkg": "1.0", "toppkg": "1.0", "deppkg": "1.0"}
+    warnings = warnings_of(result.stderr)
+    assert len(warnings) == 1, describe(result)
+    assert "could not be reached" in warnings[0]
+    assert "deppkg, freshpkg," in warnings[0] and "toppkg," not in warnings[0]
+
+
+def test_within_the_ttl_the_local_index_answers_without_asking(
+    isolated_env: dict[str, str],
+    make_package_index: IndexFactory,
+    make_venv: VenvFactory,
+    releases: dict[str, Path],
+) -> None:
+    """Asked a minute ago: the stored plan is used with no pip and no connection at all,
+    an offline plan with the index stopped says nothing; with a TTL of 0, 2.0 again."""
+    index = make_package_index([releases["freshpkg-1.0"]])
+    accel(isolated_env, make_venv("first"), "--index-url", index.url, "freshpkg")
+    index.add(releases["freshpkg-2.0"])
+    warm = make_venv("warm")
+    result = accel_without_pip(isolated_env, warm, "--index-url", index.url, "freshpkg")
+    assert result.returncode == 0, describe(result)
+    assert installed_packages(warm, isolated_env) == {"freshpkg": "1.0"}
+    index.stop()
+    offline = make_venv("offline")
+    result = accel(isolated_env, offline, "--index-url", index.url, "freshpkg<3")
+    assert installed_packages(offline, isolated_env) == {"freshpkg": "1.0"}
+    assert not warnings_of(result.stderr), describe(result)
+    index.start()
+    fresh = make_venv("fresh")
+    env = {**isolated_env, "PIP_ACCEL_INDEX_TTL": "0"}
+    accel(env, fresh, "--index-url", index.url, "freshpkg")
+    assert installed_packages(fresh, env) == {"freshpkg": "2.0"}
+
+
+def test_a_transitive_range_picks_up_a_new_release(
+    isolated_env: dict[str, str],
+    make_package_index: IndexFactory,
+    make_venv: VenvFactory,
+    releases: dict[str, Path],
+) -> None:
+    """toppkg==1.0 is pinned, its dependency deppkg>=1 is not: after the TTL, deppkg 1.1."""
+    index = make_package_index([releases["toppkg-1.0"], releases["deppkg-1.0"]])
+    accel(isolated_env, make_venv("first"), "--index-url", index.url, "toppkg==1.0")
+    index.add(releases["deppkg-1.1"])
+    env = {**isolated_env, "PIP_ACCEL_INDEX_TTL": "0"}
+    venv = make_venv("second")
+    result = accel(env, venv, "--index-url", index.url, "toppkg==1.0")
+    assert (
+        "Not using the plan of an earlier run: index-ttl is 0, so every run asks about deppkg"
+        in result.stderr
+    )
+    assert installed_packages(venv, env) == {"toppkg": "1.0", "deppkg": "1.1"}, describe(result)
+    assert installed_packages(venv, env) == pips_install(
+        env, make_venv, "-i", index.url, "toppkg==1.0"
+    )
+
+
+def test_a_set_of_pins_never_asks_the_index(
+    isolated_env: dict[str, str],
+    make_package_index: IndexFactory,
+    make_venv: VenvFactory,
+    releases: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    """Every project pinned: with a TTL of 0 the stored plan is used with no pip and no
+    connection, and with the index down an offline plan says nothing."""
+    index = make_package_index([releases["toppkg-1.0"], releases["deppkg-1.0"]])
+    pins = ["toppkg==1.0", "deppkg==1.0"]
+    accel(isolated_env, make_venv("first"), "--index-url", index.url, *pins)
+    index.add(releases["deppkg-1.1"])
+    env = {**isolated_env, "PIP_ACCEL_INDEX_TTL": "0"}
+    warm = make_venv("warm")
+    result = accel_without_pip(env, warm, "--index-url", index.url, *pins)
+    assert result.returncode == 0, describe(result)
+    assert installed_packages(warm, env) == {"toppkg": "1.0", "deppkg": "1.0"}
+    index.stop()
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("\n".join(pins) + "\n")
+    offline = make_venv("offline")
+    result = accel(env, offline, "--index-url", index.url, "-r", requirements)
+    assert installed_packages(offline, env) == {"toppkg": "1.0", "deppkg": "1.0"}
+    assert not warnings_of(result.stderr) and "Asking the package index" not in result.stderr
+
+
+def test_upgrade_asks_the_index_within_the_ttl(
+    isolated_env: dict[str, str],
+    make_package_index: IndexFactory,
+    make_venv: VenvFactory,
+    releases: dict[str, Path],
+) -> None:
+    """``-U`` asks the index at once, whatever the record says."""
+    index = make_package_index([releases["freshpkg-1.0"]])
+    venv = make_venv()
+    accel(isolated_env, venv, "--index-url", index.url, "freshpkg")
+    index.add(releases["freshpkg-2.0"])
+    accel(isolated_env, venv, "--index-url", index.url, "-U", "freshpkg")
+    assert installed_packages(venv, isolated_env) == {"freshpkg": "2.0"}
+
+
+@pytest.mark.skipif(
+    Version(pip.__version__) < Version("26.2"), reason="--refresh-package came with pip 26.2"
+)
+def test_refresh_package_asks_the_index_within_the_ttl(
+    isolated_env: dict[str, str],
+    make_package_index: IndexFactory,
+    make_venv: VenvFactory,
+    releases: dict[str, Path],
+) -> None:
+    """``--refresh-package freshpkg`` makes freshpkg stale: 2.0, the first run a minute ago."""
+    index = make_package_index([releases["freshpkg-1.0"]])
+    accel(isolated_env, make_venv("first"), "--index-url", index.url, "freshpkg")
+    index.add(releases["freshpkg-2.0"])
+    venv = make_venv("second")
+    args = ["--index-url", index.url, "--refresh-package", "freshpkg", "freshpkg"]
+    result = accel(isolated_env, venv, *args)
+    assert "--refresh-package names freshpkg" in result.stderr, describe(result)
+    assert installed_packages(venv, isolated_env) == {"freshpkg": "2.0"}
