@@ -172,12 +172,10 @@ class PipAccelerator:
         """The plan cache for this command line and target, if its plan can be reused.
 
         Not with ``-U`` (which asks the index), nor when the plan depends on
-        files pip-accel does not read: requirement files named by URL, and the
-        dependency groups of a ``pyproject.toml``.
+        files pip-accel does not read: requirement files named by URL.
         """
         options = self.command_line.options
-        groups = getattr(options, "dependency_groups", None)  # pip 25.1 and newer
-        if options.upgrade or groups or names_remote_files(self.command_line):
+        if options.upgrade or names_remote_files(self.command_line):
             return None
         sources = self.config.source_index
         return PlanCache(
