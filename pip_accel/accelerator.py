@@ -27,7 +27,7 @@ from pip_accel.plan import PlannedDistribution, PlannedWheel
 from pip_accel.plan_cache import PlanCache
 from pip_accel.progress import Progress
 from pip_accel.request import InstallRequest
-from pip_accel.requirements import names_remote_files
+from pip_accel.requirements import names_remote_files, names_source_trees
 from pip_accel.summary import Summary
 from pip_accel.transaction import environment_lock, recover
 from pip_accel.trees import BackgroundUnpacker, TreeStore, UnpackedTree
@@ -172,10 +172,13 @@ class PipAccelerator:
         """The plan cache for this command line and target, if its plan can be reused.
 
         Not with ``-U`` (which asks the index), nor when the plan depends on
-        files pip-accel does not read: requirement files named by URL.
+        files pip-accel does not read: requirement files named by URL, and the
+        source trees and URLs whose dependencies alone ``--only-deps`` installs.
         """
         options = self.command_line.options
         if options.upgrade or names_remote_files(self.command_line):
+            return None
+        if getattr(options, "only_dependencies", False) and names_source_trees(self.command_line):
             return None
         sources = self.config.source_index
         return PlanCache(

@@ -363,9 +363,10 @@ def download_arguments(command_line: CommandLine) -> list[str]:
     """What ``pip download`` gets to fetch everything the user's requirements need.
 
     pip download takes no ``-e``, but downloads what an editable needs when it
-    is given as an argument.
+    is given as an argument. Nor ``--only-deps``: the plan needs the archives
+    of the requirements themselves too, for their metadata.
     """
-    options = command_line.tokens_for("download", {"python", "download_dir"})
+    options = command_line.tokens_for("download", {"python", "download_dir", "only_dependencies"})
     editables = list(command_line.options.editables or [])
     return [*options, *command_line.arguments, *editables]
 
