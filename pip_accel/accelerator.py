@@ -28,7 +28,7 @@ from pip_accel.plan import PlannedDistribution, PlannedWheel
 from pip_accel.plan_cache import PlanCache
 from pip_accel.progress import Progress
 from pip_accel.request import InstallRequest
-from pip_accel.requirements import names_remote_files
+from pip_accel.requirements import names_remote_files, names_source_trees
 from pip_accel.summary import Summary
 from pip_accel.transaction import environment_lock, recover
 from pip_accel.trees import BackgroundUnpacker, TreeStore, UnpackedTree
@@ -195,11 +195,12 @@ class PipAccelerator:
 
         Not with ``-U`` (which asks the index), nor when the plan depends on
         files pip-accel does not read: requirement files named by URL, and the
-        dependency groups of a ``pyproject.toml``.
+        source trees and URLs whose dependencies alone ``--only-deps`` installs.
         """
         options = self.command_line.options
-        groups = getattr(options, "dependency_groups", None)  # pip 25.1 and newer
-        if options.upgrade or groups or names_remote_files(self.command_line):
+        if options.upgrade or names_remote_files(self.command_line):
+            return None
+        if getattr(options, "only_dependencies", False) and names_source_trees(self.command_line):
             return None
         sources = self.config.source_index
         return PlanCache(

@@ -10,9 +10,17 @@ platform namespace with a digest of
   ``--build-option``, ``--global-option``, ``--no-build-isolation``,
   ``--use-pep517``, ``--check-build-dependencies``),
 - the build options of a requirement's own line in a requirements file
-  (``name --config-settings=...``), which pip-accel hands to that build, and
+  (``name --config-settings=...``), which pip-accel hands to that build,
 - the values of the environment variables named by the option
-  ``build-environment`` (``CC``, ``CFLAGS``, ``LDFLAGS`` and others).
+  ``build-environment`` (``CC``, ``CFLAGS``, ``LDFLAGS`` and others), and
+- the contents (not the paths) of the constraints files that reach the
+  builds' isolated environments. pip-accel's ``pip wheel`` gets the
+  ``--build-constraint`` files (pip 25.3 and newer) as pip's builds do, and
+  never the ``-c`` files, which pip's builds never see either. Before pip
+  26.2, when no build constraints are given (nor
+  ``--use-feature=build-constraint``), the constraints pip reads from
+  ``PIP_CONSTRAINT`` or a configuration file reach the builds instead, for
+  pip and for pip-accel alike, and count in their place.
 
 With none of these set the namespace is the platform's alone, as before.
 """
@@ -23,11 +31,13 @@ import re
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from pip_accel.pip import CommandLine
+from pip_accel.pip import CommandLine, pip_version
 from pip_accel.requirements import logical_lines, requirement_files, split_options
 
 BUILD_DESTS = frozenset({
@@ -38,6 +48,10 @@ BUILD_DESTS = frozenset({
 
 PER_REQUIREMENT = re.compile(r"^(--config-settings|-C|--build-option|--global-option)(=(.*))?$")
 """A build option on a requirement's line of a requirements file, its value joined by ``=``."""
+
+BUILDS_IGNORE_INHERITED_CONSTRAINTS = Version("26.2")
+"""The pip from which constraints of ``PIP_CONSTRAINT`` and configuration files no longer
+reach isolated builds."""
 
 DIGEST_LENGTH = 16
 """How many hexadecimal digits of the settings' sha256 go into the namespace."""
@@ -53,6 +67,8 @@ class BuildSettings:
     """The build options of requirement lines, by canonical project name."""
     environment: Mapping[str, str] = field(default_factory=dict)
     """The configured environment variables that are set, with their values."""
+    constraints: tuple[str, ...] = ()
+    """The sha256 of each constraints file that reaches the builds' environments."""
 
     @classmethod
     def of(
@@ -69,6 +85,7 @@ class BuildSettings:
             tuple(command_line.tokens(BUILD_DESTS)),
             per_project,
             {name: environ[name] for name in sorted(set(names)) if environ.get(name)},
+            tuple(map(_contents, build_constraints(command_line, Version(pip_version())))),
         )
 
     def options_for(self, project: str) -> list[str]:
@@ -77,7 +94,13 @@ class BuildSettings:
 
     def namespace(self, platform: str, project: str) -> str:
         """The cache namespace of a project's builds: the platform's, plus the settings' digest."""
-        settings = [self.options, self.options_for(project), sorted(self.environment.items())]
+        settings: list[object] = [
+            self.options,
+            self.options_for(project),
+            sorted(self.environment.items()),
+        ]
+        if self.constraints:  # added only when given: the namespaces without stay as they were
+            settings.append(self.constraints)
         if not any(settings):
             return platform
         text = json.dumps(settings, separators=(",", ":"))
@@ -113,3 +136,31 @@ def _build_options(tokens: list[str]) -> list[str]:
         value = match.group(3) if match.group(2) else next(rest, "")
         found.append(f"{name}={value}")
     return found
+
+
+def build_constraints(command_line: CommandLine, pip: Version) -> list[str]:
+    """The constraints files that apply inside the builds' isolated environments.
+
+    Those of ``--build-constraint``; or, with a pip before 26.2 and neither
+    build constraints nor ``--use-feature=build-constraint``, the constraints
+    pip reads from ``PIP_CONSTRAINT`` or a configuration file (the values of
+    the option that the command line did not give).
+    """
+    options = command_line.options
+    files = list(getattr(options, "build_constraints", None) or [])
+    features = getattr(options, "features_enabled", None) or []
+    if files or "build-constraint" in features or pip >= BUILDS_IGNORE_INHERITED_CONSTRAINTS:
+        return files
+    inherited = list(options.constraints or [])
+    for group in command_line.groups:
+        if group.dest == "constraints" and group.tokens[-1] in inherited:
+            inherited.remove(group.tokens[-1])
+    return inherited
+
+
+def _contents(name: str) -> str:
+    """A constraints file as the sha256 of its contents; a URL or a missing file as named."""
+    path = Path(name)
+    if "://" in name or not path.is_file():
+        return name
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -14,6 +14,7 @@ pip command that pip-accel runs gets those groups its own parser accepts, so
 an option is passed to every pip command that understands it, and to no other.
 """
 
+import copy
 import itertools
 import json
 import logging
@@ -44,7 +45,9 @@ INDEX_DESTS = frozenset({"index_url", "extra_index_urls", "no_index", "find_link
 HEADLINE = "\N{MULTIPLICATION SIGN}"
 """The mark in front of the headline of an error in pip's output."""
 
-REQUIREMENT_DESTS = frozenset({"requirements", "constraints", "editables", "dependency_groups"})
+REQUIREMENT_DESTS = frozenset({
+    "requirements", "constraints", "editables", "dependency_groups", "requirements_from_scripts",
+})  # fmt: skip
 """Options that name what to install, besides the positional arguments."""
 
 BUILD_FAILED = "subprocess-exited-with-error"
@@ -170,10 +173,12 @@ def parse_install(argv: Sequence[str]) -> CommandLine:
     """Read an ``install`` command line (without the word install) with pip's parser.
 
     pip's parser validates everything (exiting with status 2 and pip's message
-    on an error); the option groups are then found with the same parser.
+    on an error); the option groups are then found with the same parser. The
+    defaults are copied first: pip's ``--group`` appends to a default list
+    that every parser of the process shares.
     """
     parser = _command_parser("install")
-    options, _ = parser.parse_args(list(argv))
+    options, _ = parser.parse_args(list(argv), copy.deepcopy(parser.get_default_values()))
     groups = list(_split_groups(parser, list(argv)))
     return CommandLine("install", groups, options)
 
@@ -332,13 +337,17 @@ NOT_FOR_BUILDING = INDEX_DESTS | REQUIREMENT_DESTS | {
 }  # fmt: skip
 """Options of the user that do not apply to building one sdist."""
 
-NOT_FOR_PINS = REQUIREMENT_DESTS | {"python", "download_dir", "ignore_dependencies"}
-"""Options of the user that do not apply to downloading exact pins without dependencies."""
+NOT_FOR_PINS = REQUIREMENT_DESTS | {
+    "python", "download_dir", "ignore_dependencies", "only_dependencies",
+}  # fmt: skip
+"""Options of the user that do not apply to downloading exact pins without dependencies
+(``--only-deps`` would conflict with the ``--no-deps`` of those downloads)."""
 
 NOT_FOR_HANDING_OVER = REQUIREMENT_DESTS | {
-    "python", "dry_run", "json_report_file", "ignore_dependencies",
+    "python", "dry_run", "json_report_file", "ignore_dependencies", "only_dependencies",
 }  # fmt: skip
-"""Options of the user that pip-accel does not repeat when it hands work to pip."""
+"""Options of the user that pip-accel does not repeat when it hands work to pip: what it
+hands over is planned already, each distribution by itself (``--no-deps``)."""
 
 UNRELATED_TO_PLANS = frozenset({
     "python", "verbose", "quiet", "log", "no_color", "progress_bar", "cache_dir", "timeout",
@@ -385,9 +394,10 @@ def download_arguments(command_line: CommandLine) -> list[str]:
     """What ``pip download`` gets to fetch everything the user's requirements need.
 
     pip download takes no ``-e``, but downloads what an editable needs when it
-    is given as an argument.
+    is given as an argument. Nor ``--only-deps``: the plan needs the archives
+    of the requirements themselves too, for their metadata.
     """
-    options = command_line.tokens_for("download", {"python", "download_dir"})
+    options = command_line.tokens_for("download", {"python", "download_dir", "only_dependencies"})
     editables = list(command_line.options.editables or [])
     return [*options, *command_line.arguments, *editables]
 

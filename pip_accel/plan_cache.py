@@ -11,6 +11,10 @@ key of the cache:
 - the contents (not the paths) of every requirements and constraints file it
   names, followed recursively, the environment variables they use
   (``${NAME}``), and the listing of every local ``--find-links`` directory;
+- the contents of the other files that name requirements: the
+  ``pyproject.toml`` of each dependency group (``--group``), a script with
+  inline metadata (``--requirements-from-script``) and build constraints
+  (``--build-constraint``);
 - the target interpreter: its tags, markers (but the kernel's) and version,
   and the distributions installed where it looks for them;
 - the local index: the names of the archives in it;
@@ -59,8 +63,11 @@ INTERPRETER = ("version", "implementation", "cache_tag", "tags", "in_venv")
 KERNEL_MARKERS = frozenset({"platform_release", "platform_version"})
 """Markers that name the running kernel (see :func:`_interpreter`)."""
 
-FILE_OPTIONS = ("requirements", "constraints")
+FILE_OPTIONS = ("requirements", "constraints", "requirements_from_scripts", "build_constraints")
 """Options that name files: the key holds their contents, not their paths."""
+
+GROUPS = "dependency_groups"
+"""The option of PEP 735 dependency groups: ``(path, group)`` pairs, the file by its contents."""
 
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 """An environment variable in a requirements file, the way pip finds them."""
@@ -287,6 +294,8 @@ def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str,
     }
     for dest in FILE_OPTIONS:
         options[dest] = [_contents(name) for name in options.get(dest) or []]
+    if options.get(GROUPS):  # pip 25.1 and newer
+        options[GROUPS] = [(_contents(path), group) for path, group in options[GROUPS]]
     files = requirement_files(command_line)
     return {
         "format": FORMAT,
@@ -296,7 +305,7 @@ def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str,
         "files": [_digest(path) for path in files],
         "variables": _variables(files),
         "find_links": _find_links(command_line),
-        "interpreter": _interpreter(target, files),
+        "interpreter": _interpreter(target, [*files, *_other_sources(command_line)]),
         "installed": _installed(target.info["sys_path"]),
     }
 
@@ -317,6 +326,17 @@ def _interpreter(target: TargetEnvironment, files: Iterable[Path]) -> dict[str, 
         if name not in KERNEL_MARKERS or any(name in text for text in texts)
     }
     return info
+
+
+def _other_sources(command_line: CommandLine) -> list[Path]:
+    """The local files besides requirement files that name requirements: the
+    ``pyproject.toml`` (or lock file) of each dependency group, scripts with
+    inline metadata, and build constraints."""
+    options = command_line.options
+    names = [path for path, _ in getattr(options, GROUPS, None) or []]
+    for dest in FILE_OPTIONS[2:]:
+        names += getattr(options, dest, None) or []
+    return [Path(name) for name in names if "://" not in name and Path(name).is_file()]
 
 
 def _contents(name: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pip_accel.pip import CommandLine
@@ -144,6 +145,25 @@ def names_remote_files(command_line: CommandLine) -> bool:
     for path in requirement_files(command_line):
         named += [match.group(3) for match in map(NESTED.match, logical_lines(path)) if match]
     return any("://" in name for name in named)
+
+
+def names_source_trees(command_line: CommandLine) -> bool:
+    """Whether an argument or ``-e`` is a path or URL rather than a project's name.
+
+    pip plans what such a requirement is by reading it, so it is part of the
+    plan (and the plan is not stored), except with ``--only-deps``, where
+    only its dependencies are.
+    """
+    if command_line.options.editables:
+        return True
+    for text in command_line.arguments:
+        try:
+            if Requirement(text).url is None:
+                continue
+        except InvalidRequirement:
+            pass
+        return True
+    return False
 
 
 def uses_hashes(command_line: CommandLine) -> bool:

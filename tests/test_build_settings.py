@@ -3,10 +3,13 @@
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+from packaging.version import Version
+
 from pip_accel.build import Builder
-from pip_accel.build_settings import BuildSettings, requirement_options
+from pip_accel.build_settings import BuildSettings, build_constraints, requirement_options
 from pip_accel.caches import BinaryCache, CacheKey
-from pip_accel.pip import Pip, parse_install
+from pip_accel.pip import Pip, command_dests, parse_install
 
 PLATFORM = "cp311-cp311-x86_64-glibc2.36-debian12"
 NAMES = ("CC", "CFLAGS")
@@ -96,3 +99,69 @@ def test_a_build_gets_the_options_of_its_requirement_line(tmp_path: Path) -> Non
     assert set(builder.wheels_for({key: sdist})) == {key}
     command = pip.commands[0]
     assert command[-3:] == ["all=1", "--config-settings=own=1", str(sdist)]
+
+
+def pip_accepts(dest: str) -> pytest.MarkDecorator:
+    """Skip a test when this pip's install command has no option with destination ``dest``."""
+    return pytest.mark.skipif(
+        dest not in command_dests("install"), reason=f"this pip has no option {dest}"
+    )
+
+
+@pip_accepts("build_constraints")
+def test_build_constraints_count_by_their_contents(tmp_path: Path) -> None:
+    """The same build constraints in two places share builds; other contents do not."""
+    for name, pin in (("one", "setuptools==70"), ("two", "setuptools==70"), ("three", "x==1")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "build.txt").write_text(f"{pin}\n")
+    namespaces = [
+        settings(["--build-constraint", str(tmp_path / name / "build.txt"), "cext"]).namespace(
+            PLATFORM, "cext"
+        )
+        for name in ("one", "two", "three")
+    ]
+    assert namespaces[0] == namespaces[1] != namespaces[2]
+    assert PLATFORM not in (namespaces[0], namespaces[2])
+    assert all(name.startswith(PLATFORM + "+") for name in namespaces)
+
+
+def test_constraints_of_the_command_line_never_reach_builds(tmp_path: Path) -> None:
+    """``-c`` shapes the plan, not a build's isolated environment: the namespace stays."""
+    constraints = tmp_path / "c.txt"
+    constraints.write_text("setuptools==70\n")
+    assert settings(["-c", str(constraints), "cext"]).namespace(PLATFORM, "cext") == PLATFORM
+
+
+def inherited(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], pip: str
+) -> list[str]:
+    """The constraints files of builds for ``args`` with PIP_CONSTRAINT set, for ``pip``."""
+    environment = tmp_path / "environment.txt"
+    environment.write_text("setuptools==70\n")
+    monkeypatch.setenv("PIP_CONSTRAINT", str(environment))
+    return build_constraints(parse_install(args), Version(pip))
+
+
+def test_pip_constraint_reaches_builds_before_pip_26_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PIP_CONSTRAINT applies inside builds up to pip 26.1, so it counts then; ``-c`` never."""
+    given = tmp_path / "given.txt"
+    given.write_text("purepkg==1.0\n")
+    args = ["-c", str(given), "cext"]
+    assert inherited(monkeypatch, tmp_path, args, "25.0") == [str(tmp_path / "environment.txt")]
+    assert inherited(monkeypatch, tmp_path, args, "26.2") == []
+
+
+@pip_accepts("build_constraints")
+def test_build_constraints_take_the_place_of_pip_constraint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With build constraints or the feature ``build-constraint``, PIP_CONSTRAINT no longer
+    reaches builds (pip 25.3 to 26.1)."""
+    build = tmp_path / "build.txt"
+    build.write_text("flit_core==3.9\n")
+    args = ["--build-constraint", str(build), "cext"]
+    assert inherited(monkeypatch, tmp_path, args, "25.3") == [str(build)]
+    featured = ["--use-feature", "build-constraint", "cext"]
+    assert inherited(monkeypatch, tmp_path, featured, "25.3") == []

@@ -17,6 +17,7 @@ from pip_accel.pip import (
     OptionGroup,
     Pip,
     build_options,
+    command_dests,
     download_command,
     error_summary,
     failed_project,
@@ -340,6 +341,36 @@ def test_each_pip_command_gets_the_options_that_apply_to_it(tmp_path: Path) -> N
     assert "--user" in hand_over and "-r" not in hand_over and "demo==1.0" not in hand_over
     whole = whole_install(command_line)
     assert "--python" not in whole and whole[0] == "install" and "demo==1.0" in whole
+
+
+@pytest.mark.skipif(
+    not {"requirements_from_scripts", "only_dependencies", "build_constraints"}
+    <= command_dests("install"),
+    reason="this pip has no --requirements-from-script, --only-deps or --build-constraint",
+)
+def test_pip_26_requirement_sources_go_where_they_apply(tmp_path: Path) -> None:
+    """A script names requirements: the plan gets it, a build, pins and a hand-over do not.
+    ``--only-deps`` shapes the plan only (with ``--no-deps`` pip refuses it); build
+    constraints go to every build, pip's own included."""
+    command_line = parse_install([
+        "--requirements-from-script", "s.py", "--only-deps", "--build-constraint", "b.txt",
+        "demo",
+    ])  # fmt: skip
+    plan = plan_arguments(command_line, "/view/index.html")
+    assert {"--requirements-from-script", "--only-deps", "--build-constraint"} <= set(plan)
+    for tokens in (build_options(command_line), pin_options(command_line),
+                   install_command(command_line, ["extra"])):  # fmt: skip
+        assert "--requirements-from-script" not in tokens and "--only-deps" not in tokens
+    assert build_options(command_line) == ["--build-constraint", "b.txt"]
+    assert "--build-constraint" in install_command(command_line, ["extra"])
+
+
+@pytest.mark.skipif("dependency_groups" not in command_dests("install"), reason="pip < 25.1")
+def test_groups_of_one_command_line_stay_its_own() -> None:
+    """pip's ``--group`` appends to a default list shared by its parsers: each parse is apart."""
+    first = parse_install(["--group", "one"]).options.dependency_groups
+    second = parse_install(["--group", "two"]).options.dependency_groups
+    assert (first, second) == ([("pyproject.toml", "one")], [("pyproject.toml", "two")])
 
 
 def test_the_fixed_parts_of_pip_commands(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any, cast
 import pytest
 
 from pip_accel.environment import TargetEnvironment
-from pip_accel.pip import parse_install
+from pip_accel.pip import command_dests, parse_install
 from pip_accel.plan import PlannedWheel
 from pip_accel.plan_cache import (
     FORMAT,
@@ -400,3 +400,75 @@ def test_the_kernel_counts_only_when_a_requirement_names_it(
         target.info["markers"] = {"platform_release": release, "platform_version": release}
         asked.append(_question(command_line, target))
     assert (asked[0] == asked[1]) == same
+
+
+def pip_accepts(dest: str) -> pytest.MarkDecorator:
+    """Skip a test when this pip's install command has no option with destination ``dest``."""
+    return pytest.mark.skipif(
+        dest not in command_dests("install"), reason=f"this pip has no option {dest}"
+    )
+
+
+def source_files(directory: Path, dependency: str = "chain-a") -> None:
+    """A pyproject.toml with a dependency group, a script with inline metadata and build
+    constraints, each naming ``dependency``, in ``directory``."""
+    directory.mkdir(parents=True)
+    (directory / "pyproject.toml").write_text(f'[dependency-groups]\ntest = ["{dependency}"]\n')
+    (directory / "script.py").write_text(
+        f'# /// script\n# dependencies = ["{dependency}"]\n# ///\nprint("hello")\n'
+    )
+    (directory / "build.txt").write_text(f"{dependency}==1.0\n")
+
+
+SOURCE_OPTIONS = {
+    "dependency_groups": ["--group", "{directory}/pyproject.toml:test"],
+    "requirements_from_scripts": ["--requirements-from-script", "{directory}/script.py"],
+    "build_constraints": ["--build-constraint", "{directory}/build.txt"],
+}
+"""The options that name files of requirements other than requirement files."""
+
+
+@pytest.mark.parametrize("dest", sorted(SOURCE_OPTIONS))
+def test_other_requirement_sources_count_by_their_contents(tmp_path: Path, dest: str) -> None:
+    """A group's pyproject.toml, a script, build constraints: the same contents in another
+    checkout ask the same question; other contents, another one."""
+    if dest not in command_dests("install"):
+        pytest.skip(f"this pip has no option {dest}")
+    for name, dependency in (("first", "chain-a"), ("second", "chain-a"), ("third", "other")):
+        source_files(tmp_path / name, dependency)
+    asked = [
+        question([*(token.format(directory=tmp_path / name) for token in SOURCE_OPTIONS[dest]),
+                  "purepkg"], tmp_path)
+        for name in ("first", "second", "third")
+    ]  # fmt: skip
+    assert asked[0] == asked[1]
+    assert asked[0] != asked[2]
+    assert str(tmp_path) not in json.dumps(asked[0], default=_stable)
+
+
+@pip_accepts("dependency_groups")
+def test_the_default_group_file_is_the_working_directorys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--group test`` reads ./pyproject.toml: two checkouts with other groups differ."""
+    source_files(tmp_path / "first")
+    source_files(tmp_path / "second", "other")
+    monkeypatch.chdir(tmp_path / "first")
+    first = question(["--group", "test"], tmp_path)
+    monkeypatch.chdir(tmp_path / "second")
+    assert question(["--group", "test"], tmp_path) != first
+
+
+@pip_accepts("dependency_groups")
+def test_a_kernel_marker_in_a_group_counts(tmp_path: Path) -> None:
+    """A dependency group that names the kernel's release keeps it in the question."""
+    (tmp_path / "pyproject.toml").write_text(
+        "[dependency-groups]\ntest = ['purepkg; platform_release >= \"6\"']\n"
+    )
+    command_line = parse_install(["--group", f"{tmp_path}/pyproject.toml:test"])
+    asked = []
+    for release in ("6.1.0", "6.8.0"):
+        target = question_target(tmp_path)
+        target.info["markers"] = {"platform_release": release}
+        asked.append(_question(command_line, target))
+    assert asked[0] != asked[1]

@@ -16,6 +16,7 @@ from pip_accel.requirements import (
     index_options,
     logical_lines,
     names_remote_files,
+    names_source_trees,
     requirement_files,
     uses_hashes,
 )
@@ -175,3 +176,18 @@ def test_anything_but_pins_is_no_set_of_exact_requirements(tmp_path: Path, line:
     requirements.write_text(f"six==1.17.0\n{line}\n")
     (tmp_path / "constraints.txt").write_text("six==1.17.0\n")
     assert exact_requirements(parse_install(["-r", str(requirements)])) is None
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["chain-a", "purepkg[x]>=1; python_version > '3'"], False),
+        (["./project"], True),
+        (["demo @ https://example.com/demo-1.0.tar.gz"], True),
+        (["-e", "./project", "chain-a"], True),
+        (["dist/demo-1.0.tar.gz"], True),
+    ],
+)
+def test_source_trees_and_urls_are_told_from_names(arguments: list[str], expected: bool) -> None:
+    """A path, a URL or an editable is read by pip; a named requirement is not."""
+    assert names_source_trees(parse_install(arguments)) is expected
