@@ -150,6 +150,13 @@ class FreshnessRecord:
                 logger.warning("The freshness record %s could not be written (%s).", path, error)
                 return
 
+    def record_answer(self, planned: Iterable[tuple[str, str]], command_line: CommandLine) -> None:
+        """Record the projects of a plan made after asking the package index, but those the
+        user pinned: a pin is fetched by its version, which says nothing of newer releases,
+        so a later loose requirement on the project must still ask."""
+        pinned = {canonicalize_name(name) for name, _ in pins(command_line)}
+        self.record(item for item in planned if canonicalize_name(item[0]) not in pinned)
+
     def stale(self, projects: Iterable[str], command_line: CommandLine) -> Staleness:
         """What of a plan with ``projects`` the package index must be asked about.
 

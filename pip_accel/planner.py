@@ -249,8 +249,10 @@ class Planner:
     def _asked(self, planned: tuple[Plan, IndexView]) -> tuple[Plan, IndexView]:
         """Record the projects of a plan made after asking the package index as fresh."""
         if self.freshness is not None:
-            items = planned[0].distributions
-            self.freshness.record((item.name, item.version) for item in items if not item.is_direct)
+            items = [item for item in planned[0].distributions if not item.is_direct]
+            self.freshness.record_answer(
+                [(item.name, item.version) for item in items], self.command_line
+            )
         return planned
 
     def _share_sources(self) -> None:

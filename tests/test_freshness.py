@@ -165,6 +165,16 @@ def test_a_set_of_pins_is_never_stale(tmp_path: Path) -> None:
     assert not record.directory.exists()
 
 
+def test_an_answer_for_pins_leaves_the_pinned_projects_unrecorded(tmp_path: Path) -> None:
+    """A pin is fetched by its version: a later loose requirement on it still asks the index
+    (an earlier run of ``rich==13.9.4`` must not make ``rich`` answer 13.9.4)."""
+    record, _ = record_at(tmp_path)
+    pinned = parse_install(["rich==13.9.4"])
+    record.record_answer([("rich", "13.9.4"), ("Pygments", "2.19.1")], pinned)
+    loose = parse_install(["rich"])
+    assert record.stale(["rich", "pygments"], loose).expired == ["rich"]
+
+
 def test_projects_asked_within_the_ttl_are_fresh(tmp_path: Path) -> None:
     """Recorded projects are fresh; the transitive ones not recorded are not."""
     record, clock = record_at(tmp_path)
