@@ -121,6 +121,8 @@ class PipIndex:
         from pip._internal.exceptions import PipError
 
         for url in self.finder.search_scope.get_index_urls_locations(name):
+            if not url.startswith(("http://", "https://")):
+                continue  # a local directory: pip reads it as it is
             try:
                 with self.session.get(
                     url, headers=PAGE_HEADERS, stream=True, timeout=self.timeout

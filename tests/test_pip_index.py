@@ -89,3 +89,28 @@ def test_other_pip_internals_are_unavailable(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(pip._internal.commands, "create_command", differs)
     with pytest.raises(PipIndexUnavailable, match="no such command class here"):
         PipIndex([], TARGET_TAGS, "3.11")
+
+
+def test_a_local_index_or_none_is_no_trouble(tmp_path: Path) -> None:
+    """A ``file:`` index is a directory, not a network (an index over HTTP that answers,
+    even with 404, is the end-to-end tests' pypiserver); no index is no trouble either."""
+    simple = tmp_path / "simple"
+    (simple / "demo").mkdir(parents=True)
+    for options in (["--index-url", simple.as_uri() + "/"], ["--no-index"]):
+        index = PipIndex(options, TARGET_TAGS, "3.11.7")
+        try:
+            assert index.trouble("demo") is None
+            assert index.trouble("missing") is None
+        finally:
+            index.close()
+
+
+def test_an_index_that_cannot_be_reached_is_trouble_naming_its_url() -> None:
+    """Nothing listens on the index's port: the trouble names the project's page."""
+    url = "http://127.0.0.1:9/simple/"  # the discard port: refused on a test machine
+    index = PipIndex(["--index-url", url, "--retries", "0", "--timeout", "2"], TARGET_TAGS, "3.11")
+    try:
+        trouble = index.trouble("Demo")
+    finally:
+        index.close()
+    assert trouble is not None and trouble.startswith("http://127.0.0.1:9/simple/demo/: ")
