@@ -33,6 +33,7 @@ from pip_accel.interrupts import AfterInterruption, install_handlers, note_inter
 from pip_accel.pip import (
     BUILD_FAILED,
     HANDED_OVER,
+    INDEX_ONLY,
     CommandLine,
     Pip,
     general_dests,
@@ -183,6 +184,9 @@ def _handed_over(command_line: CommandLine) -> str | None:
     """Why the whole command goes to pip unchanged, or None."""
     for dest, reason in HANDED_OVER.items():
         if command_line.given(dest):
+            return reason
+    for dest, reason in INDEX_ONLY.items():
+        if getattr(command_line.options, dest, None):
             return reason
     return None
 

@@ -328,6 +328,13 @@ HANDED_OVER: dict[str, str] = {}
 ``--dry-run`` and ``--report`` are not among them: they describe pip-accel's
 own plan (:mod:`pip_accel.dry_run`)."""
 
+INDEX_ONLY = {
+    "uploaded_prior_to": "--uploaded-prior-to asks for the upload times of the package index,"
+    " which the local index does not record (and pip checks no upload time of a local file)",
+}
+"""Install options whose value (from the command line, ``PIP_*`` or pip's configuration)
+only the package index can answer: pip-accel hands the whole command to pip, and why."""
+
 NOT_FOR_PLANNING = INDEX_DESTS | {"python", "dry_run", "json_report_file", "progress_bar", "log"}
 """Options that pip-accel sets itself when it asks pip for a plan."""
 

@@ -167,7 +167,13 @@ def names_source_trees(command_line: CommandLine) -> bool:
 
 
 def uses_hashes(command_line: CommandLine) -> bool:
-    """Whether pip will run in hash-checking mode for this command line."""
+    """Whether pip checks hashes for this command line: ``--require-hashes``, or any ``--hash``.
+
+    ``--no-require-hashes`` keeps a ``--hash`` from requiring hashes of every
+    requirement, but pip still checks the hashes that are given, so pip-accel
+    plans as in hash-checking mode then too (pip sees the archives, never a
+    wheel built from one).
+    """
     if command_line.given("require_hashes"):
         return True
     for path in requirement_files(command_line):
