@@ -122,3 +122,11 @@ class CacheCommandError(PipAcceleratorError):
 
 class CacheUsageError(CacheCommandError):
     """A ``pip-accel cache`` command line is wrong (exit code 2, as pip's usage errors)."""
+
+
+class LockFileError(PipAcceleratorError):
+    """A lock file (``pylock.toml``) that pip refuses too, with pip's reason."""
+
+
+class LockHashMismatchError(LockFileError):
+    """An archive of a lock file whose sha256 is not the one the lock file gives."""

@@ -37,6 +37,25 @@ PIN = re.compile(
 )
 """A requirement on exactly one version, such as ``celery[redis]==5.4.0``, without markers."""
 
+LOCK_NAME = re.compile(r"^pylock\.toml$|^pylock\.[^.]+\.toml$")
+"""The file name of a lock file (PEP 751): ``pylock.toml`` or ``pylock.<name>.toml``."""
+
+LOCK_EXTRAS = re.compile(r"^(?P<path>.*?)(?:\[(?P<extras>[^]]*)\])?$")
+"""A lock file named with ``-r``, the extras to select after its name (``pylock.toml[dev]``)."""
+
+
+def lock_source(value: str) -> tuple[str, frozenset[str]] | None:
+    """The path (or URL) and extras of a ``-r`` value that names a lock file, else None.
+
+    pip 26.1 and newer read such a file as a lock file, by its name alone.
+    """
+    match = LOCK_EXTRAS.match(value)
+    assert match is not None  # the pattern matches every string
+    path, extras = match["path"], match["extras"] or ""
+    if not LOCK_NAME.match(path.rstrip("/").rsplit("/", 1)[-1]):
+        return None
+    return path, frozenset(extra.strip() for extra in extras.split(",") if extra.strip())
+
 
 def requirement_files(command_line: CommandLine) -> list[Path]:
     """Every local requirements or constraints file, nested ones included, once each."""
@@ -50,12 +69,16 @@ def requirement_files(command_line: CommandLine) -> list[Path]:
 
 def _collect(path: Path, seen: dict[Path, None]) -> None:
     """Add ``path`` and the files it names (URLs are left to pip)."""
+    lock = lock_source(str(path))
+    path = Path(lock[0]) if lock else path  # a lock file counts without the extras it selects
     if "://" in str(path) or not path.is_file():
         return
     path = Path(os.path.normpath(path.absolute()))  # "a/../b" and "b" are one file
     if path in seen:
         return
     seen[path] = None
+    if lock:
+        return
     for line in logical_lines(path):
         match = NESTED.match(line)
         if match:
