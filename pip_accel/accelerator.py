@@ -1,6 +1,6 @@
 """The order of the steps of an accelerated install, and nothing else.
 
-stored plan, or plan with pip (:mod:`pip_accel.planner`: fetch the pins the
+stored plan, or plan with pip (:mod:`pip_accel.plan.planner`: fetch the pins the
 local index lacks, offline against the local index, download what is missing,
 plan again, build each sdist without a cached wheel) -> unpack each wheel
 without a tree (in the background, as wheels arrive) -> install each tree as
@@ -21,15 +21,15 @@ from humanfriendly.text import pluralize
 from pip_accel.build_settings import BuildSettings
 from pip_accel.cache_lock import DataLock
 from pip_accel.exceptions import DamagedTreeError
-from pip_accel.freshness import FreshnessRecord, fresh_plan
 from pip_accel.install import InstallOptions, WheelInstaller, check_tree
 from pip_accel.pip import install_command, only_from
-from pip_accel.plan import PlannedDistribution, PlannedWheel
-from pip_accel.plan_cache import PlanCache
-from pip_accel.progress import Progress
+from pip_accel.plan.freshness import FreshnessRecord, fresh_plan
+from pip_accel.plan.plan import PlannedDistribution, PlannedWheel
+from pip_accel.plan.stored import PlanCache
+from pip_accel.report.progress import Progress
+from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
 from pip_accel.requirements import names_remote_files, names_source_trees
-from pip_accel.summary import Summary
 from pip_accel.transaction import environment_lock, recover
 from pip_accel.trees import BackgroundUnpacker, TreeStore, UnpackedTree
 
@@ -135,7 +135,7 @@ class PipAccelerator:
         wheels, handed_to_pip = self._plan()
         options = self.command_line.options
         if options.dry_run or options.json_report_file:
-            from pip_accel.dry_run import describe  # only then
+            from pip_accel.plan.dry_run import describe  # only then
 
             describe(self.request, wheels, handed_to_pip, self.progress)
         return wheels, handed_to_pip
@@ -153,7 +153,7 @@ class PipAccelerator:
             if shared is not None and self._fresh(shared):
                 plans.store(shared)
                 return shared, []
-        from pip_accel.planner import Planner  # only when there is no usable plan
+        from pip_accel.plan.planner import Planner  # only when there is no usable plan
 
         options = self.command_line.options
         if not (options.target_dir or options.dry_run):  # with --target, pip installs them
@@ -170,7 +170,7 @@ class PipAccelerator:
 
     def _fresh(self, plan: list[PlannedWheel]) -> bool:
         """Whether a stored plan may answer: the package index was asked about each of its
-        projects within ``index-ttl``, or the user pinned it (:mod:`pip_accel.freshness`)."""
+        projects within ``index-ttl``, or the user pinned it (:mod:`pip_accel.plan.freshness`)."""
         names = [item.name for item in plan if item.direct_url is None]
         return fresh_plan(FreshnessRecord.of(self.config), names, self.command_line)
 

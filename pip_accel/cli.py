@@ -43,7 +43,7 @@ from pip_accel.pip import (
     split_command,
     whole_install,
 )
-from pip_accel.progress import Progress
+from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest
 
 logger = logging.getLogger("pip_accel")

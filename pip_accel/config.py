@@ -421,7 +421,7 @@ class Config:
 
     @property
     def freshness_record(self) -> Path:
-        """When the package index was last asked about each project (:mod:`pip_accel.freshness`)."""
+        """When the index was last asked about each project (:mod:`pip_accel.plan.freshness`)."""
         return self.data_directory / "freshness"
 
     @property

@@ -24,7 +24,7 @@ from humanfriendly.text import pluralize
 
 from pip_accel.cache_lock import DataLock
 from pip_accel.cachedir import NOUNS, DataDirectory, Entry, mark_used, remove_entry
-from pip_accel.plan_cache import parse_plan
+from pip_accel.plan.stored import parse_plan
 
 logger = logging.getLogger(__name__)
 

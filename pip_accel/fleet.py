@@ -3,7 +3,7 @@
 Most CI workers start every job with an empty disk, so a warm data directory
 is the exception, and the bucket is what the fleet remembers. A worker that
 plans stores the plan in the bucket too, under the *shared key* of its
-question (:meth:`pip_accel.plan_cache.PlanCache.shared_key`: no path of any
+question (:meth:`pip_accel.plan.stored.PlanCache.shared_key`: no path of any
 machine, no local index), naming the wheel of each distribution by its
 object and sha256; and it stores the tree of each wheel, its bytecode
 compiled for one interpreter, as one compressed archive. A worker whose own
@@ -50,7 +50,7 @@ from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import hash_file, write_atomically
 from pip_accel.index import record_sha256, sha256_of
-from pip_accel.plan import PlannedWheel
+from pip_accel.plan.plan import PlannedWheel
 from pip_accel.scratch import PrivateDirectory
 from pip_accel.trees import FORMAT as TREE_FORMAT
 from pip_accel.trees import MANIFEST, PRIVATE_PREFIXES, SCHEMES, TreeStore, UnpackedTree

@@ -326,7 +326,7 @@ HANDED_OVER: dict[str, str] = {}
 """Install options with which pip-accel hands the whole command to pip, and why.
 
 ``--dry-run`` and ``--report`` are not among them: they describe pip-accel's
-own plan (:mod:`pip_accel.dry_run`)."""
+own plan (:mod:`pip_accel.plan.dry_run`)."""
 
 INDEX_ONLY = {
     "uploaded_prior_to": "--uploaded-prior-to asks for the upload times of the package index,"

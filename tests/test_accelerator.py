@@ -18,8 +18,8 @@ from pip_accel.build_settings import BuildSettings
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.pip import Pip, parse_install
-from pip_accel.plan import PlannedWheel
-from pip_accel.progress import Progress
+from pip_accel.plan.plan import PlannedWheel
+from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest
 from pip_accel.trees import BackgroundUnpacker
 

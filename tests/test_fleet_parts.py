@@ -44,7 +44,7 @@ from pip_accel.fleet import (
     unpack_tree,
 )
 from pip_accel.index import Record
-from pip_accel.plan import PlannedWheel
+from pip_accel.plan.plan import PlannedWheel
 from pip_accel.trees import FORMAT as TREE_FORMAT
 from pip_accel.trees import MANIFEST, TreeFile, TreeStore, UnpackedTree
 

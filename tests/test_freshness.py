@@ -1,4 +1,4 @@
-"""Loose requirements get the package index's fresh answer (:mod:`pip_accel.freshness`).
+"""Loose requirements get the package index's fresh answer (:mod:`pip_accel.plan.freshness`).
 
 Unit tests of the record and of the rule (a stand-in clock, no servers), then end-to-end
 tests: the real ``pip-accel`` command against a pypiserver on 127.0.0.1 that publishes a
@@ -17,8 +17,8 @@ from packaging.version import Version
 
 from pip_accel.config import Config
 from pip_accel.exceptions import ConfigurationError
-from pip_accel.freshness import FreshnessRecord, Staleness, fresh_plan
 from pip_accel.pip import parse_install
+from pip_accel.plan.freshness import FreshnessRecord, Staleness, fresh_plan
 
 from fixtures import make_wheel, pkg_info
 from helpers import (

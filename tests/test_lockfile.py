@@ -1,9 +1,9 @@
-"""Unit tests of :mod:`pip_accel.lockfile`: which archive of a lock pip installs, or why not."""
+"""Unit tests of :mod:`pip_accel.plan.lockfile`: which archive of a lock pip installs, if any."""
 
 import pytest
 
 from pip_accel.exceptions import LockFileError
-from pip_accel.lockfile import LeftToPip, Target, read_lock
+from pip_accel.plan.lockfile import LeftToPip, Target, read_lock
 from pip_accel.requirements import lock_source
 
 MARKERS = {"python_full_version": "3.11.2", "sys_platform": "linux", "python_version": "3.11"}

@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.pinned_plan``: a set of pins planned from its wheels' metadata.
+"""Unit tests of ``pip_accel.plan.pinned``: a set of pins planned from its wheels' metadata.
 
 The wheels are real (small, written by the fixtures); the target is this interpreter's
 description, with a ``sys.path`` of a temporary directory that stands for an empty venv.
@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from packaging.markers import default_environment
 
-from pip_accel.pinned_plan import (
+from pip_accel.pip import parse_install
+from pip_accel.plan.pinned import (
     NoPinnedPlan,
     choose_wheels,
     close_over_dependencies,
@@ -21,7 +22,6 @@ from pip_accel.pinned_plan import (
     read_pins,
     unset_resolution_options,
 )
-from pip_accel.pip import parse_install
 
 from fixtures import make_wheel, pkg_info
 

@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.plan``: pip's installation report read as a plan.
+"""Unit tests of ``pip_accel.plan.plan``: pip's installation report read as a plan.
 
 The entries are written here the way pip's ``--report`` writes them (a wheel from an
 index, a local sdist, an editable directory, a VCS checkout), without running pip.
@@ -7,7 +7,7 @@ index, a local sdist, an editable directory, a VCS checkout), without running pi
 from pathlib import Path
 from typing import Any
 
-from pip_accel.plan import Plan, PlannedDistribution
+from pip_accel.plan.plan import Plan, PlannedDistribution
 
 
 def entry(name: str, version: str, download_info: dict[str, Any], **extra: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Stored plans are checked before they are trusted: each kind of damage is named and refused.
 
-Fast unit tests of :func:`pip_accel.plan_cache.parse_plan` on parsed JSON, and of
+Fast unit tests of :func:`pip_accel.plan.stored.parse_plan` on parsed JSON, and of
 ``PlanCache.load``/``store`` on a temporary directory: no index, no venv, no subprocess.
 The question (and its keys) is asked of command lines read by pip's own parser, for a
 stand-in target.
@@ -20,8 +20,8 @@ import pytest
 
 from pip_accel.environment import TargetEnvironment
 from pip_accel.pip import command_dests, parse_install
-from pip_accel.plan import PlannedWheel
-from pip_accel.plan_cache import (
+from pip_accel.plan.plan import PlannedWheel
+from pip_accel.plan.stored import (
     FORMAT,
     DamagedPlanError,
     PlanCache,
@@ -191,7 +191,7 @@ def test_an_empty_plan_is_stored_and_loaded(tmp_path: Path) -> None:
 
 def test_a_missing_plan_is_silent(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """No stored plan is not damage: no warning."""
-    with caplog.at_level(logging.INFO, logger="pip_accel.plan_cache"):
+    with caplog.at_level(logging.INFO, logger="pip_accel.plan.stored"):
         assert plan_cache(tmp_path).load() is None
     assert caplog.records == []
 
@@ -230,7 +230,7 @@ def test_a_damaged_plan_file_is_removed_with_a_warning(
     cache.store(plan)
     path = cache.directory / f"{cache.key()}.json"
     path.write_bytes(damage(path, json.loads(path.read_text())))
-    with caplog.at_level(logging.INFO, logger="pip_accel.plan_cache"):
+    with caplog.at_level(logging.INFO, logger="pip_accel.plan.stored"):
         assert cache.load() is None
     (record,) = caplog.records
     assert record.levelno == logging.WARNING
@@ -247,7 +247,7 @@ def test_an_unreadable_plan_is_damaged(tmp_path: Path, caplog: pytest.LogCapture
     cache = plan_cache(tmp_path)
     path = cache.directory / f"{cache.key()}.json"
     path.mkdir(parents=True)
-    with caplog.at_level(logging.WARNING, logger="pip_accel.plan_cache"):
+    with caplog.at_level(logging.WARNING, logger="pip_accel.plan.stored"):
         assert cache.load() is None
         cache.store([real_wheel(tmp_path)])  # cannot replace a directory: warns only
     messages = [record.getMessage() for record in caplog.records]
@@ -261,7 +261,7 @@ def test_a_changed_wheel_is_not_damage(tmp_path: Path, caplog: pytest.LogCapture
     wheel = real_wheel(tmp_path)
     cache.store([wheel])
     Path(wheel.wheel).write_bytes(b"another wheel")
-    with caplog.at_level(logging.INFO, logger="pip_accel.plan_cache"):
+    with caplog.at_level(logging.INFO, logger="pip_accel.plan.stored"):
         assert cache.load() is None
     (record,) = caplog.records
     assert record.levelno == logging.INFO

@@ -1,6 +1,6 @@
 """When the package index is down, the planner fetches the archives pip misses, by name.
 
-Fast unit tests of :data:`pip_accel.planner.MISSING_PROJECT` on pip's own messages, and of
+Fast unit tests of :data:`pip_accel.plan.planner.MISSING_PROJECT` on pip's own messages, and of
 ``Planner._from_shared_sources`` with a stand-in binary cache and a stand-in resolver (no
 pip, no index): a real local index in a temporary directory records what is fetched.
 """
@@ -23,17 +23,17 @@ from pip_accel.deps import SystemDependencies
 from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
-from pip_accel.freshness import FreshnessRecord
 from pip_accel.index import IndexView, LocalIndex, Record
 from pip_accel.pip import Pip, parse_install
-from pip_accel.plan import Plan
+from pip_accel.plan.freshness import FreshnessRecord
+from pip_accel.plan.plan import Plan
+from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
-from pip_accel.summary import Summary
 
 with warnings.catch_warnings():
     # pip_accel.build imports a name humanfriendly deprecated: see the xfail test at the end.
     warnings.filterwarnings("ignore", "humanfriendly.Spinner was moved", DeprecationWarning)
-    from pip_accel.planner import (
+    from pip_accel.plan.planner import (
         MAX_SHARED_ROUNDS,
         MISSING_PROJECT,
         Planner,

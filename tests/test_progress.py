@@ -1,9 +1,9 @@
-"""Unit tests of :mod:`pip_accel.progress`: the live line's words and how log lines pass it."""
+"""Unit tests of :mod:`pip_accel.report.progress`: the live line's words, and log lines under it."""
 
 import io
 from pathlib import Path
 
-from pip_accel.progress import CLEAR, Progress
+from pip_accel.report.progress import CLEAR, Progress
 
 
 def test_the_line_counts_downloads_with_bytes_builds_and_compiles(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.report``: pip's installation report, made without pip.
+"""Unit tests of ``pip_accel.plan.install_report``: pip's installation report, made without pip.
 
 The JSON form of core metadata is checked against pip's own conversion of the same text
 (pip's internals are imported here, in the tests only, as the reference).
@@ -17,7 +17,7 @@ from pip._internal.metadata._json import msg_to_json
 
 from pip_accel.exceptions import ReportError
 from pip_accel.pip import pip_version
-from pip_accel.report import (
+from pip_accel.plan.install_report import (
     archive_info,
     entry,
     installation_report,

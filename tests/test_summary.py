@@ -1,13 +1,13 @@
 """The last line of an install says what was done, in words that agree with the numbers.
 
-Fast unit tests of :meth:`pip_accel.summary.Summary.describe`.
+Fast unit tests of :meth:`pip_accel.report.summary.Summary.describe`.
 """
 
 import re
 
 import pytest
 
-from pip_accel.summary import Summary
+from pip_accel.report.summary import Summary
 
 CASES: dict[str, tuple[Summary, float, str]] = {
     "all from cache, one": (

@@ -12,12 +12,12 @@ on standard output (not with ``-q``, as pip).
 
 Editables, local directories, VCS checkouts and remote URLs, which an install
 hands to pip, were planned by pip itself: the planner asks pip for a dry run
-of the whole requirement set (:mod:`pip_accel.planner`), which prepares their
+of the whole requirement set (:mod:`pip_accel.plan.planner`), which prepares their
 metadata the way ``pip install --dry-run`` would. Their entries of that
 report are reused as they are; no further pip runs for them.
 
 The entry of a wheel pip-accel installs is made from the wheel's
-``METADATA`` (:mod:`pip_accel.report`). Its ``download_info`` names the
+``METADATA`` (:mod:`pip_accel.plan.install_report`). Its ``download_info`` names the
 archive of the local index that the wheel is, or was built from (the sdist:
 its sha256 is the one the package index published), as a ``file:`` URL: the
 local index does not keep the URL an archive was downloaded from. A wheel
@@ -39,9 +39,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from pip_accel.exceptions import ReportError
 from pip_accel.index import Archive, LocalIndex, wheel_metadata
 from pip_accel.pip import CommandLine, pip_version
-from pip_accel.plan import PlannedDistribution, PlannedWheel
-from pip_accel.progress import Progress
-from pip_accel.report import (
+from pip_accel.plan.install_report import (
     STDOUT,
     archive_info,
     entry,
@@ -50,6 +48,8 @@ from pip_accel.report import (
     would_install,
     write_report,
 )
+from pip_accel.plan.plan import PlannedDistribution, PlannedWheel
+from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest
 from pip_accel.requirements import NESTED, logical_lines, split_options
 

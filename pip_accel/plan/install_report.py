@@ -3,7 +3,7 @@
 ``pip install --report FILE`` describes what an install installs: for each
 distribution its core metadata in the JSON form of PEP 566, where it comes
 from (PEP 610's ``download_info``), and whether it was asked for. pip-accel
-writes the same document from its own plan (see :mod:`pip_accel.dry_run`),
+writes the same document from its own plan (see :mod:`pip_accel.plan.dry_run`),
 without pip's internals: this module turns a wheel's ``METADATA`` into that
 JSON form, puts the entries together and writes the document.
 

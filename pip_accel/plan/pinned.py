@@ -29,7 +29,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from pip_accel.plan import Plan, PlannedDistribution
+from pip_accel.plan.plan import Plan, PlannedDistribution
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ where its files come from: an archive (a wheel, or an sdist to build), or a
 source tree that pip itself installs (editables, local directories, VCS
 checkouts, remote direct URLs). A :class:`PlannedWheel` is one distribution
 with the wheel that installs it, as a stored plan keeps it
-(:mod:`pip_accel.plan_cache`), and an :class:`Outcome` is what the planner
-(:mod:`pip_accel.planner`) makes of pip's plan.
+(:mod:`pip_accel.plan.stored`), and an :class:`Outcome` is what the planner
+(:mod:`pip_accel.plan.planner`) makes of pip's plan.
 """
 
 import os

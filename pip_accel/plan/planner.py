@@ -1,7 +1,7 @@
 """Making a plan with pip: fetch pins, resolve offline, download what is missing, build.
 
 This is the part of an install that a stored plan skips (see
-:mod:`pip_accel.plan_cache`), so :mod:`pip_accel.accelerator` imports it only when
+:mod:`pip_accel.plan.stored`), so :mod:`pip_accel.accelerator` imports it only when
 it needs it: a warm run loads none of the download, build, cache backend and
 system package code.
 """
@@ -26,13 +26,14 @@ from pip_accel.deps import SystemDependencies
 from pip_accel.download import INCOMING_PREFIX, Downloader, _is_network_trouble
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
-from pip_accel.freshness import FreshnessRecord, Staleness
 from pip_accel.index import Archive, IndexView, LocalIndex
-from pip_accel.pinned_plan import pinned_plan
 from pip_accel.pip import build_options, plan_arguments, unfound_requirements
 from pip_accel.pip_index import PipIndex
-from pip_accel.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
-from pip_accel.progress import Progress
+from pip_accel.plan.freshness import FreshnessRecord, Staleness
+from pip_accel.plan.pinned import pinned_plan
+from pip_accel.plan.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
+from pip_accel.report.progress import Progress
+from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
 from pip_accel.requirements import (
     FormatChoice,
@@ -43,7 +44,6 @@ from pip_accel.requirements import (
     uses_hashes,
 )
 from pip_accel.scratch import remove_leftovers
-from pip_accel.summary import Summary
 
 logger = logging.getLogger(__name__)
 
@@ -379,7 +379,7 @@ class Planner:
 
     def _pinned_plan(self, view: IndexView) -> Plan | None:
         """The plan of a set of pins from its wheels' metadata, when pip has no choice to
-        make (see :mod:`pip_accel.pinned_plan`); None when pip must make it."""
+        make (see :mod:`pip_accel.plan.pinned`); None when pip must make it."""
         requirements = exact_requirements(self.command_line)
         if requirements is None or names_remote_files(self.command_line):
             return None

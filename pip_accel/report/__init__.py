@@ -1,0 +1,1 @@
+"""What the user is told while and after an install runs: the live progress and the summary."""
