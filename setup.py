@@ -37,7 +37,7 @@ setup(
     ],
     extras_require={"s3": ["boto3>=1.28", "cryptography>=41"]},
     entry_points={
-        "console_scripts": ["pip-accel = pip_accel.cli:main"],
+        "console_scripts": ["pip-accel = pip_accel.cli.main:main"],
         "pip_accel.cache_backends": [
             "local = pip_accel.caches.local:LocalCacheBackend",
             "s3 = pip_accel.caches.s3:S3CacheBackend",

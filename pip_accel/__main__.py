@@ -2,6 +2,6 @@
 
 import sys
 
-from pip_accel.cli import main
+from pip_accel.cli.main import main
 
 sys.exit(main())

@@ -131,7 +131,7 @@ def main_parser() -> optparse.OptionParser:
     """pip's parser of its general options, naming pip-accel, which prints no help itself.
 
     ``-h``/``--help`` sets ``help`` instead of printing pip's general help,
-    so that pip-accel prints its own (see :mod:`pip_accel.help`).
+    so that pip-accel prints its own (see :mod:`pip_accel.cli.help`).
     """
     from pip._internal.cli.main_parser import create_main_parser
 

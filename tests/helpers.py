@@ -122,7 +122,7 @@ def refuse(event, args):
             raise RuntimeError("the network is unavailable to this run")
 
 sys.addaudithook(refuse)
-from pip_accel.cli import main
+from pip_accel.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 """Runs pip-accel with an audit hook that refuses to start pip and to connect anywhere but

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.cache_command import Request, parse
 from pip_accel.cache_lock import DataLock
 from pip_accel.cachedir import DataDirectory, Entry
+from pip_accel.cli.cache_command import Request, parse
 from pip_accel.exceptions import CacheUsageError
 
 from helpers import (

@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.cli``: what the command does with its arguments, and its exit codes.
+"""Unit tests of ``pip_accel.cli.main``: what the command does with its arguments; its exit codes.
 
 ``main`` runs in-process with the work behind it replaced: ``pass_through`` (pip itself)
 records how it was called, and ``accelerate`` (the install, whatever its arguments) fails
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel import __version__, cli, interrupts
+from pip_accel import __version__, interrupts
+from pip_accel.cli import main as cli
 from pip_accel.exceptions import BuildError, ConfigurationError, PipFailedError
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.cli import setup_logging
+from pip_accel.cli.main import setup_logging
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.exceptions import ConfigurationError
 
@@ -303,7 +303,7 @@ def test_library_warnings_become_log_lines(
 ) -> None:
     """A library's warning is one of pip-accel's WARNING lines, without Python's source line."""
     text = "Certificate for example.org has no subjectAltName, falling back to check for a CN."
-    monkeypatch.setattr("pip_accel.cli.coloredlogs.install", lambda **kwargs: None)
+    monkeypatch.setattr("pip_accel.cli.main.coloredlogs.install", lambda **kwargs: None)
     with warnings.catch_warnings(), caplog.at_level(logging.INFO, logger="pip_accel"):
         warnings.simplefilter("always")
         setup_logging(DEFAULT_LOG_FORMAT, "INFO", 0)

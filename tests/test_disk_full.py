@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel import cli
+from pip_accel.cli import main as cli
 
 from helpers import PackageIndex, VenvFactory, accel, describe
 
@@ -78,7 +78,7 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delenv(variable)
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("PIP_ACCEL_CACHE", str(tmp_path / "data"))
-    monkeypatch.setattr("pip_accel.cli.coloredlogs.install", lambda **kwargs: None)
+    monkeypatch.setattr("pip_accel.cli.main.coloredlogs.install", lambda **kwargs: None)
     monkeypatch.setattr(warnings, "showwarning", warnings.showwarning)
     return tmp_path / "data"
 

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from pip_accel import cli, help
+from pip_accel.cli import help
+from pip_accel.cli import main as cli
 
 from helpers import pip_accel_cmd, run
 

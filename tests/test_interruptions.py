@@ -44,7 +44,7 @@ def strike(name, args):
         if seen == int(nth):
             os.kill(os.getpid(), getattr(signal, signame))
 sys.addaudithook(strike)
-from pip_accel.cli import main
+from pip_accel.cli.main import main
 sys.exit(main(sys.argv[5:]))
 """
 """Runs pip-accel and sends it a signal at the n-th audit event that matches a pattern."""

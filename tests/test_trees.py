@@ -22,7 +22,7 @@ import pytest
 from installer.records import Hash
 from installer.utils import copyfileobj_with_hashing
 
-from pip_accel import cli
+from pip_accel.cli import main as cli
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import UnsafeWheelError
 from pip_accel.trees import (

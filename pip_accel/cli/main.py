@@ -3,8 +3,8 @@
 pip's own parsers read the command line, so everything pip accepts is
 accepted and everything it rejects is rejected with pip's message (exit code
 2). ``install`` runs through :class:`~pip_accel.accelerator.PipAccelerator`,
-``cache`` through :mod:`pip_accel.cache_command`, help (``help``, ``-h``,
-no arguments) through :mod:`pip_accel.help`; every other subcommand
+``cache`` through :mod:`pip_accel.cli.cache_command`, help (``help``, ``-h``,
+no arguments) through :mod:`pip_accel.cli.help`; every other subcommand
 runs pip itself and keeps pip's exit code. Expected
 failures end in one line and exit code 1; ``-v`` adds the traceback.
 """
@@ -72,7 +72,7 @@ def show_help(words: list[str], general: optparse.Values) -> int:
     A command pip does not know goes to pip's own ``help``, which says so
     (and the exit code is pip's).
     """
-    from pip_accel.help import print_command_help, print_general_help
+    from pip_accel.cli.help import print_command_help, print_general_help
 
     if general.help:
         print_general_help()
@@ -129,7 +129,7 @@ def run_cache(args: list[str], verbosity: int) -> int:
     A wrong command line exits with 2, as pip's usage errors do; a command
     that cannot do its work, with 1. Either is one line (``-v``: and the traceback).
     """
-    from pip_accel import cache_command
+    from pip_accel.cli import cache_command
 
     try:
         setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity)
