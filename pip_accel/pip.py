@@ -2,7 +2,7 @@
 
 pip states that its internals are no API, so pip-accel imports of pip only its
 option parsers, to read a command line exactly as pip would (and, in
-:mod:`pip_accel.pip_index`, its finder and session, with a fallback). All
+:mod:`pip_accel.sources.pip_finder`, its finder and session, with a fallback). All
 real work (resolution, downloads, wheel builds, pass-through) runs ``python
 -m pip`` of pip-accel's own interpreter, pointed at the target with pip's
 ``--python``, and every command line of it is put together here: which of the

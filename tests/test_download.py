@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.download``: what pip is asked to download, and when to try again.
+"""Unit tests of ``pip_accel.sources.download``: what pip is asked to download; when to try again.
 
 pip is :class:`ScriptedPip`, a :class:`Pip` that runs nothing: it records each command and
 answers with files written into ``--dest``, or with a failure; the local index is a real
@@ -15,17 +15,17 @@ from typing import cast
 
 import pytest
 
-from pip_accel.download import (
+from pip_accel.exceptions import DownloadError, PipFailedError
+from pip_accel.pip import Pip, parse_install
+from pip_accel.sources.download import (
     DEFAULT_BUILD_REQUIREMENTS,
     PENDING,
     Downloader,
     build_requirements,
     source_trees,
 )
-from pip_accel.exceptions import DownloadError, PipFailedError
-from pip_accel.index import LocalIndex
-from pip_accel.pip import Pip, parse_install
-from pip_accel.pip_index import PipIndex, PipIndexUnavailable, RemoteArchive
+from pip_accel.sources.local_index import LocalIndex
+from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable, RemoteArchive
 
 from fixtures import make_sdist, make_wheel, pure_project, pyproject
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from pip_accel.index import LocalIndex
 from pip_accel.pip import parse_install, pip_version
 from pip_accel.plan.dry_run import requested_extras, source_archive
+from pip_accel.sources.local_index import LocalIndex
 
 from fixtures import canonical_name, make_wheel, pure_project
 from helpers import (

@@ -43,8 +43,8 @@ from pip_accel.fleet import (
     parse_shared_plan,
     unpack_tree,
 )
-from pip_accel.index import Record
 from pip_accel.plan.plan import PlannedWheel
+from pip_accel.sources.local_index import Record
 from pip_accel.trees import FORMAT as TREE_FORMAT
 from pip_accel.trees import MANIFEST, TreeFile, TreeStore, UnpackedTree
 

@@ -1,6 +1,6 @@
 """The local index checks its archives against the sha256 recorded when they came in.
 
-Fast unit tests of :class:`pip_accel.index.LocalIndex` on real files in a temporary
+Fast unit tests of :class:`pip_accel.sources.local_index.LocalIndex` on real files in a temporary
 directory: no index server, no venv, no subprocess. An archive enters the index through
 ``LocalIndex.add`` (as downloads do), and ``verify`` is what every plan runs first.
 """
@@ -14,7 +14,7 @@ import pytest
 
 from pip_accel.caches import BinaryCache
 from pip_accel.files import hash_file
-from pip_accel.index import DAMAGED, HASHES, LocalIndex, Record, sha256_of
+from pip_accel.sources.local_index import DAMAGED, HASHES, LocalIndex, Record, sha256_of
 
 from fixtures import make_sdist, make_wheel, pure_project
 
@@ -37,7 +37,7 @@ def hashed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         seen.append(path)
         return hash_file(path)
 
-    monkeypatch.setattr("pip_accel.index.hash_file", counting)
+    monkeypatch.setattr("pip_accel.sources.local_index.hash_file", counting)
     return seen
 
 
@@ -178,7 +178,7 @@ def test_a_damaged_archive_that_cannot_be_moved_is_left_out(
     def refuse(source: Path, target: Path) -> None:
         raise PermissionError(13, "Permission denied", str(source))
 
-    monkeypatch.setattr("pip_accel.index.os.rename", refuse)
+    monkeypatch.setattr("pip_accel.sources.local_index.os.rename", refuse)
     assert names(index) == []
     assert path.exists() and Record.read(path) is not None
     [message] = warnings(caplog)

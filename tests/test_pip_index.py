@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`pip_accel.pip_index`: pip's finder and session in this process.
+"""Unit tests of :mod:`pip_accel.sources.pip_finder`: pip's finder and session in this process.
 
 No server: pip's finder reads a ``--find-links`` directory of small archives, and pip's
 session fetches ``file:`` URLs, exactly as it fetches from an index over HTTP.
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pip_accel.exceptions import DownloadError
-from pip_accel.pip_index import PipIndex, PipIndexUnavailable, RemoteArchive
+from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable, RemoteArchive
 
 from fixtures import make_sdist, make_wheel
 

@@ -20,15 +20,15 @@ from pip_accel.build import Builder
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.config import Config
 from pip_accel.deps import SystemDependencies
-from pip_accel.download import Downloader
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
-from pip_accel.index import IndexView, LocalIndex, Record
 from pip_accel.pip import Pip, parse_install
 from pip_accel.plan.freshness import FreshnessRecord
 from pip_accel.plan.plan import Plan
 from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
+from pip_accel.sources.download import Downloader
+from pip_accel.sources.local_index import IndexView, LocalIndex, Record
 
 with warnings.catch_warnings():
     # pip_accel.build imports a name humanfriendly deprecated: see the xfail test at the end.

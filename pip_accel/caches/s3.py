@@ -37,7 +37,7 @@ from pip_accel.caches import CACHE_FORMAT_VERSION, CacheBackend, CacheKey
 from pip_accel.config import Config
 from pip_accel.exceptions import CacheError, CorruptObjectError, UntrustedObjectError
 from pip_accel.files import hash_file
-from pip_accel.index import Archive
+from pip_accel.sources.local_index import Archive
 
 if TYPE_CHECKING:
     from pip_accel.signing import Keys

@@ -23,12 +23,9 @@ from pip_accel.build import BUILD_PREFIX, Builder, missing_build_requirements
 from pip_accel.build_settings import BuildSettings
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.deps import SystemDependencies
-from pip_accel.download import INCOMING_PREFIX, Downloader, _is_network_trouble
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
-from pip_accel.index import Archive, IndexView, LocalIndex
 from pip_accel.pip import build_options, plan_arguments, unfound_requirements
-from pip_accel.pip_index import PipIndex
 from pip_accel.plan.freshness import FreshnessRecord, Staleness
 from pip_accel.plan.pinned import pinned_plan
 from pip_accel.plan.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
@@ -44,6 +41,9 @@ from pip_accel.requirements import (
     uses_hashes,
 )
 from pip_accel.scratch import remove_leftovers
+from pip_accel.sources.download import INCOMING_PREFIX, Downloader, _is_network_trouble
+from pip_accel.sources.local_index import Archive, IndexView, LocalIndex
+from pip_accel.sources.pip_finder import PipIndex
 
 logger = logging.getLogger(__name__)
 

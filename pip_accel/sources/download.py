@@ -1,7 +1,7 @@
 """Downloading archives into the local index, with the user's index options.
 
 Exact pins are fetched first, several at once, by pip's own finder and
-session in this process (:mod:`pip_accel.pip_index`), each archive handed on
+session in this process (:mod:`pip_accel.sources.pip_finder`), each archive handed on
 as it arrives; what they leave out, pip downloads (``pip download --dest
 <data>/sources``), tried again up to ``max-retries`` times when the network
 fails. The static build requirements of every new source distribution are
@@ -26,7 +26,6 @@ from typing import Any
 from humanfriendly.text import pluralize
 
 from pip_accel.exceptions import DownloadError, PipFailedError
-from pip_accel.index import Archive, LocalIndex
 from pip_accel.pip import (
     INDEX_DESTS,
     CommandLine,
@@ -36,9 +35,10 @@ from pip_accel.pip import (
     pin_options,
     without_dependencies,
 )
-from pip_accel.pip_index import PipIndex, PipIndexUnavailable
 from pip_accel.requirements import choice_options, index_options
 from pip_accel.scratch import PrivateDirectory
+from pip_accel.sources.local_index import Archive, LocalIndex
+from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Downloader:
             index, from the thread that downloaded it, so that the next steps
             (unpacking, compiling) need not wait for the other downloads.
         :param pip_index: makes pip's finder and session for this process from
-            pip options (:mod:`pip_accel.pip_index`); pins are then fetched
+            pip options (:mod:`pip_accel.sources.pip_finder`); pins are then fetched
             without ``pip download`` (which would prepare each sdist's metadata).
         """
         self.pip = pip
@@ -113,7 +113,7 @@ class Downloader:
         """Download exact pins without their dependencies, ``concurrency`` at a time.
 
         pip's own finder and session fetch them in this process (see
-        :mod:`pip_accel.pip_index`); where they cannot be used, ``pip
+        :mod:`pip_accel.sources.pip_finder`); where they cannot be used, ``pip
         download --no-deps`` processes, the pins dealt out among them. Either
         way the user's index and network options apply, so pip finds the same
         archive as in a whole resolution. A pin that cannot be downloaded is
