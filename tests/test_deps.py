@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.deps``: a failed build explained and its system packages installed.
+"""Unit tests of ``pip_accel.build.system``: failed builds explained, system packages installed.
 
 The package manager is a :class:`Platform` whose commands are small shell commands written
 here (``true``, ``printf``, ``sh -c``), so nothing on the machine is listed or installed;
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-import pip_accel.deps
+import pip_accel.build.system
+from pip_accel.build.system import SystemDependencies, ask
+from pip_accel.build.system.platforms import Platform
 from pip_accel.config import Config
-from pip_accel.deps import SystemDependencies, ask
-from pip_accel.deps.platforms import Platform
 from pip_accel.exceptions import (
     BuildError,
     MissingSystemPackagesError,
@@ -72,7 +72,7 @@ def without_sudo(monkeypatch: pytest.MonkeyPatch) -> None:
     def as_root(platform: Platform, packages: Sequence[str]) -> tuple[list[str], str]:
         return [*platform.install_command, *packages], ""
 
-    monkeypatch.setattr(pip_accel.deps, "install_command", as_root)
+    monkeypatch.setattr(pip_accel.build.system, "install_command", as_root)
 
 
 def installed_log(tmp_path: Path) -> str:

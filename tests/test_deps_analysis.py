@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.deps.analysis import COMMAND, HEADER, LIBRARY, PKG_CONFIG, MissingFile, analyse
+from pip_accel.build.system.analysis import (
+    COMMAND,
+    HEADER,
+    LIBRARY,
+    PKG_CONFIG,
+    MissingFile,
+    analyse,
+)
 from pip_accel.pip import failed_project
 
 LOGS = Path(__file__).parent / "data" / "build-logs"
