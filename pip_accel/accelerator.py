@@ -21,7 +21,9 @@ from humanfriendly.text import pluralize
 from pip_accel.build.settings import BuildSettings
 from pip_accel.cache_lock import DataLock
 from pip_accel.exceptions import DamagedTreeError
-from pip_accel.install import InstallOptions, WheelInstaller, check_tree
+from pip_accel.install.installer import InstallOptions, WheelInstaller, check_tree
+from pip_accel.install.transaction import environment_lock, recover
+from pip_accel.install.trees import BackgroundUnpacker, TreeStore, UnpackedTree
 from pip_accel.pip import install_command, only_from
 from pip_accel.plan.freshness import FreshnessRecord, fresh_plan
 from pip_accel.plan.plan import PlannedDistribution, PlannedWheel
@@ -30,8 +32,6 @@ from pip_accel.report.progress import Progress
 from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
 from pip_accel.requirements import names_remote_files, names_source_trees
-from pip_accel.transaction import environment_lock, recover
-from pip_accel.trees import BackgroundUnpacker, TreeStore, UnpackedTree
 
 if TYPE_CHECKING:  # imported when a run has no stored plan
     from pip_accel.caches import BinaryCache
@@ -83,7 +83,7 @@ class PipAccelerator:
         """Plan (or reuse a plan), download, build and install; return what was done.
 
         Runs into one environment take turns, and each first finishes what
-        interrupted runs left half done there (:mod:`pip_accel.transaction`),
+        interrupted runs left half done there (:mod:`pip_accel.install.transaction`),
         so that it plans for the environment as it really is.
         """
         timer = Timer()

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 LINK_MODES = ("hardlink", "copy")
 """The ways of placing an installed file, as the option ``link-mode`` names them
-(see :mod:`pip_accel.links`)."""
+(see :mod:`pip_accel.install.links`)."""
 
 SECTION = "pip-accel"
 """The section of the configuration files that pip-accel reads."""

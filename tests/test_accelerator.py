@@ -17,11 +17,11 @@ from pip_accel.accelerator import PipAccelerator
 from pip_accel.build.settings import BuildSettings
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
+from pip_accel.install.trees import BackgroundUnpacker
 from pip_accel.pip import Pip, parse_install
 from pip_accel.plan.plan import PlannedWheel
 from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest
-from pip_accel.trees import BackgroundUnpacker
 
 from fixtures import make_wheel, pure_project
 

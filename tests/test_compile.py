@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel._compile``: the script that compiles trees' modules in chunks.
+"""Unit tests of ``pip_accel.install._compile``: compiling trees' modules in chunks.
 
 pip-accel runs it as a script with the target interpreter; here its parts run in-process,
 and the whole script runs once as a child with the ``spawn`` start method, where worker
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel import _compile
-from pip_accel.trees import COMPILE_SCRIPT
+from pip_accel.install import _compile
+from pip_accel.install.trees import COMPILE_SCRIPT
 
 TAG = sys.implementation.cache_tag
 
@@ -90,5 +90,5 @@ def test_the_script_compiles_with_the_spawn_start_method(tmp_path: Path) -> None
 
 
 def test_the_tree_store_runs_this_script() -> None:
-    """pip_accel.trees names the script by its path (it does not import it)."""
+    """pip_accel.install.trees names the script by its path (it does not import it)."""
     assert Path(_compile.__file__) == COMPILE_SCRIPT

@@ -3,7 +3,7 @@
 Fast unit tests of :mod:`pip_accel.fleet` on real files in a temporary directory. The shared
 cache is a stand-in (objects in a dict, stores recorded in order), the target a stand-in with
 this interpreter's cache tag, the configuration real. Two small wheels are written once by
-``fixtures.make_wheel`` and unpacked and compiled once by :class:`pip_accel.trees.TreeStore`
+``fixtures.make_wheel`` and unpacked and compiled once by :class:`pip_accel.install.trees.TreeStore`
 (the only subprocess); their tree archives are made by :func:`pip_accel.fleet.pack_tree`.
 No S3, no pip, no index.
 """
@@ -43,10 +43,10 @@ from pip_accel.fleet import (
     parse_shared_plan,
     unpack_tree,
 )
+from pip_accel.install.trees import FORMAT as TREE_FORMAT
+from pip_accel.install.trees import MANIFEST, TreeFile, TreeStore, UnpackedTree
 from pip_accel.plan.plan import PlannedWheel
 from pip_accel.sources.local_index import Record
-from pip_accel.trees import FORMAT as TREE_FORMAT
-from pip_accel.trees import MANIFEST, TreeFile, TreeStore, UnpackedTree
 
 from fixtures import make_wheel
 

@@ -1,8 +1,8 @@
 """Installing an unpacked tree: where each file goes, the tree's checks, and whole replacements.
 
-Fast unit tests of :mod:`pip_accel.install` on real files in a temporary directory. The
+Fast unit tests of :mod:`pip_accel.install.installer` on real files in a temporary directory. The
 trees are made by hand (the files of a wheel of ``pkg``, already unpacked and sealed, as
-:mod:`pip_accel.trees` leaves them), and the target environment is a stand-in with a
+:mod:`pip_accel.install.trees` leaves them), and the target environment is a stand-in with a
 scheme of plain directories: no venv, no pip, no probe, no subprocess.
 """
 
@@ -17,16 +17,16 @@ import pytest
 
 from pip_accel.environment import InstalledDistribution, InstallScheme, TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError, InstallError
-from pip_accel.install import (
+from pip_accel.install.installer import (
     Destination,
     InstallOptions,
     WheelInstaller,
     check_tree,
     check_tree_file,
 )
+from pip_accel.install.links import Linker
+from pip_accel.install.trees import TreeFile, UnpackedTree, record_hash
 from pip_accel.interrupts import Interrupted
-from pip_accel.links import Linker
-from pip_accel.trees import TreeFile, UnpackedTree, record_hash
 
 TAG = "cpython-311"
 INTERPRETER = "/opt/python/bin/python3"
@@ -331,7 +331,7 @@ def test_a_replacement_leaves_only_the_new_version(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """1.0's files and ``.dist-info`` are gone, 2.0's are there, and the log names both."""
-    caplog.set_level(logging.INFO, logger="pip_accel.install")
+    caplog.set_level(logging.INFO, logger="pip_accel.install.installer")
     installer(target).install(old_tree, "pkg", True, None)
 
     installer(target).install(new_tree, "pkg", True, None)
@@ -341,7 +341,7 @@ def test_a_replacement_leaves_only_the_new_version(
     assert (target.site / "pkg/__init__.py").read_text() == NEW["pkg/__init__.py"]
     assert (target.site / "pkg/new.py").read_text() == NEW["pkg/new.py"]
     assert leftovers(target) == []
-    messages = [r.getMessage() for r in caplog.records if r.name == "pip_accel.install"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "pip_accel.install.installer"]
     assert messages == ["Replaced pkg 1.0 with pkg-2.0-py3-none-any.whl."]
 
 

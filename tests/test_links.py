@@ -1,6 +1,6 @@
 """Files are placed as hard links or copies, never written through what is in the way.
 
-Fast unit tests of :mod:`pip_accel.links` on real files in a temporary directory (one file
+Fast unit tests of :mod:`pip_accel.install.links` on real files in a temporary directory (one file
 system, so links work; a link across file systems is simulated by making ``os.link`` fail
 with EXDEV).
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.links import Linker, copy_file
+from pip_accel.install.links import Linker, copy_file
 
 MTIME_NS = 1_600_000_000_123_456_789
 """The modification time of the source files, unlike the time of any new file."""
@@ -65,7 +65,7 @@ def test_links_across_file_systems_fall_back_to_copies_and_say_so_once(
     source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """After EXDEV the linker copies from then on (no more link attempts), with one info line."""
-    caplog.set_level(logging.INFO, logger="pip_accel.links")
+    caplog.set_level(logging.INFO, logger="pip_accel.install.links")
     tried = cross_device(monkeypatch)
     linker = Linker("hardlink")
     first, second = tmp_path / "site/pkg/one.py", tmp_path / "site/pkg/two.py"

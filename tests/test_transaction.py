@@ -1,9 +1,9 @@
 """An install is a transaction: the old version or the new one is whole at every moment.
 
-Fast unit tests of :mod:`pip_accel.transaction` on real files in a temporary directory: a
+Fast unit tests of :mod:`pip_accel.install.transaction` on real files in a temporary directory: a
 library directory ``site`` and a scripts directory ``bin`` stand for an environment's
 scheme, a distribution ``pkg`` 1.0 is installed there by hand, and the tests replace it with
-2.0 the way :class:`pip_accel.install.WheelInstaller` does. A dead run is simulated by
+2.0 the way :class:`pip_accel.install.installer.WheelInstaller` does. A dead run is simulated by
 releasing a transaction's lock without closing it. No venv, no pip, no subprocess.
 """
 
@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from pip_accel.scratch import LOCK_SUFFIX, PrivateDirectory
-from pip_accel.transaction import (
+from pip_accel.install.transaction import (
     JOURNAL,
     OLD_STASH_PREFIX,
     PREFIX,
@@ -29,6 +28,7 @@ from pip_accel.transaction import (
     prune_empty_directories,
     recover,
 )
+from pip_accel.scratch import LOCK_SUFFIX, PrivateDirectory
 
 TAG = "cpython-311"
 """The cache tag of the bytecode files of these tests (any tag will do)."""
@@ -489,7 +489,7 @@ def test_environment_lock_makes_runs_take_turns(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A second run into the same library waits, saying so, until the first one is done."""
-    caplog.set_level(logging.INFO, logger="pip_accel.transaction")
+    caplog.set_level(logging.INFO, logger="pip_accel.install.transaction")
     locks, library = tmp_path / "locks", tmp_path / "site"
     entered = threading.Event()
 

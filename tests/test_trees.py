@@ -1,6 +1,6 @@
 """Unpacked trees: sealed and stamped, described by a manifest, replaced when damaged.
 
-Fast unit tests of :mod:`pip_accel.trees` on real files in a temporary directory. The
+Fast unit tests of :mod:`pip_accel.install.trees` on real files in a temporary directory. The
 trees of :class:`TreeStore` are unpacked from small wheels written by ``fixtures.make_wheel``
 and compiled by the module's own compiling subprocess, run with this interpreter (the
 target is a stand-in with ``cache_tag`` and ``executable``): no venv, no pip, no index.
@@ -25,7 +25,7 @@ from installer.utils import copyfileobj_with_hashing
 from pip_accel.cli import main as cli
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import UnsafeWheelError
-from pip_accel.trees import (
+from pip_accel.install.trees import (
     FORMAT,
     MANIFEST,
     PRIVATE_PREFIXES,
@@ -411,7 +411,7 @@ def test_the_background_unpacker_unpacks_in_the_install_order(
 ) -> None:
     """Wheels handed in before the install's order is known are taken in that order (one
     thread here, so that the order in which they start is the order they were taken in)."""
-    monkeypatch.setattr("pip_accel.trees.UNPACK_THREADS", 1)
+    monkeypatch.setattr("pip_accel.install.trees.UNPACK_THREADS", 1)
     wheels = [wheel(tmp_path / "wheels", name) for name in ("alpha", "beta", "gamma", "delta")]
     store = store_in(tmp_path / "trees")
     unpacker = BackgroundUnpacker(store)

@@ -1,11 +1,11 @@
 """Installing a wheel into the target environment, the way pip does, without pip.
 
-Each wheel is installed from its unpacked tree (:mod:`pip_accel.trees`): the
+Each wheel is installed from its unpacked tree (:mod:`pip_accel.install.trees`): the
 files are linked or copied into the target's installation scheme, scripts are
 made for the target interpreter by pypa/installer, and ``RECORD``,
 ``INSTALLER``, ``REQUESTED`` and ``direct_url.json`` are written as pip writes
 them, with the bytecode files listed in ``RECORD`` so that ``pip uninstall``
-removes them. Each install is a transaction (:mod:`pip_accel.transaction`): a
+removes them. Each install is a transaction (:mod:`pip_accel.install.transaction`): a
 distribution installed at another version is moved aside first, the new
 ``.dist-info`` appears last, in one step, and a failure or an interruption puts
 the old version back.
@@ -26,9 +26,9 @@ from installer.utils import Scheme
 
 from pip_accel.environment import InstalledDistribution, InstallScheme, TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError, InstallError
-from pip_accel.links import Linker
-from pip_accel.transaction import Journal, Transaction, in_the_way
-from pip_accel.trees import TreeFile, UnpackedTree
+from pip_accel.install.links import Linker
+from pip_accel.install.transaction import Journal, Transaction, in_the_way
+from pip_accel.install.trees import TreeFile, UnpackedTree
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ pypa/installer itself, with the scheme directories (``purelib``, ``platlib``,
 installer computed for ``RECORD`` (the path, hash and size of every file), the
 scripts (made for the target interpreter only at install time) and the
 bytecode files that compiled. An install then links (or copies) the files into
-place: see :mod:`pip_accel.install`.
+place: see :mod:`pip_accel.install.installer`.
 
 A tree is built in a private directory and renamed into place with its
 manifest inside as soon as its bytecode is compiled, so concurrent processes
@@ -17,7 +17,7 @@ and a run that is killed keeps the trees it finished.
 
 The files of a tree are made read-only, and the manifest records the size and
 modification time of each: an install checks them before it places a file
-(:func:`pip_accel.install.check_tree_file`), so a file edited in place through
+(:func:`pip_accel.install.installer.check_tree_file`), so a file edited in place through
 the hard link of some environment never reaches another one; the tree is then
 unpacked again from its wheel. ``--force-reinstall`` checks every file's hash.
 """
