@@ -325,10 +325,6 @@ class Config:
             self.get(name)
         self.data_directory  # noqa: B018 (creating it is the point)
         self.system_dependencies  # noqa: B018 (checking that it exists is the point)
-        if self.s3_bucket and (self.s3_signing_key or self.s3_trusted_keys):
-            from pip_accel.signing import check_keys  # cryptography only when keys are used
-
-            check_keys(self)
 
     @cached_property
     def data_directory(self) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.signing import Signer, TrustedKeys, keygen, load_signing_key
+from pip_accel.caches.signing import Signer, TrustedKeys, keygen, load_signing_key
 
 from helpers import (
     BUCKET,

@@ -1,7 +1,7 @@
 """Signed shared entries, unit level: keys, signatures and the options that name them.
 
 The end-to-end tests (a signed writer and verifying readers on moto's S3 server) are in
-``test_signed_cache.py``; these check each rule of :mod:`pip_accel.signing` directly.
+``test_signed_cache.py``; these check each rule of :mod:`pip_accel.caches.signing` directly.
 """
 
 import shutil
@@ -15,9 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from pip_accel.config import Config
-from pip_accel.exceptions import SigningKeyError
-from pip_accel.signing import (
+from pip_accel.caches.signing import (
     KEY_ID,
     SIGNATURE,
     Keys,
@@ -30,6 +28,9 @@ from pip_accel.signing import (
     message,
     parse_trusted_keys,
 )
+from pip_accel.cli.main import check_keys as check_configured_keys
+from pip_accel.config import Config
+from pip_accel.exceptions import SigningKeyError
 
 pytestmark = pytest.mark.backends  # the S3 cache's signatures: pip-independent
 
@@ -236,15 +237,15 @@ def config(tmp_path: Path, **options: object) -> Config:
     return Config(overrides, environ={"HOME": str(tmp_path)})
 
 
-def test_the_keys_are_checked_when_the_configuration_is(tmp_path: Path) -> None:
-    """validate() reads the keys of an S3 cache: a bad one stops pip-accel before any work."""
+def test_the_keys_are_checked_at_start(tmp_path: Path) -> None:
+    """The command reads the keys of an S3 cache: a bad one stops pip-accel before any work."""
     keygen(tmp_path / "key")
-    config(tmp_path, s3_signing_key=str(tmp_path / "key")).validate()
-    config(tmp_path, s3_trusted_keys=str(tmp_path / "key.pub")).validate()
+    check_configured_keys(config(tmp_path, s3_signing_key=str(tmp_path / "key")))
+    check_configured_keys(config(tmp_path, s3_trusted_keys=str(tmp_path / "key.pub")))
     with pytest.raises(SigningKeyError, match="does not exist"):
-        config(tmp_path, s3_signing_key=str(tmp_path / "other")).validate()
+        check_configured_keys(config(tmp_path, s3_signing_key=str(tmp_path / "other")))
     with pytest.raises(SigningKeyError, match="is not a public key"):
-        config(tmp_path, s3_trusted_keys=str(tmp_path / "key")).validate()
+        check_configured_keys(config(tmp_path, s3_trusted_keys=str(tmp_path / "key")))
     readonly = config(tmp_path, s3_signing_key=str(tmp_path / "key"), s3_readonly="true")
     with pytest.raises(SigningKeyError, match="unset s3-signing-key or s3-readonly"):
         check_keys(readonly)
@@ -254,8 +255,9 @@ def test_without_s3_the_keys_are_not_read_nor_cryptography_imported(tmp_path: Pa
     """Keys set without a bucket (say, in /etc/pip-accel.conf) cost nothing: S3 is off."""
     code = (
         "import sys; from pip_accel.config import Config;"
-        f" Config({{'data-directory': {str(tmp_path)!r}, 's3-signing-key': '/nonexistent',"
-        " 's3-trusted-keys': 'ssh-ed25519 AAAA'}, environ={}).validate();"
+        " from pip_accel.cli.main import check_keys;"
+        f" check_keys(Config({{'data-directory': {str(tmp_path)!r},"
+        " 's3-signing-key': '/nonexistent', 's3-trusted-keys': 'ssh-ed25519 AAAA'}, environ={}));"
         " print('cryptography' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -12,7 +12,7 @@ one project without listing everyone's. Shared plans and trees (see
 name with :meth:`S3CacheBackend.fetch` and :meth:`S3CacheBackend.store`. Each
 object carries the sha256 of its contents, checked after every download, and,
 from a writer with ``s3-signing-key``, a signature of its name and sha256 (see
-:mod:`pip_accel.signing`), which a reader with ``s3-trusted-keys`` requires.
+:mod:`pip_accel.caches.signing`), which a reader with ``s3-trusted-keys`` requires.
 
 Credentials come from boto3's standard chain (environment, ``~/.aws``, an
 instance role); with none, the bucket is read anonymously and never written.
@@ -36,11 +36,11 @@ from packaging.utils import canonicalize_name
 from pip_accel.caches import CACHE_FORMAT_VERSION, CacheBackend, CacheKey
 from pip_accel.config import Config
 from pip_accel.exceptions import CacheError, CorruptObjectError, UntrustedObjectError
+from pip_accel.filenames import name_and_version
 from pip_accel.files import hash_file
-from pip_accel.sources.local_index import Archive
 
 if TYPE_CHECKING:
-    from pip_accel.signing import Keys
+    from pip_accel.caches.signing import Keys
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +50,8 @@ CHUNK = 1024 * 1024
 
 def source_object(filename: str) -> str | None:
     """The object name of a source archive: ``sources/<project>/<file>`` (None: no project)."""
-    name_and_version = Archive(Path(filename)).name_and_version()
-    return f"sources/{name_and_version[0]}/{filename}" if name_and_version else None
+    found = name_and_version(filename)
+    return f"sources/{found[0]}/{filename}" if found else None
 
 
 def _missing(error: Exception) -> bool:
@@ -86,10 +86,10 @@ class S3CacheBackend(CacheBackend, shares_objects=True):
             weakref.finalize(self, shutil.rmtree, self.scratch, ignore_errors=True)
 
     def _load_keys(self) -> "Keys | None":
-        """The keys that sign and verify objects, when they are configured (see Config.validate)."""
+        """The keys that sign and verify objects, when configured (checked at start)."""
         if not (self.config.s3_signing_key or self.config.s3_trusted_keys):
             return None
-        from pip_accel.signing import load_keys  # cryptography only when keys are used
+        from pip_accel.caches.signing import load_keys  # cryptography only when keys are used
 
         return load_keys(self.config)
 

@@ -321,7 +321,7 @@ def purge(config: Config, request: Request, out: TextIO, now: float) -> None:
 
 def keygen(config: Config, request: Request, out: TextIO, now: float) -> None:
     """Write a new signing key to ``FILE`` and its public key to ``FILE.pub``."""
-    from pip_accel.signing import keygen as write_key_pair  # needs the s3 extra
+    from pip_accel.caches.signing import keygen as write_key_pair  # needs the s3 extra
 
     assert request.file is not None
     write_key_pair(request.file)

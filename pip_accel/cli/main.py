@@ -94,6 +94,7 @@ def run_install(args: list[str]) -> int:
         setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity, progress.stream)
         config = Config()
         config.validate()
+        check_keys(config)
         setup_logging(config.log_format, config.log_verbosity, verbosity, progress.stream)
         reason = _handed_over(command_line)
         if reason:
@@ -136,6 +137,7 @@ def run_cache(args: list[str], verbosity: int) -> int:
         request = cache_command.parse(args)
         config = Config()
         config.validate()
+        check_keys(config)
         setup_logging(config.log_format, config.log_verbosity, verbosity + request.verbosity)
         return cache_command.run(config, request, sys.stdout, time.time())
     except CacheUsageError as error:
@@ -148,6 +150,18 @@ def run_cache(args: list[str], verbosity: int) -> int:
     except KeyboardInterrupt:
         logger.error("Interrupted; what was removed so far stays removed.")
         return 128 + signal.SIGINT
+
+
+def check_keys(config: Config) -> None:
+    """Read the keys of an S3 cache now, so that a bad one stops pip-accel before any work.
+
+    Keys set without a bucket (say, in ``/etc/pip-accel.conf``) cost nothing: S3
+    is off, so neither the keys nor cryptography are read.
+    """
+    if config.s3_bucket and (config.s3_signing_key or config.s3_trusted_keys):
+        from pip_accel.caches import signing  # cryptography only when keys are used
+
+        signing.check_keys(config)
 
 
 def accelerate(
