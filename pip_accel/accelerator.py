@@ -35,7 +35,7 @@ from pip_accel.requirements import names_remote_files, names_source_trees
 
 if TYPE_CHECKING:  # imported when a run has no stored plan
     from pip_accel.caches import BinaryCache
-    from pip_accel.fleet import Fleet
+    from pip_accel.fleet.fleet import Fleet
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ class PipAccelerator:
     def _load_backends(self) -> None:
         """The binary cache's backends, and the fleet when one of them shares plans and trees."""
         from pip_accel.caches import BinaryCache, load_backends
-        from pip_accel.fleet import Fleet
+        from pip_accel.fleet.fleet import Fleet
 
         self.cache = BinaryCache(load_backends(self.config))
         if self.cache.shared:

@@ -1,10 +1,10 @@
 """The fleet's shared plans and trees: checked before they are trusted, placed where they belong.
 
-Fast unit tests of :mod:`pip_accel.fleet` on real files in a temporary directory. The shared
+Fast unit tests of :mod:`pip_accel.fleet.fleet` on real files in a temporary directory. The shared
 cache is a stand-in (objects in a dict, stores recorded in order), the target a stand-in with
 this interpreter's cache tag, the configuration real. Two small wheels are written once by
 ``fixtures.make_wheel`` and unpacked and compiled once by :class:`pip_accel.install.trees.TreeStore`
-(the only subprocess); their tree archives are made by :func:`pip_accel.fleet.pack_tree`.
+(the only subprocess); their tree archives are made by :func:`pip_accel.fleet.fleet.pack_tree`.
 No S3, no pip, no index.
 """
 
@@ -31,7 +31,7 @@ from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.caches.local import LocalCacheBackend, checksum_file
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
-from pip_accel.fleet import (
+from pip_accel.fleet.fleet import (
     BINARY,
     FORMAT,
     SOURCE,
@@ -221,11 +221,11 @@ def publish(cache: SharedCache, entries: list[SharedWheel], key: str = KEY) -> N
 
 
 def messages(caplog: pytest.LogCaptureFixture, level: int = logging.WARNING) -> list[str]:
-    """The messages of pip_accel.fleet at ``level``."""
+    """The messages of pip_accel.fleet.fleet at ``level``."""
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == "pip_accel.fleet" and record.levelno == level
+        if record.name == "pip_accel.fleet.fleet" and record.levelno == level
     ]
 
 
@@ -491,7 +491,7 @@ def test_no_shared_plan_is_none(
     """No plan object: None, no warning, only the plan asked for; nothing is left in tmp."""
     cache = SharedCache()
     fleet = make_fleet(tmp_path / "data", cache)
-    with caplog.at_level(logging.DEBUG, logger="pip_accel.fleet"):
+    with caplog.at_level(logging.DEBUG, logger="pip_accel.fleet.fleet"):
         assert fleet.plan(KEY) is None
     assert cache.connected == 1
     assert cache.fetched == [f"plans/{KEY}.json"]
@@ -513,7 +513,7 @@ def test_a_shared_download_goes_into_the_local_index(
     cache = SharedCache({f"sources/fleetpkg/{wheel.name}": wheel.data})
     publish(cache, [wheel.source_entry()])
     fleet = make_fleet(tmp_path / "data", cache)
-    with caplog.at_level(logging.INFO, logger="pip_accel.fleet"):
+    with caplog.at_level(logging.INFO, logger="pip_accel.fleet.fleet"):
         planned = fleet.plan(KEY)
     path = tmp_path / "data" / "sources" / wheel.name
     status = path.stat()
@@ -598,7 +598,7 @@ def test_a_corrupt_or_missing_wheel_means_no_plan(
         cache.objects[entries[1].object] = bad.data + b"tampered"
     publish(cache, entries)
     fleet = make_fleet(tmp_path / "data", cache)
-    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet"):
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
         assert fleet.plan(KEY) is None
     assert messages(caplog) == [
         f"Not using the fleet's plan: its wheel {bad.name} is missing from the shared cache or"
@@ -623,7 +623,7 @@ def test_a_damaged_shared_plan_is_a_warning(
     data = contents.encode() if isinstance(contents, str) else contents
     cache = SharedCache({f"plans/{KEY}.json": data})
     fleet = make_fleet(tmp_path / "data", cache)
-    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet"):
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
         assert fleet.plan(KEY) is None
     (warning,) = messages(caplog)
     assert warning.startswith(f"Not using the fleet's plan {KEY[:12]}: ")
@@ -642,7 +642,7 @@ def test_an_unsafe_tree_is_a_warning_and_the_wheel_is_used(
     cache.objects[wheel.tree_object] = archive.read_bytes()
     publish(cache, [wheel.source_entry()])
     fleet = make_fleet(tmp_path / "data", cache)
-    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet"):
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
         planned = fleet.plan(KEY)
     assert planned is not None and len(planned) == 1
     assert messages(caplog) == [
@@ -669,7 +669,7 @@ def test_a_tree_without_manifest_is_a_warning(
     cache = SharedCache({wheel.source_entry().object: wheel.data})
     cache.objects[wheel.tree_object] = (tmp_path / "tree.tar.gz").read_bytes()
     publish(cache, [wheel.source_entry()])
-    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet"):
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
         assert make_fleet(tmp_path / "data", cache).plan(KEY) is not None
     assert messages(caplog) == [
         f"Not using the fleet's tree of {wheel.name}: it has no readable manifest."
@@ -708,7 +708,7 @@ def test_a_tree_whose_manifest_names_a_path_outside_its_scheme_is_refused(
     cache.objects[wheel.tree_object] = tampered_tree(tmp_path, wheel, escape)
     publish(cache, [wheel.source_entry()])
     fleet = make_fleet(tmp_path / "data", cache)
-    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet"):
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
         assert fleet.plan(KEY) is not None
     path = tmp_path / "data" / "sources" / wheel.name
     assert UnpackedTree.load(fleet.trees.location(path)) is None, "the tree is not placed"
@@ -730,7 +730,7 @@ def test_a_tree_that_lacks_a_file_of_its_manifest_is_a_warning(
     cache.objects[wheel.tree_object] = missing
     publish(cache, [wheel.source_entry()])
     fleet = make_fleet(tmp_path / "data", cache)
-    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet"):
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
         assert fleet.plan(KEY) is not None
     assert len(messages(caplog)) == 1
     assert os.listdir(tmp_path / "data" / "trees" / TAG) == []
@@ -770,7 +770,7 @@ def test_a_lost_shared_cache_is_no_warning_here_and_asks_nothing_more(
     settings = {"data-directory": str(tmp_path / "data"), "s3-concurrency": "1"}
     fleet = Fleet(cast(BinaryCache, cache), Config(overrides=settings, environ={}), target())
     try:
-        with caplog.at_level(logging.INFO, logger="pip_accel.fleet"):
+        with caplog.at_level(logging.INFO, logger="pip_accel.fleet.fleet"):
             assert fleet.plan(KEY) is None
     finally:
         fleet.pool.shutdown()
@@ -950,7 +950,7 @@ def test_finish_counts_only_what_was_stored(
     wheels = cached_wheels(fleet.config, built)
     good = UnpackedTree.load(built["fleetpkg"].tree)
     assert good is not None
-    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet"):
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
         # The wheel of the second tree is gone: its sha256 (the tree's name) cannot be read.
         fleet.share_trees({Path(wheels[0].wheel): good, tmp_path / "gone.whl": good})
         assert fleet.finish() == 1

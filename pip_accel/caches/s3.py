@@ -8,7 +8,7 @@ sha256>/<wheel>``, so machines that cannot share binaries never see each
 other's, and ``<prefix>/<cache format version>/sources/<project>/<archive>``
 for the downloaded archives, so that a machine can look up the archives of
 one project without listing everyone's. Shared plans and trees (see
-:mod:`pip_accel.fleet`) are objects of the same bucket, fetched and stored by
+:mod:`pip_accel.fleet.fleet`) are objects of the same bucket, fetched and stored by
 name with :meth:`S3CacheBackend.fetch` and :meth:`S3CacheBackend.store`. Each
 object carries the sha256 of its contents, checked after every download, and,
 from a writer with ``s3-signing-key``, a signature of its name and sha256 (see

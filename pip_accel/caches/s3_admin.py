@@ -48,7 +48,7 @@ class StoredObject:
 def kind_of(name: str) -> str | None:
     """The kind of an object from its name below the prefix; None when pip-accel writes no such.
 
-    pip-accel writes, below ``v2/`` (:mod:`pip_accel.fleet`, :mod:`pip_accel.caches.s3`):
+    pip-accel writes, below ``v2/`` (:mod:`pip_accel.fleet.fleet`, :mod:`pip_accel.caches.s3`):
     ``sources/<project>/<archive>``, ``plans/<shared key>.json``,
     ``trees/<cache tag>/<wheel sha256>-<format>.tar.gz`` and
     ``<namespace>/<name>/<version>/<sdist sha256>/<wheel>``; below ``v1/`` (pip-accel

@@ -1,0 +1,1 @@
+"""The fleet's memory: plans and compiled trees shared through the bucket, between workers."""
