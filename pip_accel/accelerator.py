@@ -19,7 +19,7 @@ from humanfriendly import Timer
 from humanfriendly.text import pluralize
 
 from pip_accel.build.settings import BuildSettings
-from pip_accel.cache_lock import DataLock
+from pip_accel.datadir.lock import DataLock
 from pip_accel.exceptions import DamagedTreeError
 from pip_accel.install.installer import InstallOptions, WheelInstaller, check_tree
 from pip_accel.install.transaction import environment_lock, recover
@@ -71,8 +71,8 @@ class PipAccelerator:
         """Plan (or reuse a plan), download, build and install; return what was done.
 
         Every install shares the data directory's lock, which a run must hold
-        alone to remove entries (:mod:`pip_accel.cache_lock`); at the end it
-        records what it used and keeps the size bound (:mod:`pip_accel.eviction`).
+        alone to remove entries (:mod:`pip_accel.datadir.lock`); at the end it
+        records what it used and keeps the size bound (:mod:`pip_accel.upkeep.eviction`).
         """
         with DataLock(self.config.data_directory).shared():
             summary = self._run()
@@ -121,8 +121,8 @@ class PipAccelerator:
 
     def _record_use(self) -> None:
         """Record the plan, wheels and trees this run used; keep the data directory bound."""
-        from pip_accel.cachedir import DataDirectory, run_entries
-        from pip_accel.eviction import after_install
+        from pip_accel.upkeep.entries import DataDirectory, run_entries
+        from pip_accel.upkeep.eviction import after_install
 
         data = DataDirectory(self.config.data_directory)
         tree_of = TreeStore(self.config.tree_cache, self.target).location

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.cache_lock import DataLock
-from pip_accel.cachedir import DataDirectory, Entry
 from pip_accel.cli.cache_command import Request, parse
+from pip_accel.datadir.lock import DataLock
 from pip_accel.exceptions import CacheUsageError
+from pip_accel.upkeep.entries import DataDirectory, Entry
 
 from helpers import (
     BUCKET,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pip_accel.cache_lock import DataLock
+from pip_accel.datadir.lock import DataLock
 
 
 def test_installs_share_the_lock_and_keep_a_pruner_out(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ import json
 import os
 from pathlib import Path
 
-from pip_accel.cachedir import DataDirectory, mark_used, remove_entry, run_entries
+from pip_accel.upkeep.entries import DataDirectory, mark_used, remove_entry, run_entries
 
 SHA = "a" * 64
 DAY = 86400.0

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from pip_accel.cachedir import Entry
-from pip_accel.eviction import (
+from pip_accel.upkeep.entries import Entry
+from pip_accel.upkeep.eviction import (
     eviction_order,
     protected,
     unused_since,

@@ -1,6 +1,6 @@
 """Private directories come with a lock, and what dead runs left is removed by later runs.
 
-Fast unit tests of :mod:`pip_accel.scratch` on real files in a temporary directory. flock
+Fast unit tests of :mod:`pip_accel.datadir.scratch` on real files in a temporary directory. flock
 locks belong to an open file, so a second :class:`FileLock` object in this process holds
 a lock against the first just as another process would: that stands for a live run.
 """
@@ -16,7 +16,7 @@ import pytest
 from filelock import FileLock, Timeout
 from humanfriendly import format_size
 
-from pip_accel.scratch import (
+from pip_accel.datadir.scratch import (
     LOCK_SUFFIX,
     UNLOCKED_AGE,
     PrivateDirectory,
@@ -56,8 +56,8 @@ def leftover(parent: Path, name: str, size: int = 1000) -> Path:
 
 
 def infos(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """The messages of pip_accel.scratch at level INFO."""
-    return [r.getMessage() for r in caplog.records if r.name == "pip_accel.scratch"]
+    """The messages of pip_accel.datadir.scratch at level INFO."""
+    return [r.getMessage() for r in caplog.records if r.name == "pip_accel.datadir.scratch"]
 
 
 def test_a_private_directory_is_made_with_its_lock_held(tmp_path: Path) -> None:
@@ -104,7 +104,7 @@ def test_remove_leftovers_removes_a_directory_whose_lock_is_free(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A dead run's directory and lock file go; the bytes freed are returned and logged."""
-    caplog.set_level(logging.INFO, logger="pip_accel.scratch")
+    caplog.set_level(logging.INFO, logger="pip_accel.datadir.scratch")
     first = leftover(tmp_path, f"{PREFIX}dead1", 1000)
     second = leftover(tmp_path, ".other-dead2", 500)
     (tmp_path / "keep").mkdir()
@@ -124,7 +124,7 @@ def test_remove_leftovers_keeps_the_directory_of_a_live_run(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """While another lock object holds the lock, the directory stays, and nothing is logged."""
-    caplog.set_level(logging.INFO, logger="pip_accel.scratch")
+    caplog.set_level(logging.INFO, logger="pip_accel.datadir.scratch")
     live = PrivateDirectory(tmp_path, PREFIX)
     (live.path / "data").write_bytes(b"x" * 10)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
+from pip_accel.datadir.scratch import LOCK_SUFFIX, PrivateDirectory
 from pip_accel.install.transaction import (
     JOURNAL,
     OLD_STASH_PREFIX,
@@ -28,7 +29,6 @@ from pip_accel.install.transaction import (
     prune_empty_directories,
     recover,
 )
-from pip_accel.scratch import LOCK_SUFFIX, PrivateDirectory
 
 TAG = "cpython-311"
 """The cache tag of the bytecode files of these tests (any tag will do)."""

@@ -21,9 +21,9 @@ from humanfriendly import Timer, format_timespan
 from humanfriendly.text import pluralize
 
 from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.exceptions import BuildError, PipFailedError
 from pip_accel.pip import Pip, wheel_command
-from pip_accel.scratch import PrivateDirectory
 
 logger = logging.getLogger(__name__)
 

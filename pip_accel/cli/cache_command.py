@@ -27,7 +27,7 @@ Subcommands:
 A wrong command line is one line on standard error and exit code 2 (as pip's
 usage errors); a command that cannot do its work, exit code 1. Nothing is
 removed in either case. Whatever removes entries waits until no install uses
-the data directory (:mod:`pip_accel.cache_lock`).
+the data directory (:mod:`pip_accel.datadir.lock`).
 """
 
 import argparse
@@ -44,10 +44,11 @@ from humanfriendly import parse_timespan as parse_span
 from humanfriendly.text import pluralize
 from packaging.utils import canonicalize_name
 
-from pip_accel.cache_lock import DataLock
-from pip_accel.cachedir import KINDS, NOUNS, DataDirectory, Entry
 from pip_accel.config import Config, parse_size_strictly
-from pip_accel.eviction import (
+from pip_accel.datadir.lock import DataLock
+from pip_accel.exceptions import CacheUsageError
+from pip_accel.upkeep.entries import KINDS, NOUNS, DataDirectory, Entry
+from pip_accel.upkeep.eviction import (
     describe,
     remove,
     stale_plans,
@@ -55,7 +56,6 @@ from pip_accel.eviction import (
     with_plans,
     within_bound,
 )
-from pip_accel.exceptions import CacheUsageError
 
 logger = logging.getLogger(__name__)
 

@@ -47,12 +47,12 @@ from pip_accel import __version__
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.caches.local import checksum_file
 from pip_accel.config import Config
+from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import hash_file, write_atomically
 from pip_accel.install.trees import FORMAT as TREE_FORMAT
 from pip_accel.install.trees import MANIFEST, PRIVATE_PREFIXES, SCHEMES, TreeStore, UnpackedTree
 from pip_accel.plan.plan import PlannedWheel
-from pip_accel.scratch import PrivateDirectory
 from pip_accel.sources.local_index import record_sha256, sha256_of
 
 logger = logging.getLogger(__name__)

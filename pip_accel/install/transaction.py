@@ -20,7 +20,7 @@ A run that fails or is interrupted rolls back at once; a run that is killed
 leaves the transaction directory, and the next run into the environment
 finishes it (:func:`recover`): before the commit it removes what was placed
 and puts back what was moved aside, after it only removes the old files. A
-transaction directory is a private directory (:mod:`pip_accel.scratch`) whose
+transaction directory is a private directory (:mod:`pip_accel.datadir.scratch`) whose
 lock its run holds, so only those of dead runs are finished; and runs that
 share a data directory take turns on an environment
 (:func:`environment_lock`).
@@ -38,15 +38,15 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from pip_accel.files import write_atomically
-from pip_accel.interrupts import deferred
-from pip_accel.scratch import (
+from pip_accel.datadir.scratch import (
     LOCK_SUFFIX,
     PrivateDirectory,
     release_removing,
     remove_tree,
     take_abandoned,
 )
+from pip_accel.files import write_atomically
+from pip_accel.interrupts import deferred
 
 logger = logging.getLogger(__name__)
 

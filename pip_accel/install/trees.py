@@ -45,10 +45,10 @@ from installer.records import RecordEntry
 from installer.sources import WheelFile
 from installer.utils import Scheme
 
+from pip_accel.datadir.scratch import PrivateDirectory, remove_leftovers, remove_tree
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import InstallError, UnsafeWheelError
 from pip_accel.interrupts import child
-from pip_accel.scratch import PrivateDirectory, remove_leftovers, remove_tree
 
 logger = logging.getLogger(__name__)
 

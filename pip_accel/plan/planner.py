@@ -23,6 +23,7 @@ from pip_accel.build.builder import BUILD_PREFIX, Builder, missing_build_require
 from pip_accel.build.settings import BuildSettings
 from pip_accel.build.system import SystemDependencies
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
+from pip_accel.datadir.scratch import remove_leftovers
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
 from pip_accel.pip import build_options, plan_arguments, unfound_requirements
@@ -40,7 +41,6 @@ from pip_accel.requirements import (
     pins,
     uses_hashes,
 )
-from pip_accel.scratch import remove_leftovers
 from pip_accel.sources.download import INCOMING_PREFIX, Downloader, _is_network_trouble
 from pip_accel.sources.local_index import Archive, IndexView, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex

@@ -25,6 +25,7 @@ from typing import Any
 
 from humanfriendly.text import pluralize
 
+from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.pip import (
     INDEX_DESTS,
@@ -36,7 +37,6 @@ from pip_accel.pip import (
     without_dependencies,
 )
 from pip_accel.requirements import choice_options, index_options
-from pip_accel.scratch import PrivateDirectory
 from pip_accel.sources.local_index import Archive, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable
 

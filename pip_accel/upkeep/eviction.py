@@ -7,7 +7,7 @@ wheels of the local index (those may be build back-ends that the remaining
 sdists need), and stored plans last. A plan goes with any wheel it names,
 since it can no longer be used. Entries that the current run used are never
 chosen, and the caller holds the data directory's lock alone, so that no
-other run uses any (:mod:`pip_accel.cache_lock`).
+other run uses any (:mod:`pip_accel.datadir.lock`).
 
 The functions that choose take the entries and return a selection; nothing
 here reads the clock or the file system but :func:`after_install`, which
@@ -22,9 +22,9 @@ from pathlib import Path
 from humanfriendly import format_size
 from humanfriendly.text import pluralize
 
-from pip_accel.cache_lock import DataLock
-from pip_accel.cachedir import NOUNS, DataDirectory, Entry, mark_used, remove_entry
+from pip_accel.datadir.lock import DataLock
 from pip_accel.plan.stored import parse_plan
+from pip_accel.upkeep.entries import NOUNS, DataDirectory, Entry, mark_used, remove_entry
 
 logger = logging.getLogger(__name__)
 
