@@ -24,14 +24,14 @@ from pip_accel.exceptions import DamagedTreeError
 from pip_accel.install.installer import InstallOptions, WheelInstaller, check_tree
 from pip_accel.install.transaction import environment_lock, recover
 from pip_accel.install.trees import BackgroundUnpacker, TreeStore, UnpackedTree
-from pip_accel.pip import install_command, only_from
+from pip_accel.pip.commands import install_command, only_from
+from pip_accel.pip.requirements import names_remote_files, names_source_trees
 from pip_accel.plan.freshness import FreshnessRecord, fresh_plan
 from pip_accel.plan.plan import PlannedDistribution, PlannedWheel
 from pip_accel.plan.stored import PlanCache
 from pip_accel.report.progress import Progress
 from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
-from pip_accel.requirements import names_remote_files, names_source_trees
 
 if TYPE_CHECKING:  # imported when a run has no stored plan
     from pip_accel.caches import BinaryCache

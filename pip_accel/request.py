@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
-from pip_accel.pip import CommandLine, Pip
+from pip_accel.pip.command_line import CommandLine
+from pip_accel.pip.runner import Pip
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from pip_accel.build.settings import BuildSettings
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.install.trees import BackgroundUnpacker
-from pip_accel.pip import Pip, parse_install
+from pip_accel.pip.command_line import parse_install
+from pip_accel.pip.runner import Pip
 from pip_accel.plan.plan import PlannedWheel
 from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest

@@ -14,7 +14,7 @@ import pytest
 from pip_accel.build.builder import Builder, missing_build_requirements
 from pip_accel.caches import BinaryCache, CacheBackend, CacheKey
 from pip_accel.exceptions import BuildError, CacheError, PipFailedError
-from pip_accel.pip import Pip
+from pip_accel.pip.runner import Pip
 
 KEYS = [CacheKey("ns", name, "1.0", name[0] * 64) for name in ("alpha", "beta", "gamma")]
 """The keys of three sdists."""

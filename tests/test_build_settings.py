@@ -9,7 +9,8 @@ from packaging.version import Version
 from pip_accel.build.builder import Builder
 from pip_accel.build.settings import BuildSettings, build_constraints, requirement_options
 from pip_accel.caches import BinaryCache, CacheKey
-from pip_accel.pip import Pip, command_dests, parse_install
+from pip_accel.pip.command_line import command_dests, parse_install
+from pip_accel.pip.runner import Pip
 
 PLATFORM = "cp311-cp311-x86_64-glibc2.36-debian12"
 NAMES = ("CC", "CFLAGS")

@@ -21,7 +21,7 @@ from pip_accel.build.system.analysis import (
     MissingFile,
     analyse,
 )
-from pip_accel.pip import failed_project
+from pip_accel.pip.output import failed_project
 
 LOGS = Path(__file__).parent / "data" / "build-logs"
 

@@ -16,7 +16,8 @@ from typing import cast
 import pytest
 
 from pip_accel.exceptions import DownloadError, PipFailedError
-from pip_accel.pip import Pip, parse_install
+from pip_accel.pip.command_line import parse_install
+from pip_accel.pip.runner import Pip
 from pip_accel.sources.download import (
     DEFAULT_BUILD_REQUIREMENTS,
     PENDING,

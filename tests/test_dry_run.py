@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from packaging.version import Version
 
-from pip_accel.pip import parse_install, pip_version
+from pip_accel.pip.command_line import parse_install
+from pip_accel.pip.runner import pip_version
 from pip_accel.plan.dry_run import requested_extras, source_archive
 from pip_accel.sources.local_index import LocalIndex
 

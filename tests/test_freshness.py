@@ -17,7 +17,7 @@ from packaging.version import Version
 
 from pip_accel.config import Config
 from pip_accel.exceptions import ConfigurationError
-from pip_accel.pip import parse_install
+from pip_accel.pip.command_line import parse_install
 from pip_accel.plan.freshness import FreshnessRecord, Staleness, fresh_plan
 
 from fixtures import make_wheel, pkg_info

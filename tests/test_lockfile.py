@@ -3,8 +3,8 @@
 import pytest
 
 from pip_accel.exceptions import LockFileError
+from pip_accel.pip.requirements import lock_source
 from pip_accel.plan.lockfile import LeftToPip, Target, read_lock
-from pip_accel.requirements import lock_source
 
 MARKERS = {"python_full_version": "3.11.2", "sys_platform": "linux", "python_version": "3.11"}
 TAGS = ["cp311-cp311-manylinux_2_17_x86_64", "cp311-abi3-manylinux_2_17_x86_64", "py3-none-any"]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from packaging.markers import default_environment
 
-from pip_accel.pip import parse_install
+from pip_accel.pip.command_line import parse_install
 from pip_accel.plan.pinned import (
     NoPinnedPlan,
     choose_wheels,

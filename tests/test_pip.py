@@ -12,27 +12,25 @@ from pathlib import Path
 import pytest
 
 from pip_accel.exceptions import PipFailedError
-from pip_accel.pip import (
+from pip_accel.pip.command_line import (
     CommandLine,
     OptionGroup,
-    Pip,
-    build_options,
     command_dests,
-    download_command,
-    error_summary,
-    failed_project,
-    install_command,
     parse_install,
-    pin_options,
-    pip_version,
-    plan_arguments,
-    redact,
     split_command,
-    unfound_requirements,
+)
+from pip_accel.pip.commands import (
+    build_options,
+    download_command,
+    install_command,
+    pin_options,
+    plan_arguments,
     wheel_command,
     whole_install,
     without_dependencies,
 )
+from pip_accel.pip.output import error_summary, failed_project, redact, unfound_requirements
+from pip_accel.pip.runner import Pip, pip_version
 
 PIP23_FULL_DISK = """\
 Looking in links: /data/sources

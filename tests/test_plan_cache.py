@@ -19,7 +19,7 @@ from typing import Any, cast
 import pytest
 
 from pip_accel.environment import TargetEnvironment
-from pip_accel.pip import command_dests, parse_install
+from pip_accel.pip.command_line import command_dests, parse_install
 from pip_accel.plan.plan import PlannedWheel
 from pip_accel.plan.stored import (
     FORMAT,

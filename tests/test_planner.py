@@ -22,7 +22,8 @@ from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
-from pip_accel.pip import Pip, parse_install
+from pip_accel.pip.command_line import parse_install
+from pip_accel.pip.runner import Pip
 from pip_accel.plan.freshness import FreshnessRecord
 from pip_accel.plan.plan import Plan
 from pip_accel.report.summary import Summary

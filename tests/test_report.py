@@ -16,7 +16,7 @@ from packaging.version import Version
 from pip._internal.metadata._json import msg_to_json
 
 from pip_accel.exceptions import ReportError
-from pip_accel.pip import pip_version
+from pip_accel.pip.runner import pip_version
 from pip_accel.plan.install_report import (
     archive_info,
     entry,

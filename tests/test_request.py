@@ -9,7 +9,8 @@ import pytest
 
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
-from pip_accel.pip import Pip, parse_install
+from pip_accel.pip.command_line import parse_install
+from pip_accel.pip.runner import Pip
 from pip_accel.request import InstallRequest
 
 

@@ -21,7 +21,7 @@ import pip
 import pytest
 from packaging.version import Version
 
-from pip_accel.pip import command_dests
+from pip_accel.pip.command_line import command_dests
 
 from fixtures import make_sdist, pure_project
 from helpers import (

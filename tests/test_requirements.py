@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.requirements``: requirement files walked as pip walks them.
+"""Unit tests of ``pip_accel.pip.requirements``: requirement files walked as pip walks them.
 
 The files are real small files in ``tmp_path``; the command lines are read by pip's own
 parser (``parse_install``), which runs in-process and touches no index.
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.pip import parse_install
-from pip_accel.requirements import (
+from pip_accel.pip.command_line import parse_install
+from pip_accel.pip.requirements import (
     FormatChoice,
     choice_options,
     exact_requirements,

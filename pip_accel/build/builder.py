@@ -23,7 +23,8 @@ from humanfriendly.text import pluralize
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.exceptions import BuildError, PipFailedError
-from pip_accel.pip import Pip, wheel_command
+from pip_accel.pip.commands import wheel_command
+from pip_accel.pip.runner import Pip
 
 logger = logging.getLogger(__name__)
 

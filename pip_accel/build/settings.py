@@ -37,8 +37,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from pip_accel.pip import CommandLine, pip_version
-from pip_accel.requirements import logical_lines, requirement_files, split_options
+from pip_accel.pip.command_line import CommandLine
+from pip_accel.pip.requirements import logical_lines, requirement_files, split_options
+from pip_accel.pip.runner import pip_version
 
 BUILD_DESTS = frozenset({
     "config_settings", "build_options", "global_options", "use_pep517", "build_isolation",

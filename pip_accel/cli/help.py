@@ -14,7 +14,7 @@ import optparse
 import re
 from typing import TextIO
 
-from pip_accel.pip import command_parser, main_parser
+from pip_accel.pip.command_line import command_parser, main_parser
 
 GENERAL_USAGE = """
 %prog install [options] <requirement specifier> [package-index-options] ...

@@ -30,19 +30,10 @@ from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
 from pip_accel.exceptions import BuildError, CacheUsageError, PipAcceleratorError
 from pip_accel.interrupts import AfterInterruption, install_handlers, note_interruption
-from pip_accel.pip import (
-    BUILD_FAILED,
-    HANDED_OVER,
-    INDEX_ONLY,
-    CommandLine,
-    Pip,
-    general_dests,
-    parse_install,
-    pass_through,
-    pip_version,
-    split_command,
-    whole_install,
-)
+from pip_accel.pip.command_line import CommandLine, general_dests, parse_install, split_command
+from pip_accel.pip.commands import HANDED_OVER, INDEX_ONLY, whole_install
+from pip_accel.pip.output import BUILD_FAILED
+from pip_accel.pip.runner import Pip, pass_through, pip_version
 from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest
 

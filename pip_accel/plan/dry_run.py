@@ -37,7 +37,9 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pip_accel.exceptions import ReportError
-from pip_accel.pip import CommandLine, pip_version
+from pip_accel.pip.command_line import CommandLine
+from pip_accel.pip.requirements import NESTED, logical_lines, split_options
+from pip_accel.pip.runner import pip_version
 from pip_accel.plan.install_report import (
     STDOUT,
     archive_info,
@@ -50,7 +52,6 @@ from pip_accel.plan.install_report import (
 from pip_accel.plan.plan import PlannedDistribution, PlannedWheel
 from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest
-from pip_accel.requirements import NESTED, logical_lines, split_options
 from pip_accel.sources.local_index import Archive, LocalIndex, wheel_metadata
 
 logger = logging.getLogger(__name__)

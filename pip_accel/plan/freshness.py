@@ -39,8 +39,8 @@ from packaging.utils import canonicalize_name
 
 from pip_accel.config import Config
 from pip_accel.files import write_atomically
-from pip_accel.pip import CommandLine
-from pip_accel.requirements import pins
+from pip_accel.pip.command_line import CommandLine
+from pip_accel.pip.requirements import pins
 
 logger = logging.getLogger(__name__)
 

@@ -26,14 +26,9 @@ from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.datadir.scratch import remove_leftovers
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
-from pip_accel.pip import build_options, plan_arguments, unfound_requirements
-from pip_accel.plan.freshness import FreshnessRecord, Staleness
-from pip_accel.plan.pinned import pinned_plan
-from pip_accel.plan.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
-from pip_accel.report.progress import Progress
-from pip_accel.report.summary import Summary
-from pip_accel.request import InstallRequest
-from pip_accel.requirements import (
+from pip_accel.pip.commands import build_options, plan_arguments
+from pip_accel.pip.output import unfound_requirements
+from pip_accel.pip.requirements import (
     FormatChoice,
     exact_requirements,
     index_options,
@@ -41,6 +36,12 @@ from pip_accel.requirements import (
     pins,
     uses_hashes,
 )
+from pip_accel.plan.freshness import FreshnessRecord, Staleness
+from pip_accel.plan.pinned import pinned_plan
+from pip_accel.plan.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
+from pip_accel.report.progress import Progress
+from pip_accel.report.summary import Summary
+from pip_accel.request import InstallRequest
 from pip_accel.sources.download import INCOMING_PREFIX, Downloader, _is_network_trouble
 from pip_accel.sources.local_index import Archive, IndexView, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex

@@ -45,9 +45,11 @@ from typing import Any
 from pip_accel import __version__
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import write_atomically
-from pip_accel.pip import UNRELATED_TO_PLANS, CommandLine, pip_version
+from pip_accel.pip.command_line import CommandLine
+from pip_accel.pip.commands import UNRELATED_TO_PLANS
+from pip_accel.pip.requirements import index_options, requirement_files
+from pip_accel.pip.runner import pip_version
 from pip_accel.plan.plan import PlannedWheel
-from pip_accel.requirements import index_options, requirement_files
 
 logger = logging.getLogger(__name__)
 

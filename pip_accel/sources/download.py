@@ -27,16 +27,15 @@ from humanfriendly.text import pluralize
 
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.exceptions import DownloadError, PipFailedError
-from pip_accel.pip import (
-    INDEX_DESTS,
-    CommandLine,
-    Pip,
+from pip_accel.pip.command_line import INDEX_DESTS, CommandLine
+from pip_accel.pip.commands import (
     download_arguments,
     download_command,
     pin_options,
     without_dependencies,
 )
-from pip_accel.requirements import choice_options, index_options
+from pip_accel.pip.requirements import choice_options, index_options
+from pip_accel.pip.runner import Pip
 from pip_accel.sources.local_index import Archive, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pip_accel.exceptions import DownloadError, PipAcceleratorError
-from pip_accel.pip import redact
+from pip_accel.pip.output import redact
 
 logger = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from pip_accel.exceptions import (
     PipFailedError,
     SystemPackageInstallError,
 )
-from pip_accel.pip import BUILD_FAILED, failed_project
+from pip_accel.pip.output import BUILD_FAILED, failed_project
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from pip_accel.pip import CommandLine
+from pip_accel.pip.command_line import CommandLine
 
 NESTED = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(\s*=\s*|\s+)(\S+)")
 """A line of a requirements file that names another file."""
