@@ -25,7 +25,7 @@ setup(
     long_description_content_type="text/x-rst",
     license="MIT",
     packages=find_packages(include=["pip_accel", "pip_accel.*"]),
-    package_data={"pip_accel": ["py.typed"], "pip_accel.build.system": ["data/*.ini"]},
+    package_data={"pip_accel": ["py.typed"], "pip_accel.builds.system": ["data/*.ini"]},
     python_requires=">=3.11",
     install_requires=[
         "pip>=23.0",

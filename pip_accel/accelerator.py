@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from humanfriendly import Timer
 from humanfriendly.text import pluralize
 
-from pip_accel.build.settings import BuildSettings
+from pip_accel.builds.settings import BuildSettings
 from pip_accel.datadir.lock import DataLock
 from pip_accel.exceptions import DamagedTreeError
 from pip_accel.install.installer import InstallOptions, WheelInstaller, check_tree

@@ -14,7 +14,7 @@ from typing import cast
 import pytest
 
 from pip_accel.accelerator import PipAccelerator
-from pip_accel.build.settings import BuildSettings
+from pip_accel.builds.settings import BuildSettings
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.install.trees import BackgroundUnpacker

@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.build.builder``: sdists built once into the binary cache.
+"""Unit tests of ``pip_accel.builds.builder``: sdists built once into the binary cache.
 
 pip is :class:`WheelPip`, a :class:`Pip` that runs nothing: it records each ``pip wheel``
 command and writes a wheel (or none, or fails) into ``--wheel-dir``. The binary cache is a
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.build.builder import Builder, missing_build_requirements
+from pip_accel.builds.builder import Builder, missing_build_requirements
 from pip_accel.caches import BinaryCache, CacheBackend, CacheKey
 from pip_accel.exceptions import BuildError, CacheError, PipFailedError
 from pip_accel.pip.runner import Pip

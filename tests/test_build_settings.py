@@ -1,4 +1,4 @@
-"""Unit tests of :mod:`pip_accel.build.settings`: which settings change a build's cache key."""
+"""Unit tests of :mod:`pip_accel.builds.settings`: which settings change a build's cache key."""
 
 from collections.abc import Sequence
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pip_accel.build.builder import Builder
-from pip_accel.build.settings import BuildSettings, build_constraints, requirement_options
+from pip_accel.builds.builder import Builder
+from pip_accel.builds.settings import BuildSettings, build_constraints, requirement_options
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.pip.command_line import command_dests, parse_install
 from pip_accel.pip.runner import Pip

@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.build.system``: failed builds explained, system packages installed.
+"""Unit tests of ``pip_accel.builds.system``: failed builds explained, system packages installed.
 
 The package manager is a :class:`Platform` whose commands are small shell commands written
 here (``true``, ``printf``, ``sh -c``), so nothing on the machine is listed or installed;
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import pip_accel.build.system
-from pip_accel.build.system import SystemDependencies, ask
-from pip_accel.build.system.platforms import Platform
+import pip_accel.builds.system
+from pip_accel.builds.system import SystemDependencies, ask
+from pip_accel.builds.system.platforms import Platform
 from pip_accel.config import Config
 from pip_accel.exceptions import (
     BuildError,
@@ -72,7 +72,7 @@ def without_sudo(monkeypatch: pytest.MonkeyPatch) -> None:
     def as_root(platform: Platform, packages: Sequence[str]) -> tuple[list[str], str]:
         return [*platform.install_command, *packages], ""
 
-    monkeypatch.setattr(pip_accel.build.system, "install_command", as_root)
+    monkeypatch.setattr(pip_accel.builds.system, "install_command", as_root)
 
 
 def installed_log(tmp_path: Path) -> str:

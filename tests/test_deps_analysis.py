@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.build.system.analysis import (
+from pip_accel.builds.system.analysis import (
     COMMAND,
     HEADER,
     LIBRARY,

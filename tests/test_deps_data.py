@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.build.system.analysis import COMMAND, HEADER, MissingFile
-from pip_accel.build.system.platforms import DATA, SECTIONS, load_platforms, read_platform
+from pip_accel.builds.system.analysis import COMMAND, HEADER, MissingFile
+from pip_accel.builds.system.platforms import DATA, SECTIONS, load_platforms, read_platform
 from pip_accel.exceptions import DefinitionError
 
 from helpers import pip_accel_cmd, run

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.build.system.analysis import COMMAND, HEADER, MissingFile
-from pip_accel.build.system.platforms import DATA, install_command, read_platform
+from pip_accel.builds.system.analysis import COMMAND, HEADER, MissingFile
+from pip_accel.builds.system.platforms import DATA, install_command, read_platform
 
 from fixtures import make_sdist, pyproject
 from helpers import PackageIndex, VenvFactory, describe, installed_packages, pip_accel_cmd, run

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.build.system.platforms import DATA, read_platform
+from pip_accel.builds.system.platforms import DATA, read_platform
 
 from fixtures import make_sdist, pyproject
 from helpers import Command, PackageIndex, VenvFactory, describe, installed_packages, pip_accel_cmd

@@ -15,9 +15,9 @@ from typing import cast
 
 import pytest
 
-import pip_accel.build
-from pip_accel.build.builder import Builder
-from pip_accel.build.system import SystemDependencies
+import pip_accel.builds
+from pip_accel.builds.builder import Builder
+from pip_accel.builds.system import SystemDependencies
 from pip_accel.caches import BinaryCache, CacheKey
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
@@ -32,7 +32,7 @@ from pip_accel.sources.download import Downloader
 from pip_accel.sources.local_index import IndexView, LocalIndex, Record
 
 with warnings.catch_warnings():
-    # pip_accel.build.builder imports a name that humanfriendly deprecated.
+    # pip_accel.builds.builder imports a name that humanfriendly deprecated.
     warnings.filterwarnings("ignore", "humanfriendly.Spinner was moved", DeprecationWarning)
     from pip_accel.plan.planner import (
         MAX_SHARED_ROUNDS,
@@ -179,12 +179,12 @@ def test_another_pip_failure_is_raised(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_the_planner_imports_without_deprecation_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pip_accel.build.builder, imported anew (then put back), warns about nothing."""
-    monkeypatch.setattr(pip_accel.build, "builder", sys.modules["pip_accel.build.builder"])
-    monkeypatch.delitem(sys.modules, "pip_accel.build.builder")
+    """pip_accel.builds.builder, imported anew (then put back), warns about nothing."""
+    monkeypatch.setattr(pip_accel.builds, "builder", sys.modules["pip_accel.builds.builder"])
+    monkeypatch.delitem(sys.modules, "pip_accel.builds.builder")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        importlib.import_module("pip_accel.build.builder")
+        importlib.import_module("pip_accel.builds.builder")
     assert [str(item.message) for item in caught] == []
 
 

@@ -19,9 +19,9 @@ from humanfriendly.text import pluralize
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from pip_accel.build.builder import BUILD_PREFIX, Builder, missing_build_requirements
-from pip_accel.build.settings import BuildSettings
-from pip_accel.build.system import SystemDependencies
+from pip_accel.builds.builder import BUILD_PREFIX, Builder, missing_build_requirements
+from pip_accel.builds.settings import BuildSettings
+from pip_accel.builds.system import SystemDependencies
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
 from pip_accel.datadir.scratch import remove_leftovers
 from pip_accel.environment import TargetEnvironment
@@ -185,7 +185,7 @@ class Planner:
         """Run a step, and once more after installing the system packages a failed build lacked.
 
         Builds that succeeded before the failure are cached, so the second run redoes only
-        the rest. Whether packages may be installed, :mod:`pip_accel.build.system` decides.
+        the rest. Whether packages may be installed, :mod:`pip_accel.builds.system` decides.
         """
         try:
             return step()

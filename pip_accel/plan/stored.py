@@ -92,7 +92,7 @@ class PlanCache:
         """Key plans by this command line and target; ``index`` is the local index.
 
         ``build_environment``: the variables of the build settings that are
-        set (:class:`~pip_accel.build.settings.BuildSettings`), since a plan
+        set (:class:`~pip_accel.builds.settings.BuildSettings`), since a plan
         names wheels built with them.
         """
         self.directory = directory

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from pip_accel.build.builder import BUILD_PREFIX
+from pip_accel.builds.builder import BUILD_PREFIX
 from pip_accel.datadir.scratch import remove_leftovers, remove_tree, tree_size
 from pip_accel.install.trees import PRIVATE_PREFIXES
 from pip_accel.sources.download import INCOMING_PREFIX

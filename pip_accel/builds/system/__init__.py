@@ -23,8 +23,8 @@ from typing import TextIO
 
 from humanfriendly import Timer, format_timespan
 
-from pip_accel.build.system.analysis import analyse
-from pip_accel.build.system.platforms import Platform, detect, install_command, load_platforms
+from pip_accel.builds.system.analysis import analyse
+from pip_accel.builds.system.platforms import Platform, detect, install_command, load_platforms
 from pip_accel.config import Config
 from pip_accel.exceptions import (
     BuildError,

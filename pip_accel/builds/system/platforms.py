@@ -7,7 +7,7 @@ packages, and optionally one that searches for the package that provides a
 file. The other sections map names to system packages: ``[projects]`` maps
 Python projects to the packages their builds are known to need, and
 ``[headers]``, ``[pkg-config]``, ``[libraries]`` and ``[commands]`` map the
-files a build can find missing (see :mod:`pip_accel.build.system.analysis`).
+files a build can find missing (see :mod:`pip_accel.builds.system.analysis`).
 
 pip-accel ships ``debian.ini``, ``fedora.ini`` and ``alpine.ini``. A directory
 of the user's own files (the ``system-dependencies`` option) may extend those
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from pip_accel.build.system.analysis import KINDS, MissingFile
+from pip_accel.builds.system.analysis import KINDS, MissingFile
 from pip_accel.exceptions import DefinitionError, SystemPackageInstallError
 
 logger = logging.getLogger(__name__)
