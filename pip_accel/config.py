@@ -32,6 +32,7 @@ from humanfriendly import (
 )
 from humanfriendly.text import tokenize
 
+from pip_accel.datadir import layout
 from pip_accel.exceptions import ConfigurationError
 
 logger = logging.getLogger(__name__)
@@ -54,9 +55,6 @@ BUILD_ENVIRONMENT = (
     "CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "LDSHARED", "ARCHFLAGS",
 )  # fmt: skip
 """The environment variables that change a C build, and so the binary cache key, by default."""
-
-DATA_PARTS = ("sources", "binaries", "trees", "plans", "freshness")
-"""The directories that pip-accel keeps in its data directory."""
 
 FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT})
 """The numbers of errors that say a file system (or the user's quota on it) is full."""
@@ -357,7 +355,7 @@ class Config:
         A directory that exists but belongs to another user (often root, after
         a ``sudo pip-accel``) would otherwise fail later, midway, with a traceback.
         """
-        parts = [path / name for name in DATA_PARTS]
+        parts = [path / name for name in layout.PARTS]
         for directory in [path, *(part for part in parts if os.path.exists(part))]:
             if not _writable(directory):
                 what = f"The data directory {path}"
@@ -398,27 +396,37 @@ class Config:
     @property
     def source_index(self) -> Path:
         """The local index: every archive pip-accel has downloaded."""
-        return self.data_directory / "sources"
+        return self.data_directory / layout.SOURCES
 
     @property
     def binary_cache(self) -> Path:
         """The local binary cache: wheels built from source distributions."""
-        return self.data_directory / "binaries"
+        return self.data_directory / layout.BINARIES
 
     @property
     def tree_cache(self) -> Path:
         """The unpacked trees of installed wheels, with their bytecode."""
-        return self.data_directory / "trees"
+        return self.data_directory / layout.TREES
 
     @property
     def plan_cache(self) -> Path:
         """The plans of earlier runs, by what they depend on."""
-        return self.data_directory / "plans"
+        return self.data_directory / layout.PLANS
 
     @property
     def freshness_record(self) -> Path:
         """When the index was last asked about each project (:mod:`pip_accel.plan.freshness`)."""
-        return self.data_directory / "freshness"
+        return self.data_directory / layout.FRESHNESS
+
+    @property
+    def lock_directory(self) -> Path:
+        """The lock of the data directory, and one lock per environment pip-accel installs into."""
+        return self.data_directory / layout.LOCKS
+
+    @property
+    def scratch_directory(self) -> Path:
+        """Runs' private directories that belong to no part (builds, the fleet's transfers)."""
+        return self.data_directory / layout.SCRATCH
 
     @property
     def link_mode(self) -> str:

@@ -15,12 +15,12 @@ from typing import cast
 
 import pytest
 
+from pip_accel.datadir.layout import PENDING_BACK_ENDS as PENDING
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.pip.command_line import parse_install
 from pip_accel.pip.runner import Pip
 from pip_accel.sources.download import (
     DEFAULT_BUILD_REQUIREMENTS,
-    PENDING,
     Downloader,
     build_requirements,
     source_trees,

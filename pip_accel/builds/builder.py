@@ -21,15 +21,13 @@ from humanfriendly import Timer, format_timespan
 from humanfriendly.text import pluralize
 
 from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.datadir.layout import BUILD_PREFIX
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.exceptions import BuildError, PipFailedError
 from pip_accel.pip.commands import wheel_command
 from pip_accel.pip.runner import Pip
 
 logger = logging.getLogger(__name__)
-
-BUILD_PREFIX = "build-"
-"""The start of the name of the private directory of one build."""
 
 
 class Builder:

@@ -15,6 +15,7 @@ from filelock import FileLock
 
 from pip_accel.caches import CacheBackend, CacheKey
 from pip_accel.config import Config
+from pip_accel.datadir.layout import LOCKS_OF_BINARIES
 from pip_accel.files import copy_atomically, hash_file, write_atomically
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class LocalCacheBackend(CacheBackend):
 
     def _lock(self, key: CacheKey) -> FileLock:
         """The lock that guards writes to the entry of ``key``."""
-        locks = self.directory / ".locks"
+        locks = self.directory / LOCKS_OF_BINARIES
         locks.mkdir(parents=True, exist_ok=True)
         return FileLock(str(locks / f"entry-{key.name}-{key.version}-{key.source_sha256}.lock"))
 

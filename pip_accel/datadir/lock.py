@@ -21,7 +21,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-LOCK_FILE = Path("locks") / "cache.lock"
+from pip_accel.datadir.layout import DATA_LOCK, LOCKS
+
+LOCK_FILE = Path(LOCKS) / DATA_LOCK
 """The lock file, relative to the data directory."""
 
 

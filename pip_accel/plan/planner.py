@@ -19,10 +19,11 @@ from humanfriendly.text import pluralize
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from pip_accel.builds.builder import BUILD_PREFIX, Builder, missing_build_requirements
+from pip_accel.builds.builder import Builder, missing_build_requirements
 from pip_accel.builds.settings import BuildSettings
 from pip_accel.builds.system import SystemDependencies
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
+from pip_accel.datadir.layout import BUILD_PREFIX, INCOMING_PREFIX
 from pip_accel.datadir.scratch import remove_leftovers
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
@@ -42,7 +43,7 @@ from pip_accel.plan.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
 from pip_accel.report.progress import Progress
 from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
-from pip_accel.sources.download import INCOMING_PREFIX, Downloader, _is_network_trouble
+from pip_accel.sources.download import Downloader, _is_network_trouble
 from pip_accel.sources.local_index import Archive, IndexView, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex
 

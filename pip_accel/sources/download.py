@@ -25,6 +25,7 @@ from typing import Any
 
 from humanfriendly.text import pluralize
 
+from pip_accel.datadir.layout import INCOMING_PREFIX, PENDING_BACK_ENDS
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.pip.command_line import INDEX_DESTS, CommandLine
@@ -40,14 +41,6 @@ from pip_accel.sources.local_index import Archive, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable
 
 logger = logging.getLogger(__name__)
-
-INCOMING_PREFIX = ".incoming-"
-"""The start of the name of the private directory that a download fills."""
-
-PENDING = ".pending-back-ends"
-"""The directory of the local index that names the sdists whose build back-ends are yet to be
-downloaded: a mark is made before an sdist enters the index and removed once its back-ends
-are there, so that a run killed in between leaves the work to the next run."""
 
 DEFAULT_BUILD_REQUIREMENTS = ("setuptools>=40.8.0", "wheel")
 """What pip builds a project with when its pyproject.toml does not say."""
@@ -314,12 +307,12 @@ class Downloader:
 
     def _pending(self, name: str) -> Path:
         """The mark of an sdist whose build back-ends are yet to be downloaded."""
-        return self.index.directory / PENDING / name
+        return self.index.directory / PENDING_BACK_ENDS / name
 
     def finish_pending(self) -> None:
         """Download the build back-ends that a killed run left undownloaded."""
         try:
-            names = os.listdir(self.index.directory / PENDING)
+            names = os.listdir(self.index.directory / PENDING_BACK_ENDS)
         except OSError:
             return
         sdists = [self.index.directory / name for name in sorted(names)]

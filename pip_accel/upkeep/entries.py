@@ -31,24 +31,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
-from pip_accel.builds.builder import BUILD_PREFIX
+from pip_accel.datadir.layout import (
+    BINARIES,
+    DAMAGED_SOURCES,
+    HASHES,
+    LEFTOVERS,
+    PLANS,
+    SOURCES,
+    TREE_PREFIXES,
+    TREES,
+)
 from pip_accel.datadir.scratch import remove_leftovers, remove_tree, tree_size
-from pip_accel.install.trees import PRIVATE_PREFIXES
-from pip_accel.sources.download import INCOMING_PREFIX
-from pip_accel.sources.local_index import DAMAGED, HASHES, Archive, Record
-
-LEFTOVERS = {
-    "sources": (INCOMING_PREFIX,),
-    "tmp": (BUILD_PREFIX, "plan-", "tree-"),  # builds, and the fleet's plans and trees
-}
-"""The private directories of runs, by the directory of the data directory that holds them."""
+from pip_accel.filenames import name_and_version
+from pip_accel.sources.local_index import Record
 
 KINDS = ("source", "wheel", "tree", "plan")
 """The kinds of entries, in the order of the parts of the data directory."""
 
-PARTS = {"source": "sources", "wheel": "binaries", "tree": "trees", "plan": "plans"}
+PARTS = {"source": SOURCES, "wheel": BINARIES, "tree": TREES, "plan": PLANS}
 """The directory of each kind of entry, in the data directory."""
 
 NOUNS = {
@@ -135,8 +135,8 @@ class DataDirectory:
         """
         freed = sum(remove_leftovers(self.root / name, p) for name, p in LEFTOVERS.items())
         for tag in _directories(self.part("tree")):
-            freed += remove_leftovers(tag, PRIVATE_PREFIXES)
-        damaged = self.part("source") / DAMAGED
+            freed += remove_leftovers(tag, TREE_PREFIXES)
+        damaged = self.part("source") / DAMAGED_SOURCES
         freed += tree_size(damaged)
         remove_tree(damaged)
         records = self.part("source") / HASHES
@@ -154,10 +154,10 @@ class DataDirectory:
             record = path.parent / HASHES / path.name
             stamp = record if record.exists() else path
             remembered = Record.read(path)
-            name_and_version = Archive(path).name_and_version()
+            found = name_and_version(path.name)
             yield Entry(
                 "source", path, _size(path) + _size(record), _mtime(stamp), stamp,
-                project=name_and_version[0] if name_and_version else None,
+                project=found[0] if found else None,
                 sha256=remembered.sha256 if remembered else None,
                 wheels=(path,) if path.name.endswith(".whl") else (),
                 extras=(record,),
@@ -276,8 +276,8 @@ def _directories(directory: Path) -> list[Path]:
 
 def _project(wheel_name: str) -> str | None:
     """The canonical project name of a wheel file name, or None when it is no wheel name."""
-    name_and_version = Archive(Path(wheel_name)).name_and_version()
-    return canonicalize_name(name_and_version[0]) if name_and_version else None
+    found = name_and_version(wheel_name)
+    return found[0] if found else None
 
 
 def _size(path: Path) -> int:
