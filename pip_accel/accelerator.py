@@ -28,7 +28,7 @@ from pip_accel.plan import PlannedDistribution, PlannedWheel
 from pip_accel.plan_cache import PlanCache
 from pip_accel.progress import Progress
 from pip_accel.request import InstallRequest
-from pip_accel.requirements import names_remote_files, names_source_trees
+from pip_accel.requirements import names_remote_files, names_source_trees, only_lock_files
 from pip_accel.summary import Summary
 from pip_accel.transaction import environment_lock, recover
 from pip_accel.trees import BackgroundUnpacker, TreeStore, UnpackedTree
@@ -171,6 +171,8 @@ class PipAccelerator:
     def _fresh(self, plan: list[PlannedWheel]) -> bool:
         """Whether a stored plan may answer: the package index was asked about each of its
         projects within ``index-ttl``, or the user pinned it (:mod:`pip_accel.freshness`)."""
+        if only_lock_files(self.command_line):  # a lock file never asks the package index
+            return True
         names = [item.name for item in plan if item.direct_url is None]
         return fresh_plan(FreshnessRecord.of(self.config), names, self.command_line)
 

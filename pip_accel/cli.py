@@ -28,7 +28,7 @@ from pip_accel import __version__
 from pip_accel.accelerator import PipAccelerator
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
-from pip_accel.exceptions import BuildError, CacheUsageError, PipAcceleratorError
+from pip_accel.exceptions import BuildError, CacheUsageError, HandOver, PipAcceleratorError
 from pip_accel.interrupts import AfterInterruption, install_handlers, note_interruption
 from pip_accel.pip import (
     BUILD_FAILED,
@@ -45,6 +45,7 @@ from pip_accel.pip import (
 )
 from pip_accel.progress import Progress
 from pip_accel.request import InstallRequest
+from pip_accel.requirements import lock_handed_over
 
 logger = logging.getLogger("pip_accel")
 
@@ -101,6 +102,9 @@ def run_install(args: list[str]) -> int:
             return hand_over(command_line)
         with progress:
             accelerate(config, command_line, verbosity, progress)
+    except HandOver as reason:
+        logger.info("Handing the whole command to pip: %s.", reason)
+        return hand_over(command_line)
     except PipAcceleratorError as error:
         logger.debug("Traceback:", exc_info=True)
         show_build_output(error)
@@ -188,7 +192,7 @@ def _handed_over(command_line: CommandLine) -> str | None:
     for dest, reason in INDEX_ONLY.items():
         if getattr(command_line.options, dest, None):
             return reason
-    return None
+    return lock_handed_over(command_line, pip_version())
 
 
 def setup_logging(
