@@ -18,7 +18,7 @@ import pytest
 from packaging.version import Version
 from test_requirement_sources import REUSED, accel_in, environment_of
 
-from fixtures import make_wheel, pkg_info
+from fixtures import make_wheel, pkg_info, pure_project
 from helpers import (
     PackageIndex,
     VenvFactory,
@@ -40,7 +40,7 @@ def lock(env: dict[str, str], index: PackageIndex, directory: Path, *requirement
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "pylock.toml"
     command = [*pip_cmd_plain(), "lock", "-i", index.url, "-o", str(path), *requirements]
-    result = run(command, env)
+    result = run(command, env, cwd=directory)
     assert result.returncode == 0, describe(result)
     return path
 
@@ -176,6 +176,40 @@ def test_platform_options_beside_a_lock_are_refused_like_pip(
     assert ours.returncode == 1 and theirs.returncode != 0
     reason = "are not supported when selecting requirements from"
     assert reason in ours.stderr and reason in theirs.stderr, describe(theirs)
+
+
+@needs_lock
+def test_a_lock_with_an_entry_pip_installs_as_a_direct_reference_goes_to_pip(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """A lock of a local directory (pip records it as a direct reference): the whole command
+    is handed to pip, with one line saying why, and the environment is pip's."""
+    project = tmp_path / "project"
+    files = pure_project("local-app", "1.0", dependencies=["chain-c"], flit=True)
+    for name, content in files.items():
+        (project / "local-app" / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / "local-app" / name).write_text(str(content))
+    lock(isolated_env, package_index, project, "./local-app")
+    args = ["-i", package_index.url, "-r", "pylock.toml"]
+    ours = run([*pip_accel_cmd(), "install", "--python", make_venv().python, *args],
+               isolated_env, cwd=project)  # fmt: skip
+    theirs = run([*pip_cmd(make_venv("pip")), "install", *args], isolated_env, cwd=project)
+    reason = "Handing the whole command to pip: pip installs local-app from its directory entry."
+    assert reason in ours.stderr, describe(ours)
+    refusal = "Can't verify hashes for these file:// requirements"  # pip's hash-checking mode
+    assert ours.returncode == theirs.returncode == 1
+    assert refusal in ours.stderr and refusal in theirs.stderr, describe(theirs)
+    args.append("--no-require-hashes")
+    by_accel, by_pip = make_venv("by-accel"), make_venv("by-pip")
+    accel_in(isolated_env, by_accel, *args, cwd=project)
+    run([*pip_cmd(by_pip), "install", *args], isolated_env, cwd=project, check=True)
+    installed = environment_of(by_accel, isolated_env)
+    assert installed == environment_of(by_pip, isolated_env)
+    assert installed["freeze"][0] == "chain-c==1.0"
+    assert list(installed["direct_url"]) == ["local_app-1.0.dist-info"]
 
 
 @pytest.mark.skipif(LOCKING_PIP, reason="a pip older than 26.1 reads no lock files")
