@@ -197,10 +197,11 @@ class LockPlanner:
         archives = locked_archives(planner.command_line, self.target)
         installed = self._satisfied(archives)
         wanted = [archive for archive in archives if archive.name not in installed]
-        logger.info(
-            "Planned %s from the lock file: it needs no resolution.",
-            pluralize(len(wanted), "package"),
-        )
+        if wanted:
+            logger.info(
+                "Planned %s from the lock file: it needs no resolution.",
+                pluralize(len(wanted), "package"),
+            )
         paths = self._fetch(wanted)
         wheels = self._wheels(wanted, paths)
         markers = self.target.info["markers"]
