@@ -88,6 +88,7 @@ def test_a_lock_is_installed_like_pip_online_and_offline(
     assert installed["direct_url"] == {}
     assert len(installed["requested"]) == 3
     assert build_count(build_log) == 2  # pip-accel's build once, pip's own once
+    run([*pip_cmd(by_accel), "check"], isolated_env, check=True)
 
     package_index.stop()
     offline = make_venv("offline")
