@@ -25,7 +25,7 @@ from pip_accel.install.installer import InstallOptions, WheelInstaller, check_tr
 from pip_accel.install.transaction import environment_lock, recover
 from pip_accel.install.trees import BackgroundUnpacker, TreeStore, UnpackedTree
 from pip_accel.pip.commands import install_command, only_from
-from pip_accel.pip.requirements import names_remote_files, names_source_trees
+from pip_accel.pip.requirements import names_remote_files, names_source_trees, only_lock_files
 from pip_accel.plan.freshness import FreshnessRecord, fresh_plan
 from pip_accel.plan.plan import PlannedDistribution, PlannedWheel
 from pip_accel.plan.stored import PlanCache
@@ -171,6 +171,8 @@ class PipAccelerator:
     def _fresh(self, plan: list[PlannedWheel]) -> bool:
         """Whether a stored plan may answer: the package index was asked about each of its
         projects within ``index-ttl``, or the user pinned it (:mod:`pip_accel.plan.freshness`)."""
+        if only_lock_files(self.command_line):  # a lock file never asks the package index
+            return True
         names = [item.name for item in plan if item.direct_url is None]
         return fresh_plan(FreshnessRecord.of(self.config), names, self.command_line)
 

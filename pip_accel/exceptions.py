@@ -130,3 +130,12 @@ class LockFileError(PipAcceleratorError):
 
 class LockHashMismatchError(LockFileError):
     """An archive of a lock file whose sha256 is not the one the lock file gives."""
+
+
+class HandOver(Exception):
+    """Not an error: pip must run the whole command after all; the message says why.
+
+    Raised while planning, once pip-accel finds that only pip gives pip's answer
+    (a lock file with an entry pip installs as a direct reference, say); the
+    command line then runs pip with the user's command unchanged.
+    """

@@ -28,11 +28,12 @@ from pip_accel import __version__
 from pip_accel.accelerator import PipAccelerator
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
-from pip_accel.exceptions import BuildError, CacheUsageError, PipAcceleratorError
+from pip_accel.exceptions import BuildError, CacheUsageError, HandOver, PipAcceleratorError
 from pip_accel.interrupts import AfterInterruption, install_handlers, note_interruption
 from pip_accel.pip.command_line import CommandLine, general_dests, parse_install, split_command
 from pip_accel.pip.commands import HANDED_OVER, INDEX_ONLY, whole_install
 from pip_accel.pip.output import BUILD_FAILED
+from pip_accel.pip.requirements import lock_handed_over
 from pip_accel.pip.runner import Pip, pass_through, pip_version
 from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest
@@ -93,6 +94,9 @@ def run_install(args: list[str]) -> int:
             return hand_over(command_line)
         with progress:
             accelerate(config, command_line, verbosity, progress)
+    except HandOver as reason:
+        logger.info("Handing the whole command to pip: %s.", reason)
+        return hand_over(command_line)
     except PipAcceleratorError as error:
         logger.debug("Traceback:", exc_info=True)
         show_build_output(error)
@@ -193,7 +197,7 @@ def _handed_over(command_line: CommandLine) -> str | None:
     for dest, reason in INDEX_ONLY.items():
         if getattr(command_line.options, dest, None):
             return reason
-    return None
+    return lock_handed_over(command_line, pip_version())
 
 
 def setup_logging(

@@ -35,13 +35,13 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from pip_accel.exceptions import LockFileError
+from pip_accel.exceptions import HandOver, LockFileError
 
 DIRECT_SOURCES = ("vcs", "directory", "archive")
 """The entries of a package that pip installs as a direct reference (``name @ url``)."""
 
 
-class LeftToPip(Exception):
+class LeftToPip(HandOver):
     """The lock is one that pip plans itself (with its own answer); says why."""
 
 

@@ -34,6 +34,7 @@ from pip_accel.pip.requirements import (
     exact_requirements,
     index_options,
     names_remote_files,
+    only_lock_files,
     pins,
     uses_hashes,
 )
@@ -152,6 +153,10 @@ class Planner:
         self.downloader.finish_pending()
         if self.index.moved_aside:
             self.downloader.download_again(self.index.moved_aside)
+        if only_lock_files(self.command_line):
+            from pip_accel.plan.locked import LockPlanner  # only for lock files
+
+            return self._with_build_requirements(LockPlanner(self).plan)
         plan, view = self._with_build_requirements(self._plan)
         wheels = self._with_build_requirements(lambda: self._wheels(plan, view))
         # Once more: a pip that a killed run left behind may have written since the first time.

@@ -38,7 +38,7 @@ from pip_accel.pip.commands import (
 from pip_accel.pip.requirements import choice_options, index_options
 from pip_accel.pip.runner import Pip
 from pip_accel.sources.local_index import Archive, LocalIndex
-from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable
+from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable, RemoteArchive
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +124,49 @@ class Downloader:
         logger.info("Downloaded %s into the local index.", pluralize(len(new), "new archive"))
         self._download_build_requirements(sorted(new))
         return new
+
+    def download_urls(
+        self, archives: Sequence[RemoteArchive], check: Callable[[RemoteArchive, Path], None]
+    ) -> set[Path]:
+        """Download archives by their URLs (a lock file's), ``concurrency`` at a time.
+
+        Each is fetched with pip's session (the user's network options) into a
+        private directory, and ``check`` (which raises to refuse it) sees it
+        there before it enters the index: a refused or failed archive leaves
+        nothing behind. The first failure is raised once every fetch ended.
+        Return the new archives.
+        """
+        if not archives:
+            return set()
+        self.spare.append(self._make_pip_index())
+        self.opened.extend(self.spare)
+        jobs = max(1, min(self.concurrency, len(archives)))
+        logger.info(
+            "Downloading %s of the lock file, %s at a time.",
+            pluralize(len(archives), "archive"), jobs,
+        )  # fmt: skip
+        try:
+            with ThreadPoolExecutor(max_workers=jobs) as executor:
+                futures = [executor.submit(self._fetch_url, item, check) for item in archives]
+            new = {future.result() for future in futures}
+        finally:
+            for pip_index in self.opened:
+                pip_index.close()
+            self.opened.clear()
+            self.spare.clear()
+        logger.info("Downloaded %s into the local index.", pluralize(len(new), "new archive"))
+        self._download_build_requirements(sorted(new))
+        return new
+
+    def _fetch_url(
+        self, archive: RemoteArchive, check: Callable[[RemoteArchive, Path], None]
+    ) -> Path:
+        """Fetch one archive by its URL, check it, and move it into the index."""
+        with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
+            path = self._thread_index().fetch(archive, incoming)
+            check(archive, path)
+            self._take(path)
+        return self.index.directory / path.name
 
     def index_trouble(self, name: str) -> str | None:
         """Why the package index cannot be asked about project ``name`` now, with the user's
