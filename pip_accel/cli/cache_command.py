@@ -44,7 +44,8 @@ from humanfriendly import parse_timespan as parse_span
 from humanfriendly.text import pluralize
 from packaging.utils import canonicalize_name
 
-from pip_accel.config import Config, parse_size_strictly
+from pip_accel.config import Config
+from pip_accel.config_options import parse_size_strictly
 from pip_accel.datadir.lock import DataLock
 from pip_accel.exceptions import CacheUsageError
 from pip_accel.upkeep.entries import KINDS, NOUNS, DataDirectory, Entry

@@ -26,6 +26,7 @@ import coloredlogs
 
 from pip_accel import __version__
 from pip_accel.accelerator import PipAccelerator
+from pip_accel.cli.write_failures import explain_write_failure
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
 from pip_accel.exceptions import BuildError, CacheUsageError, HandOver, PipAcceleratorError
@@ -103,7 +104,8 @@ def run_install(args: list[str]) -> int:
         logger.error("%s", error)
         return 1
     except OSError as error:
-        explanation = config.explain_write_failure(error) if config else None
+        data = config.settled_data_directory if config else None
+        explanation = explain_write_failure(error, data)
         if explanation is None:
             raise
         logger.debug("Traceback:", exc_info=True)
