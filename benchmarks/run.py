@@ -484,7 +484,12 @@ def moved(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list
 
 
 def footprint(data: Path) -> tuple[float, int]:
-    """A data directory's size on disk (MB, each file once, as ``du``) and its tree directories."""
+    """A data directory's size on disk (MB, each file once, as ``du``) and its trees.
+
+    A tree is a directory under ``trees`` that holds a ``manifest.json``, at
+    whatever depth (today ``trees/<cache tag>/<tree>``), outside the private
+    directories (``.unpacking-...``) of a run.
+    """
     seen, size = set(), 0
     for directory, _, files in os.walk(data):
         for name in [".", *files]:
@@ -492,9 +497,13 @@ def footprint(data: Path) -> tuple[float, int]:
             if (status.st_dev, status.st_ino) not in seen:
                 seen.add((status.st_dev, status.st_ino))
                 size += status.st_blocks * 512
-    trees = data / "trees"
-    count = sum(1 for entry in trees.iterdir() if entry.is_dir() and entry.name[0] != ".")
-    return size / 1e6, count
+    trees = 0
+    for _, directories, files in os.walk(data / "trees"):
+        if "manifest.json" in files:
+            trees += 1
+            directories.clear()  # a tree's own files are not searched
+        directories[:] = [name for name in directories if not name.startswith(".")]
+    return size / 1e6, trees
 
 
 def report(results: dict[str, dict[str, list[float]]], busy: int) -> dict[str, float]:
