@@ -11,7 +11,9 @@ Usage::
     python benchmarks/run.py benchmarks/requirements-web.txt --runs 3
 
 It prints the median seconds per tool and state, the ratios of pip-accel to
-uv and to pip, and the peak memory (largest resident set of any one process).
+uv and to pip, the peak memory (largest resident set of any one process) and
+the processor time (``CPU s``: user and system seconds of the command's whole
+process tree, grandchildren and orphans included), with its ratios too.
 pip and pip-accel compile bytecode, so uv is run with ``--compile-bytecode``:
 every tool then makes the same environment. uv without it is measured too, as
 a reference ("uv-nobytecode"), and left out of the ratios.
@@ -43,6 +45,27 @@ pip-accel made to ask pip for the plan (``--ignore-requires-python``, which
 changes nothing else for a set that fits the interpreter), and pip::
 
     python benchmarks/run.py benchmarks/requirements-web.txt --replan 3
+
+``--editable`` measures ``-e ./proj`` of a small pyproject project instead of
+a requirements file (setuptools, one module, one dependency, made anew in the
+work directory for each tool and run): cold is its first install with empty
+caches, warm a later one of the same project into a new venv::
+
+    python benchmarks/run.py --editable --runs 3
+
+``--moved`` measures a data directory copied to another path with new times
+(``cp -r``, as a CI system restores its cache into a new workspace): pip-accel
+fills a data directory once, then, run by run, installs warm with it and with
+a new copy of it. It prints both, their ratio, and the copy's size and number
+of trees before and after its install (more trees after: trees made again)::
+
+    python benchmarks/run.py benchmarks/requirements-web.txt --runs 3 --moved
+
+``--busy N``, with any scenario, keeps N cores busy during the whole run (a
+process spinning on each, not counted in the measured processor time), like
+another job on the same CI host or laptop; the report says so::
+
+    python benchmarks/run.py benchmarks/requirements-web.txt --runs 3 --busy 1
 """
 
 import argparse
