@@ -291,9 +291,7 @@ def new_venv(root: Path, env: dict[str, str]) -> Path:
     return venv
 
 
-def benchmark(
-    requirements: Callable[[str, int], list[str]], runs: int, work: Path
-) -> dict[str, dict[str, list[float]]]:
+def benchmark(requirements: Callable[[str, int], list[str]], runs: int, work: Path) -> Results:
     """Measure each tool cold and warm ``runs`` times, the tools taking turns.
 
     ``requirements`` gives the arguments that name what to install, for a
@@ -341,7 +339,7 @@ def editable_project(root: Path) -> Path:
     return project
 
 
-def editable(runs: int, work: Path) -> dict[str, dict[str, list[float]]]:
+def editable(runs: int, work: Path) -> Results:
     """Measure ``-e ./proj`` of a small project, first and later run, the tools taking turns.
 
     Each tool's first run has a new copy of the project and an empty cache;
@@ -464,7 +462,7 @@ def fleet(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list
         bucket.stop()
 
 
-def moved(requirements: Path, runs: int, work: Path) -> dict[str, dict[str, list[float]]]:
+def moved(requirements: Path, runs: int, work: Path) -> Results:
     """Measure pip-accel with a data directory copied to another path, against a warm run.
 
     One cold run fills a data directory; then, ``runs`` times, a warm run with
@@ -529,7 +527,7 @@ def footprint(data: Path) -> tuple[float, int]:
     return size / 1e6, trees
 
 
-def report(results: dict[str, dict[str, list[float]]], busy: int) -> dict[str, float]:
+def report(results: Results, busy: int) -> dict[str, float]:
     """Print the medians and the ratios (wall and processor time); return the medians."""
     medians = {
         f"{tool} {key}": statistics.median(values)
