@@ -667,6 +667,10 @@ def main() -> None:
     args = parser.parse_args()
     if (args.requirements is None) != args.editable:
         parser.error("give a requirements file, or --editable alone")
+    if sum(map(bool, (args.fleet, args.moved, args.editable, args.pairs, args.replan))) > 1:
+        parser.error("choose one scenario of --fleet, --moved, --editable, --pairs and --replan")
+    if args.busy < 0:
+        parser.error("--busy wants a number of cores, 0 or more")
     args.work.mkdir(parents=True, exist_ok=True)
     empty_trash(args.work)
     try:
