@@ -34,8 +34,10 @@ def draw(figures: list[dict[str, Any]], output: Path) -> None:
     fig, axes = plt.subplots(1, len(figures), figsize=(6 * len(figures), 4.5), squeeze=False)
     for axis, data in zip(axes[0], figures, strict=True):
         panel(axis, data)
-    fig.suptitle(f"Median seconds of {figures[0]['runs']} runs; {figures[0]['machine']}", y=0.02,
-                 va="bottom", fontsize=8)  # fmt: skip
+    busy = figures[0].get("busy")  # run.py --busy
+    load = f"; {busy} core(s) kept busy by other work" if busy else ""
+    fig.suptitle(f"Median seconds of {figures[0]['runs']} runs; {figures[0]['machine']}{load}",
+                 y=0.02, va="bottom", fontsize=8)  # fmt: skip
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(output, dpi=110)
 
