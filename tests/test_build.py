@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.builds.builder import Builder, missing_build_requirements
+from pip_accel.builds.builder import Builder
 from pip_accel.caches import BinaryCache, CacheBackend, CacheKey
 from pip_accel.exceptions import BuildError, CacheError, PipFailedError
+from pip_accel.pip.output import missing_build_requirements
 from pip_accel.pip.runner import Pip
 
 KEYS = [CacheKey("ns", name, "1.0", name[0] * 64) for name in ("alpha", "beta", "gamma")]

@@ -8,7 +8,6 @@ processes build one sdist once between them.
 
 import logging
 import os
-import re
 import shutil
 import tempfile
 import weakref
@@ -25,6 +24,7 @@ from pip_accel.datadir.layout import BUILD_PREFIX
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.exceptions import BuildError, PipFailedError
 from pip_accel.pip.commands import wheel_command
+from pip_accel.pip.output import missing_build_requirements
 from pip_accel.pip.runner import Pip
 
 logger = logging.getLogger(__name__)
@@ -148,23 +148,3 @@ class Builder:
             raise BuildError(f"Building {key.name} {key.version} made no wheel.")
         logger.info("Built %s in %s.", wheels[0].name, format_timespan(timer.elapsed_time))
         return wheels[0]
-
-
-MISSING_REQUIREMENT = re.compile(r"No matching distribution found for (\S+)")
-"""How pip names a requirement it found no distribution of."""
-
-BUILD_REQUIREMENT_STEPS = ("build dependencies", "backend dependencies")
-"""How pip (23 to 26) names the steps of a build that install its requirements."""
-
-
-def missing_build_requirements(output: str) -> list[str]:
-    """The build requirements that an offline build did not find in the local index.
-
-    Those of ``pyproject.toml`` are downloaded with the sdist; a back-end can
-    ask for more when it runs (``get_requires_for_build_wheel``: Cython for an
-    in-tree back-end, cmake and ninja for scikit-build-core), and only a build
-    tells which.
-    """
-    if not any(step in output for step in BUILD_REQUIREMENT_STEPS):
-        return []
-    return sorted(set(MISSING_REQUIREMENT.findall(output)))

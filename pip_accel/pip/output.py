@@ -164,3 +164,36 @@ def failed_project(output: str) -> str | None:
     if "/" in what or what.endswith((".tar.gz", ".zip")):
         return re.sub(r"\.(tar\.gz|zip|tar\.bz2)$", "", what.rsplit("/", 1)[-1]).rsplit("-", 1)[0]
     return re.split(r"[^\w.-]", what, maxsplit=1)[0]
+
+
+MISSING_REQUIREMENT = re.compile(r"No matching distribution found for (\S+)")
+"""How pip names a requirement it found no distribution of."""
+
+BUILD_REQUIREMENT_STEPS = ("build dependencies", "backend dependencies")
+"""How pip (23 to 26) names the steps of a build that install its requirements."""
+
+
+def missing_build_requirements(output: str) -> list[str]:
+    """The build requirements that an offline build did not find in the local index.
+
+    Those of ``pyproject.toml`` are downloaded with the sdist; a back-end can
+    ask for more when it runs (``get_requires_for_build_wheel``: Cython for an
+    in-tree back-end, cmake and ninja for scikit-build-core), and only a build
+    tells which.
+    """
+    if not any(step in output for step in BUILD_REQUIREMENT_STEPS):
+        return []
+    return sorted(set(MISSING_REQUIREMENT.findall(output)))
+
+
+NETWORK_TROUBLE = (
+    "connection", "timed out", "timeout", "temporary failure", "name resolution",
+    "max retries exceeded", "remote end closed", "http error", "ssl", "503", "502", "500",
+)  # fmt: skip
+"""Words in pip's output that tell a network failure, worth another try."""
+
+
+def is_network_trouble(output: str) -> bool:
+    """Whether pip's output tells of a network failure rather than a real answer."""
+    text = output.lower()
+    return any(word in text for word in NETWORK_TROUBLE)

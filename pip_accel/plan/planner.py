@@ -19,7 +19,7 @@ from humanfriendly.text import pluralize
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from pip_accel.builds.builder import Builder, missing_build_requirements
+from pip_accel.builds.builder import Builder
 from pip_accel.builds.settings import BuildSettings
 from pip_accel.builds.system import SystemDependencies
 from pip_accel.caches import BinaryCache, CacheKey, load_backends
@@ -28,7 +28,11 @@ from pip_accel.datadir.scratch import remove_leftovers
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
 from pip_accel.pip.commands import build_options, plan_arguments
-from pip_accel.pip.output import unfound_requirements
+from pip_accel.pip.output import (
+    is_network_trouble,
+    missing_build_requirements,
+    unfound_requirements,
+)
 from pip_accel.pip.requirements import (
     FormatChoice,
     exact_requirements,
@@ -44,7 +48,7 @@ from pip_accel.plan.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
 from pip_accel.report.progress import Progress
 from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
-from pip_accel.sources.download import Downloader, _is_network_trouble
+from pip_accel.sources.download import Downloader
 from pip_accel.sources.local_index import Archive, IndexView, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex
 
@@ -222,7 +226,7 @@ class Planner:
                 raise DownloadError(f"Could not ask the package index: {trouble}")
             self.new_archives |= self.downloader.download()
         except DownloadError as error:
-            if stale and not (trouble or _is_network_trouble(error.output)):
+            if stale and not (trouble or is_network_trouble(error.output)):
                 raise
             if offline is None and not upgrade:
                 offline = self._from_shared_sources(error)

@@ -35,6 +35,7 @@ from pip_accel.pip.commands import (
     pin_options,
     without_dependencies,
 )
+from pip_accel.pip.output import is_network_trouble
 from pip_accel.pip.requirements import choice_options, index_options
 from pip_accel.pip.runner import Pip
 from pip_accel.sources.local_index import Archive, LocalIndex
@@ -44,12 +45,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BUILD_REQUIREMENTS = ("setuptools>=40.8.0", "wheel")
 """What pip builds a project with when its pyproject.toml does not say."""
-
-NETWORK_TROUBLE = (
-    "connection", "timed out", "timeout", "temporary failure", "name resolution",
-    "max retries exceeded", "remote end closed", "http error", "ssl", "503", "502", "500",
-)  # fmt: skip
-"""Words in pip's output that tell a network failure, worth another try."""
 
 
 class Downloader:
@@ -339,7 +334,7 @@ class Downloader:
                 self.pip.run(command)
                 return
             except PipFailedError as error:
-                if attempt > self.retries or not _is_network_trouble(error.output):
+                if attempt > self.retries or not is_network_trouble(error.output):
                     raise DownloadError(
                         f"Could not download {what}: {error}", error.output
                     ) from error
@@ -402,12 +397,6 @@ def _pin(path: Path) -> str | None:
     """The requirement ``name==version`` of an archive, or None when its name does not say."""
     name_and_version = Archive(path).name_and_version()
     return "==".join(name_and_version) if name_and_version else None
-
-
-def _is_network_trouble(output: str) -> bool:
-    """Whether pip's output tells of a network failure rather than a real answer."""
-    text = output.lower()
-    return any(word in text for word in NETWORK_TROUBLE)
 
 
 def source_trees(command_line: CommandLine) -> list[Path]:
