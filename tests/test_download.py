@@ -19,10 +19,9 @@ from pip_accel.datadir.layout import PENDING_BACK_ENDS as PENDING
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.pip.command_line import parse_install
 from pip_accel.pip.runner import Pip
+from pip_accel.sources.back_ends import DEFAULT_BUILD_REQUIREMENTS, build_requirements
 from pip_accel.sources.download import (
-    DEFAULT_BUILD_REQUIREMENTS,
     Downloader,
-    build_requirements,
     source_trees,
 )
 from pip_accel.sources.local_index import LocalIndex

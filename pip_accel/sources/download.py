@@ -14,14 +14,10 @@ directories), so that pip can plan them offline.
 import logging
 import os
 import re
-import tarfile
 import threading
-import tomllib
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from humanfriendly.text import pluralize
 
@@ -38,13 +34,11 @@ from pip_accel.pip.commands import (
 from pip_accel.pip.output import is_network_trouble
 from pip_accel.pip.requirements import choice_options, index_options
 from pip_accel.pip.runner import Pip
+from pip_accel.sources.back_ends import build_requirements
 from pip_accel.sources.local_index import Archive, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable, RemoteArchive
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_BUILD_REQUIREMENTS = ("setuptools>=40.8.0", "wheel")
-"""What pip builds a project with when its pyproject.toml does not say."""
 
 
 class Downloader:
@@ -404,33 +398,3 @@ def source_trees(command_line: CommandLine) -> list[Path]:
     values = [*(command_line.options.editables or []), *command_line.arguments]
     paths = [Path(re.sub(r"\[[^]]*\]$", "", value)) for value in values]
     return [path for path in paths if path.is_dir()]
-
-
-def build_requirements(sdist: Path) -> tuple[str, ...]:
-    """The static build requirements in the pyproject.toml of an sdist or a source tree."""
-    try:
-        data = _read_pyproject(sdist)
-    except (OSError, tarfile.TarError, zipfile.BadZipFile, tomllib.TOMLDecodeError, UnicodeError):
-        data = None
-    requires = (data or {}).get("build-system", {}).get("requires")
-    if not isinstance(requires, list) or not requires:
-        return DEFAULT_BUILD_REQUIREMENTS
-    return tuple(str(requirement) for requirement in requires)
-
-
-def _read_pyproject(sdist: Path) -> dict[str, Any] | None:
-    """The parsed top-level pyproject.toml of an sdist or source tree, or None when it has none."""
-    if sdist.is_dir():
-        pyproject = sdist / "pyproject.toml"
-        return tomllib.loads(pyproject.read_text(encoding="utf-8")) if pyproject.is_file() else None
-    if sdist.name.endswith(".zip"):
-        with zipfile.ZipFile(sdist) as archive:
-            names = [name for name in archive.namelist() if name.count("/") == 1]
-            found = [name for name in names if name.endswith("/pyproject.toml")]
-            return tomllib.loads(archive.read(found[0]).decode()) if found else None
-    with tarfile.open(sdist) as archive:
-        for member in archive:
-            if member.name.count("/") == 1 and member.name.endswith("/pyproject.toml"):
-                stream = archive.extractfile(member)
-                return tomllib.loads(stream.read().decode()) if stream else None
-    return None
