@@ -34,7 +34,7 @@ from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
 
 if TYPE_CHECKING:  # imported when a run has no stored plan
-    from pip_accel.caches import BinaryCache
+    from pip_accel.caches.binary_cache import BinaryCache
     from pip_accel.fleet.fleet import Fleet
 
 logger = logging.getLogger(__name__)
@@ -185,7 +185,8 @@ class PipAccelerator:
 
     def _load_backends(self) -> None:
         """The binary cache's backends, and the fleet when one of them shares plans and trees."""
-        from pip_accel.caches import BinaryCache, load_backends
+        from pip_accel.caches import load_backends
+        from pip_accel.caches.binary_cache import BinaryCache
         from pip_accel.fleet.fleet import Fleet
 
         self.cache = BinaryCache(load_backends(self.config))

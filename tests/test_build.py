@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from pip_accel.builds.builder import Builder
-from pip_accel.caches import BinaryCache, CacheBackend, CacheKey
+from pip_accel.caches import CacheBackend, CacheKey
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.exceptions import BuildError, CacheError, PipFailedError
 from pip_accel.pip.output import missing_build_requirements
 from pip_accel.pip.runner import Pip

@@ -8,7 +8,8 @@ from packaging.version import Version
 
 from pip_accel.builds.builder import Builder
 from pip_accel.builds.settings import BuildSettings, build_constraints, requirement_options
-from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.caches import CacheKey
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.pip.command_line import command_dests, parse_install
 from pip_accel.pip.runner import Pip
 

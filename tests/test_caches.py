@@ -1,6 +1,6 @@
 """The binary cache asks its backends in order, shares named objects, and survives their failures.
 
-Fast unit tests of :class:`pip_accel.caches.BinaryCache` with stand-in backends (small
+Fast unit tests of :class:`pip_accel.caches.binary_cache.BinaryCache` with stand-in backends (small
 classes that serve wheels and named objects from dicts and record every call), and of the
 parts of :mod:`pip_accel.caches.s3` that need no S3 (a stand-in client): no server, no boto3.
 """
@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from pip_accel.caches import BinaryCache, CacheBackend, CacheKey
+from pip_accel.caches import CacheBackend, CacheKey
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.caches.s3 import S3CacheBackend, source_object
 from pip_accel.config import Config
 from pip_accel.exceptions import CacheError, CacheWriteRefusedError, CorruptObjectError
@@ -104,7 +105,7 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.name == "pip_accel.caches" and record.levelno == logging.WARNING
+        if record.name == "pip_accel.caches.binary_cache" and record.levelno == logging.WARNING
     ]
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.caches import CacheKey
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.caches.local import LocalCacheBackend, checksum_file
 from pip_accel.config import Config
 from pip_accel.exceptions import CacheWriteRefusedError

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.caches import BinaryCache
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.files import hash_file
 from pip_accel.sources.local_index import DAMAGED, HASHES, LocalIndex, Record, sha256_of
 

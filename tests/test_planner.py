@@ -18,7 +18,8 @@ import pytest
 import pip_accel.builds
 from pip_accel.builds.builder import Builder
 from pip_accel.builds.system import SystemDependencies
-from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.caches import CacheKey
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError

@@ -19,7 +19,8 @@ from filelock import FileLock
 from humanfriendly import Timer, format_timespan
 from humanfriendly.text import pluralize
 
-from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.caches import CacheKey
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.datadir.layout import BUILD_PREFIX
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.exceptions import BuildError, PipFailedError

@@ -44,7 +44,8 @@ from typing import Any
 from humanfriendly.text import pluralize
 
 from pip_accel import __version__
-from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.caches import CacheKey
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.caches.local import checksum_file
 from pip_accel.config import Config
 from pip_accel.datadir.scratch import PrivateDirectory

@@ -22,7 +22,8 @@ from packaging.version import InvalidVersion, Version
 from pip_accel.builds.builder import Builder
 from pip_accel.builds.settings import BuildSettings
 from pip_accel.builds.system import SystemDependencies
-from pip_accel.caches import BinaryCache, CacheKey, load_backends
+from pip_accel.caches import CacheKey, load_backends
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.datadir.layout import BUILD_PREFIX, INCOMING_PREFIX
 from pip_accel.datadir.scratch import remove_leftovers
 from pip_accel.environment import TargetEnvironment

@@ -40,7 +40,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from pip_accel.caches import BinaryCache, CacheKey
+from pip_accel.caches import CacheKey
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.files import hash_file, write_atomically
 
 logger = logging.getLogger(__name__)
