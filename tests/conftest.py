@@ -23,17 +23,11 @@ from pathlib import Path
 import pytest
 
 from support import TESTS
+from support.commands import isolated_environment
 from support.fixtures import build_all
-from support.helpers import (
-    BUCKET,
-    IndexFactory,
-    PackageIndex,
-    S3Server,
-    Venv,
-    VenvFactory,
-    create_venv,
-    isolated_environment,
-)
+from support.index import IndexFactory, PackageIndex
+from support.s3 import BUCKET, S3Server
+from support.venvs import Venv, VenvFactory, create_venv
 
 #: The build back-ends that the fixture projects need, as wheel file name prefixes.
 REQUIRED_WHEELS = ("setuptools-", "wheel-", "flit_core-")

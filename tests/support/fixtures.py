@@ -340,3 +340,7 @@ def build_all(dest_dir: Path) -> dict[str, Path]:
     }
     archives["evilpkg-1.0"] = make_evil_wheel(dest_dir)
     return archives
+
+
+#: A requirement set with a dependency chain, a C extension, flit and a console script.
+BASIC = ["chain-a", "cext", "flitpkg", "scriptpkg"]

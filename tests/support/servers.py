@@ -28,7 +28,6 @@ import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, ClassVar, Self, cast
 from urllib.parse import unquote, urlsplit
 
@@ -167,19 +166,6 @@ class LoopbackServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-    def __enter__(self) -> Self:
-        """Start the server for a ``with`` block."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the server at the end of a ``with`` block."""
-        self.stop()
 
 
 class _QuietHandler(BaseHTTPRequestHandler):

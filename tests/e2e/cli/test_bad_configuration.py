@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from support import CHECKOUT
-from support.helpers import describe, pip_accel_cmd, run
+from support.commands import describe, pip_accel_cmd, run
 
 pytestmark = pytest.mark.once  # pip-accel's own configuration: pip-independent
 

@@ -14,20 +14,10 @@ import pytest
 from pip_accel.cache_lock import DataLock
 from pip_accel.cachedir import DataDirectory, Entry
 
-from support.helpers import (
-    BUCKET,
-    PackageIndex,
-    S3Server,
-    Venv,
-    VenvFactory,
-    accel,
-    describe,
-    installed_packages,
-    pip_accel_cmd,
-    pip_cmd,
-    run,
-    worker,
-)
+from support.commands import describe, pip_accel_cmd, run
+from support.index import PackageIndex
+from support.s3 import BUCKET, S3Server, worker
+from support.venvs import Venv, VenvFactory, accel, installed_packages, pip_cmd
 
 
 def cache(env: dict[str, str], *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,7 @@ import sys
 
 from pip_accel import help
 
-from support.helpers import pip_accel_cmd, run
+from support.commands import pip_accel_cmd, run
 
 GENERAL: list[list[str]] = [[], ["--help"], ["-h"], ["help"], ["-v"], ["--isolated", "help"]]
 """Command lines that print the general help."""

@@ -6,7 +6,9 @@ of its own, pip on the same input, to check that pip-accel passes on what pip sa
 
 from pathlib import Path
 
-from support.helpers import PackageIndex, VenvFactory, accel, pip_cmd, run
+from support.commands import run
+from support.index import PackageIndex
+from support.venvs import VenvFactory, accel, pip_cmd
 
 WRONG_HASH = "0" * 64
 """A sha256 that no fixture archive has."""

@@ -11,15 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from support.commands import describe, run
 from support.fixtures import make_sdist, make_wheel, pure_project
-from support.helpers import (
-    PackageIndex,
-    VenvFactory,
-    accel,
-    describe,
-    installed_packages,
-    run,
-)
+from support.index import PackageIndex
+from support.venvs import VenvFactory, accel, installed_packages
 
 pytestmark = pytest.mark.once  # the local index's own behaviour: pip-independent
 

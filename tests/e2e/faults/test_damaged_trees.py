@@ -11,16 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from support.commands import describe, run
 from support.fixtures import make_wheel
-from support.helpers import (
-    PackageIndex,
-    VenvFactory,
-    accel,
-    describe,
-    files_of,
-    installed_packages,
-    run,
-)
+from support.index import PackageIndex
+from support.venvs import VenvFactory, accel, files_of, installed_packages
 
 pytestmark = pytest.mark.once
 

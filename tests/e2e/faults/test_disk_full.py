@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from support.helpers import PackageIndex, VenvFactory, accel, describe
+from support.commands import describe
+from support.index import PackageIndex
+from support.venvs import VenvFactory, accel
 
 pytestmark = pytest.mark.once  # pip-accel's own messages: pip-independent
 

@@ -16,19 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from support.commands import describe, run
 from support.fixtures import make_wheel
-from support.helpers import (
-    IndexFactory,
-    PackageIndex,
-    Venv,
-    VenvFactory,
-    accel,
-    describe,
-    files_of,
-    installed_packages,
-    pip_cmd,
-    run,
-)
+from support.index import IndexFactory, PackageIndex
+from support.venvs import Venv, VenvFactory, accel, files_of, installed_packages, pip_cmd
 
 pytestmark = pytest.mark.once
 

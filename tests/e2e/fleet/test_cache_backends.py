@@ -14,21 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from support.helpers import (
-    BUCKET,
-    READER_POLICY,
-    Command,
-    PackageIndex,
-    S3Server,
-    Venv,
-    VenvFactory,
-    accel,
-    build_count,
-    installed_packages,
-    pip_accel_cmd,
-    run,
-    worker,
-)
+from support.commands import Command, build_count, pip_accel_cmd, run
+from support.index import PackageIndex
+from support.s3 import BUCKET, READER_POLICY, S3Server, worker
+from support.venvs import Venv, VenvFactory, accel, installed_packages
 
 pytestmark = pytest.mark.backends
 

@@ -20,21 +20,11 @@ from typing import Any
 
 import pytest
 
+from support.commands import describe, run
 from support.fixtures import make_wheel
-from support.helpers import (
-    BUCKET,
-    PackageIndex,
-    S3Server,
-    Venv,
-    VenvFactory,
-    accel,
-    accel_without_pip,
-    describe,
-    installed_packages,
-    pip_cmd,
-    run,
-    worker,
-)
+from support.index import PackageIndex
+from support.s3 import BUCKET, S3Server, worker
+from support.venvs import Venv, VenvFactory, accel, accel_without_pip, installed_packages, pip_cmd
 
 pytestmark = pytest.mark.backends
 

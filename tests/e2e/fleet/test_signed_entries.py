@@ -12,19 +12,10 @@ import pytest
 
 from pip_accel.signing import Signer, TrustedKeys, keygen, load_signing_key
 
-from support.helpers import (
-    BUCKET,
-    PackageIndex,
-    S3Server,
-    Venv,
-    VenvFactory,
-    accel,
-    build_count,
-    describe,
-    installed_packages,
-    run,
-    worker,
-)
+from support.commands import build_count, describe, run
+from support.index import PackageIndex
+from support.s3 import BUCKET, S3Server, worker
+from support.venvs import Venv, VenvFactory, accel, installed_packages
 
 pytestmark = pytest.mark.backends
 

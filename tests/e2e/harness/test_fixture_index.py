@@ -13,17 +13,10 @@ import sys
 from pathlib import Path
 
 from support import CHECKOUT, TESTS
+from support.commands import build_count, run
 from support.fixtures import make_sdist, pure_project
-from support.helpers import (
-    DIRECT,
-    PackageIndex,
-    VenvFactory,
-    answers,
-    build_count,
-    installed_packages,
-    pip_cmd,
-    run,
-)
+from support.index import DIRECT, PackageIndex, answers
+from support.venvs import VenvFactory, installed_packages, pip_cmd
 
 #: A unit test and an e2e test of the suite: ``-k`` selects them in the sessions below.
 PAIR = [str(TESTS / "unit" / "test_fixtures.py"), str(Path(__file__))]

@@ -18,21 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from support.commands import Command, describe, pip_accel_cmd, run
 from support.fixtures import make_sdist, pure_project
-from support.helpers import (
-    Command,
-    IndexFactory,
-    PackageIndex,
-    Venv,
-    VenvFactory,
-    accel,
-    describe,
-    free_port,
-    installed_packages,
-    pip_accel_cmd,
-    pip_cmd,
-    run,
-)
+from support.index import IndexFactory, PackageIndex, free_port
+from support.venvs import Venv, VenvFactory, accel, installed_packages, pip_cmd
 
 PYTHON_VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
 """The name of the ``lib/pythonX.Y`` directory of the test venvs (same interpreter)."""

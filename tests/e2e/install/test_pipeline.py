@@ -9,21 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from support.fixtures import make_sdist, make_wheel, pyproject
-from support.helpers import (
-    BASIC,
-    Command,
-    PackageIndex,
-    VenvFactory,
-    accel,
-    build_count,
-    describe,
-    files_of,
-    installed_packages,
-    pip_accel_cmd,
-    pip_cmd,
-    run,
-)
+from support.commands import Command, build_count, describe, pip_accel_cmd, run
+from support.fixtures import BASIC, make_sdist, make_wheel, pyproject
+from support.index import PackageIndex
+from support.venvs import VenvFactory, accel, files_of, installed_packages, pip_cmd
 
 
 def test_second_install_works_offline_and_builds_nothing(

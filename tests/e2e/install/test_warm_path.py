@@ -23,21 +23,17 @@ import pip
 import pytest
 from packaging.version import Version
 
-from support.helpers import (
-    BASIC,
-    Command,
-    PackageIndex,
+from support.commands import Command, build_count, describe, pip_accel_cmd, run
+from support.fixtures import BASIC
+from support.index import PackageIndex
+from support.venvs import (
     Venv,
     VenvFactory,
     accel,
     accel_without_pip,
-    build_count,
-    describe,
     files_of,
     installed_packages,
-    pip_accel_cmd,
     pip_cmd,
-    run,
 )
 
 REUSED = "Using the plan of an earlier run"

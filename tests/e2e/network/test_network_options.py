@@ -30,8 +30,9 @@ from pathlib import Path
 
 import pytest
 
+from support.commands import describe
 from support.fixtures import make_wheel, pkg_info
-from support.helpers import VenvFactory, accel, describe, installed_packages, link_or_copy
+from support.index import link_or_copy
 from support.servers import (
     VIA,
     Certificates,
@@ -40,6 +41,7 @@ from support.servers import (
     StaticIndex,
     make_certificates,
 )
+from support.venvs import VenvFactory, accel, installed_packages
 
 pytestmark = pytest.mark.once
 

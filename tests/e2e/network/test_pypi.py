@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from support.helpers import VenvFactory, describe, free_port, installed_packages, pip_accel_cmd, run
+from support.commands import describe, pip_accel_cmd, run
+from support.index import free_port
+from support.venvs import VenvFactory, installed_packages
 
 pytestmark = pytest.mark.network
 

@@ -17,18 +17,10 @@ from packaging.version import Version
 
 from pip_accel.pip import pip_version
 
+from support.commands import describe, run
 from support.fixtures import canonical_name, make_wheel, pure_project
-from support.helpers import (
-    PackageIndex,
-    Venv,
-    VenvFactory,
-    accel,
-    describe,
-    free_port,
-    installed_packages,
-    pip_cmd,
-    run,
-)
+from support.index import PackageIndex, free_port
+from support.venvs import Venv, VenvFactory, accel, installed_packages, pip_cmd
 
 RICH_METADATA = """\
 Metadata-Version: 2.1

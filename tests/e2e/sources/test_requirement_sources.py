@@ -23,18 +23,10 @@ from packaging.version import Version
 
 from pip_accel.pip import command_dests
 
+from support.commands import build_count, describe, pip_accel_cmd, run
 from support.fixtures import make_sdist, pure_project
-from support.helpers import (
-    PackageIndex,
-    Venv,
-    VenvFactory,
-    accel_without_pip,
-    build_count,
-    describe,
-    pip_accel_cmd,
-    pip_cmd,
-    run,
-)
+from support.index import PackageIndex
+from support.venvs import Venv, VenvFactory, accel_without_pip, pip_cmd
 
 REUSED = "Using the plan of an earlier run"
 """What pip-accel logs when it installs from a stored plan."""

@@ -23,16 +23,11 @@ import pytest
 
 from pip_accel.deps.platforms import DATA, read_platform
 
+from support.commands import Command, describe, pip_accel_cmd
+from support.commands import run as run_command
 from support.fixtures import make_sdist, pyproject
-from support.helpers import (
-    Command,
-    PackageIndex,
-    VenvFactory,
-    describe,
-    installed_packages,
-    pip_accel_cmd,
-)
-from support.helpers import run as run_command
+from support.index import PackageIndex
+from support.venvs import VenvFactory, installed_packages
 
 pytestmark = pytest.mark.system  # tox runs them alone, one after the other
 

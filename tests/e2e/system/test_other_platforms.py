@@ -12,16 +12,11 @@ on 127.0.0.1, the builds.
 import subprocess
 from pathlib import Path
 
+from support.commands import describe, pip_accel_cmd, run
 from support.fixtures import make_sdist, pyproject
-from support.helpers import (
-    PackageIndex,
-    VenvFactory,
-    describe,
-    installed_packages,
-    pip_accel_cmd,
-    run,
-)
+from support.index import PackageIndex
 from support.standins import calls, standins
+from support.venvs import VenvFactory, installed_packages
 
 NEEDS_PG_CONFIG = (
     "import shutil\nfrom setuptools import setup\n"

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from support.helpers import pip_accel_cmd, run
+from support.commands import pip_accel_cmd, run
 
 
 def write(directory: Path, name: str, text: str) -> Path:
