@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from support import TESTS
+from support.bench import Bench
 from support.commands import isolated_environment
 from support.fixtures import build_all
 from support.index import IndexFactory, PackageIndex
@@ -187,3 +188,15 @@ def make_venv(tmp_path: Path, isolated_env: dict[str, str]) -> VenvFactory:
         return create_venv(tmp_path / name, isolated_env)
 
     return make
+
+
+@pytest.fixture
+def bench(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+    tmp_path: Path,
+) -> Bench:
+    """The environment, the index of every fixture archive, venvs, the build log: one fixture."""
+    return Bench(isolated_env, package_index, make_venv, build_log, tmp_path)

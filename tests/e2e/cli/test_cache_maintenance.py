@@ -14,10 +14,10 @@ import pytest
 from pip_accel.cache_lock import DataLock
 from pip_accel.cachedir import DataDirectory, Entry
 
+from support.bench import Bench
 from support.commands import describe, pip_accel_cmd, run
-from support.index import PackageIndex
 from support.s3 import BUCKET, S3Server, worker
-from support.venvs import Venv, VenvFactory, accel, installed_packages, pip_cmd
+from support.venvs import Venv, accel, installed_packages, pip_cmd
 
 
 def cache(env: dict[str, str], *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
@@ -48,13 +48,11 @@ def works(env: dict[str, str], venv: Venv, *modules: str) -> None:
 
 
 @pytest.mark.once
-def test_the_cache_command_on_a_populated_data_directory(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_the_cache_command_on_a_populated_data_directory(bench: Bench) -> None:
     """info, list, remove, prune by last use, purge; each heals on the next install."""
-    env = isolated_env
-    venv = make_venv("first")
-    accel(env, venv, "--index-url", package_index.url, "purepkg==1.0", "chain-a==1.0")
+    env = bench.env
+    venv = bench.make_venv("first")
+    accel(env, venv, "--index-url", bench.index.url, "purepkg==1.0", "chain-a==1.0")
     before = counts(env)
     assert before["wheel"] == 4 and before["plan"] == 1
     assert before["tree"] >= 4, "the four wheels' (and the build back-ends' for builds)"
@@ -88,24 +86,22 @@ def test_the_cache_command_on_a_populated_data_directory(
 
     purged = cache(env, "purge").stdout
     assert purged.startswith("Removed ") and counts(env) == dict.fromkeys(before, 0)
-    venv = make_venv("third")
-    accel(env, venv, "--index-url", package_index.url, "purepkg==1.0")
+    venv = bench.make_venv("third")
+    accel(env, venv, "--index-url", bench.index.url, "purepkg==1.0")
     works(env, venv, "purepkg")
 
 
 @pytest.mark.once
-def test_the_size_bound_holds_over_a_sequence_of_installs(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_the_size_bound_holds_over_a_sequence_of_installs(bench: Bench) -> None:
     """Each install ends within max-cache-size, keeping what it used; trees go first."""
-    index = ["--index-url", package_index.url]
-    accel(isolated_env, make_venv("v0"), *index, "purepkg==1.0")
-    bound = sum(item.size for item in entries(isolated_env))
-    env = {**isolated_env, "PIP_ACCEL_MAX_CACHE_SIZE": str(bound)}
+    index = ["--index-url", bench.index.url]
+    accel(bench.env, bench.make_venv("v0"), *index, "purepkg==1.0")
+    bound = sum(item.size for item in entries(bench.env))
+    env = {**bench.env, "PIP_ACCEL_MAX_CACHE_SIZE": str(bound)}
     sizes = [bound]
     for number, project in enumerate(["chain-a==1.0", "flitpkg==1.0", "purepkg==1.0"], 1):
         wheels_before = {item.path for item in entries(env) if item.kind == "wheel"}
-        venv = make_venv(f"v{number}")
+        venv = bench.make_venv(f"v{number}")
         result = accel(env, venv, *index, project)
         found = entries(env)
         sizes.append(sum(item.size for item in found))
@@ -123,17 +119,15 @@ def test_the_size_bound_holds_over_a_sequence_of_installs(
 
 
 @pytest.mark.once
-def test_pruning_waits_for_an_install_in_progress(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_pruning_waits_for_an_install_in_progress(bench: Bench) -> None:
     """The install and the prune both succeed, and the environment is whole."""
-    venv = make_venv()
+    venv = bench.make_venv()
     command = [*pip_accel_cmd(), "install", "--python", str(venv.python)]
     install = subprocess.Popen(
-        [*command, "--index-url", package_index.url, "chain-a==1.0"],
-        env=isolated_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [*command, "--index-url", bench.index.url, "chain-a==1.0"],
+        env=bench.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    lock = DataLock(Path(isolated_env["PIP_ACCEL_CACHE"]))
+    lock = DataLock(Path(bench.env["PIP_ACCEL_CACHE"]))
     deadline = time.monotonic() + 60
     while install.poll() is None and time.monotonic() < deadline:
         with lock.exclusive(wait=False) as alone:
@@ -141,12 +135,12 @@ def test_pruning_waits_for_an_install_in_progress(
                 break
         time.sleep(0.05)
     assert install.poll() is None, "the install ended before the prune started"
-    pruned = cache(isolated_env, "prune", "--max-size", "1B")
+    pruned = cache(bench.env, "prune", "--max-size", "1B")
     _, stderr = install.communicate(timeout=300)
     assert install.returncode == 0, stderr
     assert "Waiting for the pip-accel installs" in pruned.stderr
-    assert counts(isolated_env)["tree"] == 0, "the prune ran after the install"
-    works(isolated_env, venv, "chain_a", "chain_b", "chain_c")
+    assert counts(bench.env)["tree"] == 0, "the prune ran after the install"
+    works(bench.env, venv, "chain_a", "chain_b", "chain_c")
 
 
 @pytest.mark.backends

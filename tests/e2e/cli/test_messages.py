@@ -4,11 +4,9 @@ Each test runs ``pip-accel install`` against the fixture index and, where pip sa
 of its own, pip on the same input, to check that pip-accel passes on what pip said.
 """
 
-from pathlib import Path
-
+from support.bench import Bench
 from support.commands import run
-from support.index import PackageIndex
-from support.venvs import VenvFactory, accel, pip_cmd
+from support.venvs import accel, pip_cmd
 
 WRONG_HASH = "0" * 64
 """A sha256 that no fixture archive has."""
@@ -26,23 +24,18 @@ def pips_details(output: str, headline: str) -> list[str]:
     return details
 
 
-def test_hash_mismatch_names_the_archive_and_both_hashes_as_pip(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_hash_mismatch_names_the_archive_and_both_hashes_as_pip(bench: Bench) -> None:
     """A wrong ``--hash`` fails with pip's lines: the archive, the hash expected and the one got."""
-    requirements = tmp_path / "requirements.txt"
+    requirements = bench.tmp_path / "requirements.txt"
     requirements.write_text(f"purepkg==1.0 --hash=sha256:{WRONG_HASH}\n")
-    args = ["--index-url", package_index.url, "-r", str(requirements)]
-    pip = run([*pip_cmd(make_venv("pip")), "install", *args], isolated_env)
+    args = ["--index-url", bench.index.url, "-r", str(requirements)]
+    pip = run([*pip_cmd(bench.make_venv("pip")), "install", *args], bench.env)
     assert pip.returncode == 1
     expected = pips_details(pip.stdout + pip.stderr, "THESE PACKAGES DO NOT MATCH THE HASHES")
     assert any(f"Expected sha256 {WRONG_HASH}" in line for line in expected)
     assert any(line.strip().startswith("Got ") for line in expected)
 
-    result = accel(isolated_env, make_venv("accel"), *args, ok=False)
+    result = accel(bench.env, bench.make_venv("accel"), *args, ok=False)
     assert result.returncode == 1
     errors = result.stderr.split(" ERROR ", 1)[1].splitlines()
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in errors[0]
@@ -53,18 +46,16 @@ ALARMING = ("cannot", "could not", "interrupted", "failed", "error", "not find")
 """Words that, in an INFO line, make normal work read like a failure."""
 
 
-def test_the_info_lines_of_first_runs_read_as_normal_work(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_the_info_lines_of_first_runs_read_as_normal_work(bench: Bench) -> None:
     """Runs that meet new requirements say what they do, in words that alarm nobody.
 
     The second run's local index has chain-c only, so pip, asked first with the local index
     alone, finds no chain-a; the third meets purepkg after a run that took chain-c from the
     local index again (and left nothing as if interrupted).
     """
-    index = ["--index-url", package_index.url]
+    index = ["--index-url", bench.index.url]
     runs = [
-        accel(isolated_env, make_venv(name), *index, *requirements)
+        accel(bench.env, bench.make_venv(name), *index, *requirements)
         for name, requirements in [
             ("one", ["chain-c"]),
             ("two", ["chain-a"]),

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from support.bench import Bench
 from support.commands import describe, run
 from support.fixtures import make_sdist, make_wheel, pure_project
-from support.index import PackageIndex
-from support.venvs import VenvFactory, accel, installed_packages
+from support.venvs import accel, installed_packages
 
 pytestmark = pytest.mark.once  # the local index's own behaviour: pip-independent
 
@@ -38,62 +38,52 @@ def forget_plans(env: dict[str, str]) -> None:
     ids=["recorded", "without-record", "upgrade"],
 )
 def test_a_truncated_wheel_is_moved_aside_and_downloaded_again(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-    record: str,
-    options: list[str],
+    bench: Bench, record: str, options: list[str]
 ) -> None:
     """Half a wheel in the local index: the next run names it, fetches it again and installs."""
-    made = make_wheel(tmp_path / "made", "wheelpkg", "1.0", {"wheelpkg/__init__.py": MODULE})
-    package_index.add(made)
-    accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "wheelpkg==1.0")
-    sources = data_directory(isolated_env) / "sources"
+    made = make_wheel(bench.tmp_path / "made", "wheelpkg", "1.0", {"wheelpkg/__init__.py": MODULE})
+    bench.index.add(made)
+    accel(bench.env, bench.make_venv("one"), "--index-url", bench.index.url, "wheelpkg==1.0")
+    sources = data_directory(bench.env) / "sources"
     archive = sources / made.name
     assert (sources / ".sha256" / made.name).is_file(), "the download was not recorded"
     os.truncate(archive, archive.stat().st_size // 2)
     if record == "unrecorded":  # as an older pip-accel left it
         (sources / ".sha256" / made.name).unlink()
-    forget_plans(isolated_env)
-    venv = make_venv("two")
-    result = accel(isolated_env, venv, "--index-url", package_index.url, *options, "wheelpkg==1.0")
+    forget_plans(bench.env)
+    venv = bench.make_venv("two")
+    result = accel(bench.env, venv, "--index-url", bench.index.url, *options, "wheelpkg==1.0")
     assert f"The archive {archive} in the local index is not" in result.stderr, describe(result)
     assert result.stderr.count(str(archive)) == 1, describe(result)
     assert "Traceback" not in result.stderr
-    assert installed_packages(venv, isolated_env) == {"wheelpkg": "1.0"}
-    version = run([venv.python, "-c", "import wheelpkg; print(wheelpkg.VERSION)"], isolated_env)
+    assert installed_packages(venv, bench.env) == {"wheelpkg": "1.0"}
+    version = run([venv.python, "-c", "import wheelpkg; print(wheelpkg.VERSION)"], bench.env)
     assert version.stdout.strip() == "1.0", describe(version)
     assert archive.read_bytes() == made.read_bytes()
     assert (sources / ".damaged" / made.name).stat().st_size == made.stat().st_size // 2
 
 
-def test_a_changed_sdist_is_moved_aside_and_the_real_one_installed(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_a_changed_sdist_is_moved_aside_and_the_real_one_installed(bench: Bench) -> None:
     """Another sdist of the same name in the local index is neither built nor installed."""
-    accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "flitpkg==1.0")
-    sources = data_directory(isolated_env) / "sources"
+    accel(bench.env, bench.make_venv("one"), "--index-url", bench.index.url, "flitpkg==1.0")
+    sources = data_directory(bench.env) / "sources"
     archive = sources / "flitpkg-1.0.tar.gz"
     real = archive.read_bytes()
     code = 'CHANGED = "not what was downloaded"\n'
     files = pure_project("flitpkg", "1.0", flit=True, code=code)
-    shutil.copyfile(make_sdist(tmp_path / "changed", "flitpkg", "1.0", files), archive)
-    forget_plans(isolated_env)
-    venv = make_venv("two")
-    result = accel(isolated_env, venv, "--index-url", package_index.url, "flitpkg==1.0")
+    shutil.copyfile(make_sdist(bench.tmp_path / "changed", "flitpkg", "1.0", files), archive)
+    forget_plans(bench.env)
+    venv = bench.make_venv("two")
+    result = accel(bench.env, venv, "--index-url", bench.index.url, "flitpkg==1.0")
     assert (
         f"The archive {archive} in the local index is not the one that was downloaded"
         in result.stderr
     ), describe(result)
     assert "(0 built" in result.stderr, "the changed sdist was built"
     assert "Traceback" not in result.stderr
-    assert installed_packages(venv, isolated_env) == {"flitpkg": "1.0"}
+    assert installed_packages(venv, bench.env) == {"flitpkg": "1.0"}
     changed = run(
-        [venv.python, "-c", "import flitpkg; print(hasattr(flitpkg, 'CHANGED'))"], isolated_env
+        [venv.python, "-c", "import flitpkg; print(hasattr(flitpkg, 'CHANGED'))"], bench.env
     )
     assert changed.stdout.strip() == "False", describe(changed)
     assert archive.read_bytes() == real
@@ -101,24 +91,20 @@ def test_a_changed_sdist_is_moved_aside_and_the_real_one_installed(
     assert (sources / ".damaged" / archive.name).is_file()
 
 
-def test_a_damaged_build_back_end_is_downloaded_again(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-) -> None:
+def test_a_damaged_build_back_end_is_downloaded_again(bench: Bench) -> None:
     """A truncated back-end wheel does not make every later build fail: it is fetched again.
 
     The offline plan of an sdist whose wheel is gone does not need the back-end, so
     nothing but the check of the local index would bring it back.
     """
-    accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "flitpkg")
-    data = data_directory(isolated_env)
+    accel(bench.env, bench.make_venv("one"), "--index-url", bench.index.url, "flitpkg")
+    data = data_directory(bench.env)
     (back_end,) = (data / "sources").glob("flit_core-*.whl")
     os.truncate(back_end, back_end.stat().st_size // 2)
     shutil.rmtree(data / "binaries")
-    forget_plans(isolated_env)
-    venv = make_venv("two")
-    result = accel(isolated_env, venv, "--index-url", package_index.url, "flitpkg")
+    forget_plans(bench.env)
+    venv = bench.make_venv("two")
+    result = accel(bench.env, venv, "--index-url", bench.index.url, "flitpkg")
     assert f"The archive {back_end} in the local index" in result.stderr, describe(result)
-    assert installed_packages(venv, isolated_env) == {"flitpkg": "1.0"}
+    assert installed_packages(venv, bench.env) == {"flitpkg": "1.0"}
     assert back_end.stat().st_size > 0 and (data / "sources" / ".damaged").is_dir()

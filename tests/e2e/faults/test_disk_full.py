@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from support.bench import Bench
 from support.commands import describe
-from support.index import PackageIndex
-from support.venvs import VenvFactory, accel
+from support.venvs import accel
 
 pytestmark = pytest.mark.once  # pip-accel's own messages: pip-independent
 
@@ -54,15 +54,10 @@ def full_directory(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(mountpoint)], check=True)
 
 
-def test_full_data_directory(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    full_directory: Path,
-) -> None:
+def test_full_data_directory(bench: Bench, full_directory: Path) -> None:
     """An install into a full data directory says "No space left on device" and where."""
-    env = {**isolated_env, "PIP_ACCEL_CACHE": str(full_directory / "data")}
-    result = accel(env, make_venv(), "--index-url", package_index.url, "purepkg==1.0", ok=False)
+    env = {**bench.env, "PIP_ACCEL_CACHE": str(full_directory / "data")}
+    result = accel(env, bench.make_venv(), "--index-url", bench.index.url, "purepkg==1.0", ok=False)
     assert result.returncode == 1, describe(result)
     last = result.stderr.splitlines()[-1]
     assert "No space left on device" in last and str(full_directory) in last, describe(result)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from support.bench import Bench
 from support.commands import describe, run
 from support.fixtures import make_wheel
 from support.index import IndexFactory, PackageIndex
@@ -187,21 +188,16 @@ def test_interrupted_upgrade(
     ],
     ids=["download", "build", "unpack"],
 )
-def test_killed_while_preparing(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    strike: tuple[str, str, int],
-) -> None:
+def test_killed_while_preparing(bench: Bench, strike: tuple[str, str, int]) -> None:
     """A run killed while it downloads, builds or unpacks leaves nothing the next run keeps."""
-    venv = make_venv()
-    args = ["--index-url", package_index.url, "chain-a", "purepkg==1.0"]
-    result = interrupted(isolated_env, venv, (*strike, "SIGKILL"), *args)
+    venv = bench.make_venv()
+    args = ["--index-url", bench.index.url, "chain-a", "purepkg==1.0"]
+    result = interrupted(bench.env, venv, (*strike, "SIGKILL"), *args)
     assert result.returncode == -signal.SIGKILL, describe(result)
-    data = Path(isolated_env["PIP_ACCEL_CACHE"])
-    accel(isolated_env, venv, *args)
+    data = Path(bench.env["PIP_ACCEL_CACHE"])
+    accel(bench.env, venv, *args)
     assert_whole(
-        isolated_env, venv, {"chain-a": "1.0", "chain-b": "1.0", "chain-c": "1.0", "purepkg": "1.0"}
+        bench.env, venv, {"chain-a": "1.0", "chain-b": "1.0", "chain-c": "1.0", "purepkg": "1.0"}
     )
     left = [
         *data.glob("sources/.incoming-*"),

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from support.bench import Bench
 from support.commands import describe, run
 from support.fixtures import make_wheel
 from support.index import PackageIndex
@@ -69,15 +70,10 @@ def requests(log: Path, start: int) -> list[str]:
 
 
 def test_an_empty_disk_worker_installs_from_the_bucket_alone(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    s3: S3Server,
-    requirements: Path,
-    tmp_path: Path,
+    bench: Bench, s3: S3Server, requirements: Path
 ) -> None:
     """B installs A's plan with A's trees: no pip, no index, no compiling, no listing."""
-    prime(worker(isolated_env, s3, "a"), make_venv, requirements)
+    prime(worker(bench.env, s3, "a"), bench.make_venv, requirements)
     keys = s3.keys(BUCKET)
     assert sum(key.startswith("ci/v2/plans/") for key in keys) == 1
     assert sum(key.startswith("ci/v2/trees/") for key in keys) == len(EXPECTED)
@@ -86,9 +82,9 @@ def test_an_empty_disk_worker_installs_from_the_bucket_alone(
     for number in range(40):
         name = f"ci/v2/sources/other{number}/other{number}-1.0.tar.gz"
         client.put_object(Bucket=BUCKET, Key=name, Body=b"x" * 100)
-    package_index.stop()
-    b_env, venv = worker(isolated_env, s3, "b"), make_venv("b")
-    log = tmp_path / "moto.log"
+    bench.index.stop()
+    b_env, venv = worker(bench.env, s3, "b"), bench.make_venv("b")
+    log = bench.tmp_path / "moto.log"
     start = len(log.read_text(encoding="utf-8", errors="replace"))
     result = accel_without_pip(b_env, venv, "-r", requirements, allowed_port=s3.port)
     assert result.returncode == 0, describe(result)
@@ -103,22 +99,18 @@ def test_an_empty_disk_worker_installs_from_the_bucket_alone(
     assert len(gets) <= 2 * len(EXPECTED) + 3, served
     assert not [line for line in gets if "/other" in line], "fetched another job's archive"
     # B's second run is local: its data directory is warm now.
-    again = accel(b_env, make_venv("b2"), "-r", requirements)
+    again = accel(b_env, bench.make_venv("b2"), "-r", requirements)
     assert "Using the plan of an earlier run" in again.stderr
 
 
 def test_a_read_only_worker_reads_the_fleet_and_writes_nothing(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    s3: S3Server,
-    requirements: Path,
+    bench: Bench, s3: S3Server, requirements: Path
 ) -> None:
     """s3-readonly: shared plan and trees are used, nothing is stored."""
-    prime(worker(isolated_env, s3, "a"), make_venv, requirements)
+    prime(worker(bench.env, s3, "a"), bench.make_venv, requirements)
     keys = s3.keys(BUCKET)
-    b_env = worker(isolated_env, s3, "b", PIP_ACCEL_S3_READONLY="true")
-    venv = make_venv("b")
+    b_env = worker(bench.env, s3, "b", PIP_ACCEL_S3_READONLY="true")
+    venv = bench.make_venv("b")
     result = accel(b_env, venv, "-r", requirements)
     assert USING_SHARED in result.stderr
     assert "stored in the shared cache" not in result.stderr
@@ -146,16 +138,10 @@ def _evil_tree() -> bytes:
 
 @pytest.mark.parametrize("damage", ["corrupt tree", "unsafe tree", "corrupt plan", "lost wheel"])
 def test_what_the_bucket_holds_is_checked(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    s3: S3Server,
-    requirements: Path,
-    tmp_path: Path,
-    damage: str,
+    bench: Bench, s3: S3Server, requirements: Path, damage: str
 ) -> None:
     """A missing, corrupt or unsafe object is one warning and a fallback; the install is right."""
-    prime(worker(isolated_env, s3, "a"), make_venv, requirements)
+    prime(worker(bench.env, s3, "a"), bench.make_venv, requirements)
     keys = s3.keys(BUCKET)
     (plan,) = [key for key in keys if key.startswith("ci/v2/plans/")]
     trees = [key for key in keys if key.startswith("ci/v2/trees/")]
@@ -173,7 +159,7 @@ def test_what_the_bucket_holds_is_checked(
         _corrupt(s3, plan, json.dumps({"format": 1}).encode())
     else:
         client.delete_object(Bucket=BUCKET, Key=wheels[0])
-    b_env, venv = worker(isolated_env, s3, "b"), make_venv("b")
+    b_env, venv = worker(bench.env, s3, "b"), bench.make_venv("b")
     result = accel(b_env, venv, "-r", requirements)
     assert "Traceback" not in result.stderr
     assert "Not using the s3 cache backend" not in result.stderr, "one bad object disabled S3"
@@ -195,7 +181,7 @@ def test_what_the_bucket_holds_is_checked(
         body = stored["Body"].read()
         assert body != json.dumps({"format": 1}).encode()
         assert stored["Metadata"]["sha256"] == hashlib.sha256(body).hexdigest()
-    assert not (tmp_path / "evil.txt").exists()
+    assert not (bench.tmp_path / "evil.txt").exists()
     assert not list(Path(b_env["PIP_ACCEL_CACHE"]).rglob("evil.txt"))
 
 
@@ -246,15 +232,11 @@ class Outage(http.server.BaseHTTPRequestHandler):
 
 
 def test_an_outage_while_fetching_is_one_warning_and_a_fallback(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    s3: S3Server,
-    requirements: Path,
+    bench: Bench, s3: S3Server, requirements: Path
 ) -> None:
     """The bucket goes away after B fetched the plan: one warning that says so; B plans and
     builds as usual without asking the bucket for each object again, and installs the same."""
-    prime(worker(isolated_env, s3, "a"), make_venv, requirements)
+    prime(worker(bench.env, s3, "a"), bench.make_venv, requirements)
     handler: type[Outage] = type(
         "Handler", (Outage,), {"upstream": s3.port, "served": [], "dropped": []}
     )
@@ -262,11 +244,11 @@ def test_an_outage_while_fetching_is_one_warning_and_a_fallback(
     threading.Thread(target=proxy.serve_forever, daemon=True).start()
     try:
         b_env = worker(
-            isolated_env, s3, "b",
+            bench.env, s3, "b",
             PIP_ACCEL_S3_URL=f"http://127.0.0.1:{proxy.server_port}",
             PIP_ACCEL_S3_CONCURRENCY="1",
         )  # fmt: skip
-        venv = make_venv("b")
+        venv = bench.make_venv("b")
         result = accel(b_env, venv, "-r", requirements)
     finally:
         proxy.shutdown()

@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 from support import CHECKOUT, TESTS
+from support.bench import Bench
 from support.commands import build_count, run
 from support.fixtures import make_sdist, pure_project
 from support.index import DIRECT, PackageIndex, answers
-from support.venvs import VenvFactory, installed_packages, pip_cmd
+from support.venvs import installed_packages, pip_cmd
 
 #: A unit test and an e2e test of the suite: ``-k`` selects them in the sessions below.
 PAIR = [str(TESTS / "unit" / "test_fixtures.py"), str(Path(__file__))]
@@ -55,48 +56,49 @@ def test_index_serves_files_added_while_it_runs(
     assert "purepkg-3.0.tar.gz#sha256=" in page
 
 
-def test_plain_pip_installs_from_the_index(
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    isolated_env: dict[str, str],
-    build_log: Path,
-    tmp_path: Path,
-) -> None:
+def test_plain_pip_installs_from_the_index(bench: Bench) -> None:
     """pip builds and installs a dependency chain and a C extension from the index alone."""
-    venv = make_venv()
-    install = [*pip_cmd(venv), "install", "--index-url", package_index.url, "chain-a", "cext"]
-    run(install, isolated_env, check=True)
-    installed = installed_packages(venv, isolated_env)
+    venv = bench.make_venv()
+    install = [*pip_cmd(venv), "install", "--index-url", bench.index.url, "chain-a", "cext"]
+    run(install, bench.env, check=True)
+    installed = installed_packages(venv, bench.env)
     assert {name: installed.get(name) for name in ("chain-a", "chain-b", "chain-c", "cext")} == {
         "chain-a": "1.0",
         "chain-b": "1.0",
         "chain-c": "1.0",
         "cext": "1.0",
     }
-    result = run([venv.python, "-c", "import cext; print(cext.add(2, 3))"], isolated_env)
+    result = run([venv.python, "-c", "import cext; print(cext.add(2, 3))"], bench.env)
     assert result.stdout.strip() == "5", result.stderr
-    assert build_count(build_log) == 1
-    package_index.stop()
-    options = ["--no-deps", "--retries", "0", "--index-url", package_index.url]
-    download = [sys.executable, "-m", "pip", "download", *options, "-d", str(tmp_path), "purepkg"]
-    assert run(download, isolated_env).returncode != 0
+    assert build_count(bench.build_log) == 1
+    bench.index.stop()
+    options = ["--no-deps", "--retries", "0", "--index-url", bench.index.url]
+    download = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        *options,
+        "-d",
+        str(bench.tmp_path),
+        "purepkg",
+    ]
+    assert run(download, bench.env).returncode != 0
 
 
-def test_plain_pip_builds_flit_scripts_extras_and_markers(
-    package_index: PackageIndex, make_venv: VenvFactory, isolated_env: dict[str, str]
-) -> None:
+def test_plain_pip_builds_flit_scripts_extras_and_markers(bench: Bench) -> None:
     """The flit project builds, the console script runs, the extra pulls chain-c, the marker not."""
-    venv = make_venv()
+    venv = bench.make_venv()
     packages = ["flitpkg", "scriptpkg", "extrapkg[fancy]"]
-    install = [*pip_cmd(venv), "install", "--index-url", package_index.url, *packages]
-    run(install, isolated_env, check=True)
-    assert installed_packages(venv, isolated_env) == {
+    install = [*pip_cmd(venv), "install", "--index-url", bench.index.url, *packages]
+    run(install, bench.env, check=True)
+    assert installed_packages(venv, bench.env) == {
         "flitpkg": "1.0",
         "scriptpkg": "1.0",
         "extrapkg": "1.0",
         "chain-c": "1.0",
     }
-    result = run([venv.bin / "scriptpkg-hello"], isolated_env, check=True)
+    result = run([venv.bin / "scriptpkg-hello"], bench.env, check=True)
     assert result.stdout == "hello from scriptpkg\n"
 
 

@@ -9,61 +9,52 @@ from pathlib import Path
 
 import pytest
 
+from support.bench import Bench
 from support.commands import Command, build_count, describe, pip_accel_cmd, run
 from support.fixtures import BASIC, make_sdist, make_wheel, pyproject
-from support.index import PackageIndex
 from support.venvs import VenvFactory, accel, files_of, installed_packages, pip_cmd
 
 
-def test_second_install_works_offline_and_builds_nothing(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    build_log: Path,
-) -> None:
+def test_second_install_works_offline_and_builds_nothing(bench: Bench) -> None:
     """Once seen, a requirement set installs into a new venv with the index server stopped."""
-    first = accel(isolated_env, make_venv("one"), "--index-url", package_index.url, *BASIC)
+    first = accel(bench.env, bench.make_venv("one"), "--index-url", bench.index.url, *BASIC)
     assert "Installed 6 packages (6 built, 0 from cache)" in first.stderr
-    assert build_count(build_log) == 1
-    package_index.stop()
-    second_venv = make_venv("two")
-    second = accel(isolated_env, second_venv, "--index-url", package_index.url, *BASIC)
+    assert build_count(bench.build_log) == 1
+    bench.index.stop()
+    second_venv = bench.make_venv("two")
+    second = accel(bench.env, second_venv, "--index-url", bench.index.url, *BASIC)
     assert "Installed 6 packages (0 built, 6 from cache)" in second.stderr
-    assert build_count(build_log) == 1, "the C extension was built again"
+    assert build_count(bench.build_log) == 1, "the C extension was built again"
     expected = {"chain-a", "chain-b", "chain-c", "cext", "flitpkg", "scriptpkg"}
-    assert set(installed_packages(second_venv, isolated_env)) == expected
+    assert set(installed_packages(second_venv, bench.env)) == expected
     code = "import cext._speedups as s; print(s.add(2, 3))"
-    assert run([second_venv.python, "-c", code], isolated_env, check=True).stdout.strip() == "5"
+    assert run([second_venv.python, "-c", code], bench.env, check=True).stdout.strip() == "5"
 
 
-def test_pip_sees_a_complete_installation(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_pip_sees_a_complete_installation(bench: Bench) -> None:
     """pip list, pip check and pip uninstall work; uninstall leaves no file behind."""
-    venv, pristine = make_venv("target"), make_venv("pristine")
+    venv, pristine = bench.make_venv("target"), bench.make_venv("pristine")
     before = files_of(venv)
-    accel(isolated_env, venv, "--index-url", package_index.url, *BASIC)
-    hello = run([venv.bin / "scriptpkg-hello"], isolated_env, check=True)
+    accel(bench.env, venv, "--index-url", bench.index.url, *BASIC)
+    hello = run([venv.bin / "scriptpkg-hello"], bench.env, check=True)
     assert hello.stdout.strip() == "hello from scriptpkg"
     assert (venv.site_packages / "scriptpkg-1.0.dist-info" / "REQUESTED").exists()
     assert not (venv.site_packages / "chain_b-1.0.dist-info" / "REQUESTED").exists()
     installer = venv.site_packages / "cext-1.0.dist-info" / "INSTALLER"
     assert installer.read_text().strip() == "pip-accel"
     assert list(venv.site_packages.glob("chain_c/__pycache__/__init__.cpython-*.pyc"))
-    run([*pip_cmd(venv), "check"], isolated_env, check=True)
-    names = list(installed_packages(venv, isolated_env))
-    run([*pip_cmd(venv), "uninstall", "--yes", *names], isolated_env, check=True)
+    run([*pip_cmd(venv), "check"], bench.env, check=True)
+    names = list(installed_packages(venv, bench.env))
+    run([*pip_cmd(venv), "uninstall", "--yes", *names], bench.env, check=True)
     assert files_of(venv) == before
     assert len(before) == len(files_of(pristine))
 
 
-def test_nothing_to_do_the_second_time(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_nothing_to_do_the_second_time(bench: Bench) -> None:
     """Installing what is installed already says so and succeeds."""
-    venv = make_venv()
-    accel(isolated_env, venv, "--index-url", package_index.url, "chain-a")
-    again = accel(isolated_env, venv, "--index-url", package_index.url, "chain-a")
+    venv = bench.make_venv()
+    accel(bench.env, venv, "--index-url", bench.index.url, "chain-a")
+    again = accel(bench.env, venv, "--index-url", bench.index.url, "chain-a")
     assert "Nothing to do" in again.stderr
 
 
@@ -77,115 +68,88 @@ def test_empty_requirements_file(
     assert "Nothing to do" in result.stderr
 
 
-def test_upgrade_and_downgrade(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_upgrade_and_downgrade(bench: Bench) -> None:
     """Another version replaces the installed one, up with -U and down with a pin."""
-    venv = make_venv()
+    venv = bench.make_venv()
     version: Command = [venv.python, "-c", "import purepkg; print(purepkg.VERSION)"]
-    accel(isolated_env, venv, "--index-url", package_index.url, "purepkg==1.0")
-    assert run(version, isolated_env, check=True).stdout.strip() == "1.0"
-    upgraded = accel(isolated_env, venv, "--index-url", package_index.url, "-U", "purepkg")
+    accel(bench.env, venv, "--index-url", bench.index.url, "purepkg==1.0")
+    assert run(version, bench.env, check=True).stdout.strip() == "1.0"
+    upgraded = accel(bench.env, venv, "--index-url", bench.index.url, "-U", "purepkg")
     assert "Replaced purepkg 1.0" in upgraded.stderr
-    assert installed_packages(venv, isolated_env)["purepkg"] == "2.0"
-    assert run(version, isolated_env, check=True).stdout.strip() == "2.0"
-    accel(isolated_env, venv, "--index-url", package_index.url, "purepkg==1.0")
-    assert installed_packages(venv, isolated_env)["purepkg"] == "1.0"
+    assert installed_packages(venv, bench.env)["purepkg"] == "2.0"
+    assert run(version, bench.env, check=True).stdout.strip() == "2.0"
+    accel(bench.env, venv, "--index-url", bench.index.url, "purepkg==1.0")
+    assert installed_packages(venv, bench.env)["purepkg"] == "1.0"
     assert sorted(path.name for path in venv.site_packages.glob("purepkg-*.dist-info")) == [
         "purepkg-1.0.dist-info"
     ]
-    assert run(version, isolated_env, check=True).stdout.strip() == "1.0"
+    assert run(version, bench.env, check=True).stdout.strip() == "1.0"
 
 
-def test_unpinned_requirement_uses_the_local_index(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_unpinned_requirement_uses_the_local_index(bench: Bench) -> None:
     """Without -U a requirement the local index satisfies is not looked up again."""
-    accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "purepkg<2")
-    package_index.stop()
-    venv = make_venv("two")
-    accel(isolated_env, venv, "--index-url", package_index.url, "purepkg")
-    assert installed_packages(venv, isolated_env)["purepkg"] == "1.0"
+    accel(bench.env, bench.make_venv("one"), "--index-url", bench.index.url, "purepkg<2")
+    bench.index.stop()
+    venv = bench.make_venv("two")
+    accel(bench.env, venv, "--index-url", bench.index.url, "purepkg")
+    assert installed_packages(venv, bench.env)["purepkg"] == "1.0"
 
 
-def test_constraints(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_constraints(bench: Bench) -> None:
     """A constraints file holds an unpinned requirement back."""
-    constraints = tmp_path / "constraints.txt"
+    constraints = bench.tmp_path / "constraints.txt"
     constraints.write_text("purepkg==1.0\n")
-    venv = make_venv()
-    accel(isolated_env, venv, "--index-url", package_index.url, "-c", constraints, "purepkg")
-    assert installed_packages(venv, isolated_env)["purepkg"] == "1.0"
+    venv = bench.make_venv()
+    accel(bench.env, venv, "--index-url", bench.index.url, "-c", constraints, "purepkg")
+    assert installed_packages(venv, bench.env)["purepkg"] == "1.0"
 
 
-def test_nested_requirement_files_with_extras_and_markers(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_nested_requirement_files_with_extras_and_markers(bench: Bench) -> None:
     """-r files that name other -r files; an extra pulls in its dependency, a false marker not."""
-    (tmp_path / "inner.txt").write_text("extrapkg[fancy]\n")
-    outer = tmp_path / "outer.txt"
-    outer.write_text(f"--index-url {package_index.url}\n-r inner.txt\nflitpkg==1.0\n")
-    venv = make_venv()
-    accel(isolated_env, venv, "-r", outer)
-    assert set(installed_packages(venv, isolated_env)) == {"extrapkg", "chain-c", "flitpkg"}
+    (bench.tmp_path / "inner.txt").write_text("extrapkg[fancy]\n")
+    outer = bench.tmp_path / "outer.txt"
+    outer.write_text(f"--index-url {bench.index.url}\n-r inner.txt\nflitpkg==1.0\n")
+    venv = bench.make_venv()
+    accel(bench.env, venv, "-r", outer)
+    assert set(installed_packages(venv, bench.env)) == {"extrapkg", "chain-c", "flitpkg"}
 
 
-def test_wrong_hash_installs_nothing(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    fixture_sdists: dict[str, Path],
-    tmp_path: Path,
-) -> None:
+def test_wrong_hash_installs_nothing(bench: Bench, fixture_sdists: dict[str, Path]) -> None:
     """Hash-checking mode: a wrong hash fails with pip's message; the right one installs."""
     import hashlib
 
     digest = hashlib.sha256(fixture_sdists["purepkg-1.0"].read_bytes()).hexdigest()
-    wrong, right = tmp_path / "wrong.txt", tmp_path / "right.txt"
+    wrong, right = bench.tmp_path / "wrong.txt", bench.tmp_path / "right.txt"
     wrong.write_text(f"purepkg==1.0 --hash=sha256:{'0' * 64}\n")
     right.write_text(f"purepkg==1.0 --hash=sha256:{digest}\n")
-    venv = make_venv()
-    failed = accel(isolated_env, venv, "-i", package_index.url, "-r", wrong, ok=False)
+    venv = bench.make_venv()
+    failed = accel(bench.env, venv, "-i", bench.index.url, "-r", wrong, ok=False)
     assert failed.returncode == 1
     assert "HASHES" in failed.stderr.upper() and "Traceback" not in failed.stderr
-    assert "purepkg" not in installed_packages(venv, isolated_env)
-    accel(isolated_env, venv, "-i", package_index.url, "-r", right)
-    assert installed_packages(venv, isolated_env)["purepkg"] == "1.0"
+    assert "purepkg" not in installed_packages(venv, bench.env)
+    accel(bench.env, venv, "-i", bench.index.url, "-r", right)
+    assert installed_packages(venv, bench.env)["purepkg"] == "1.0"
 
 
 def test_hash_mode_uses_the_binary_built_from_the_checked_sdist(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    fixture_sdists: dict[str, Path],
-    build_log: Path,
-    tmp_path: Path,
+    bench: Bench, fixture_sdists: dict[str, Path]
 ) -> None:
     """With --require-hashes the cached wheel of the checked sdist is reused, not rebuilt."""
     import hashlib
 
     digest = hashlib.sha256(fixture_sdists["cext-1.0"].read_bytes()).hexdigest()
-    requirements = tmp_path / "requirements.txt"
+    requirements = bench.tmp_path / "requirements.txt"
     requirements.write_text(f"cext==1.0 --hash=sha256:{digest}\n")
     for name in ("one", "two"):
-        accel(isolated_env, make_venv(name), "-i", package_index.url, "-r", requirements)
-    assert build_count(build_log) == 1
+        accel(bench.env, bench.make_venv(name), "-i", bench.index.url, "-r", requirements)
+    assert build_count(bench.build_log) == 1
 
 
 @pytest.mark.once
-def test_unsafe_wheel_is_refused_before_writing(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_unsafe_wheel_is_refused_before_writing(bench: Bench) -> None:
     """A wheel with a ../ member is refused; nothing of it is written anywhere."""
-    venv = make_venv()
-    result = accel(isolated_env, venv, "--index-url", package_index.url, "evilpkg", ok=False)
+    venv = bench.make_venv()
+    result = accel(bench.env, venv, "--index-url", bench.index.url, "evilpkg", ok=False)
     assert result.returncode == 1, describe(result)
     assert "would land outside" in result.stderr and "Traceback" not in result.stderr
     assert not list(venv.path.rglob("evil*"))
@@ -193,27 +157,22 @@ def test_unsafe_wheel_is_refused_before_writing(
 
 
 @pytest.mark.once
-def test_concurrent_installs_build_once(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    build_log: Path,
-) -> None:
+def test_concurrent_installs_build_once(bench: Bench) -> None:
     """Two pip-accel processes sharing a data directory build one sdist once between them."""
-    venvs = [make_venv("one"), make_venv("two")]
+    venvs = [bench.make_venv("one"), bench.make_venv("two")]
     commands = [
-        [*pip_accel_cmd(), "install", "--python", str(venv.python), "-i", package_index.url, "cext"]
+        [*pip_accel_cmd(), "install", "--python", str(venv.python), "-i", bench.index.url, "cext"]
         for venv in venvs
     ]
     processes = [
-        subprocess.Popen(command, env=isolated_env, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(command, env=bench.env, stderr=subprocess.PIPE, text=True)
         for command in commands
     ]
     errors = [process.communicate(timeout=300)[1] for process in processes]
     assert [process.returncode for process in processes] == [0, 0], errors
-    assert build_count(build_log) == 1
+    assert build_count(bench.build_log) == 1
     for venv in venvs:
-        assert installed_packages(venv, isolated_env) == {"cext": "1.0"}
+        assert installed_packages(venv, bench.env) == {"cext": "1.0"}
 
 
 def test_pass_through_keeps_pips_exit_code(isolated_env: dict[str, str]) -> None:
@@ -235,15 +194,10 @@ def test_usage_and_pips_parser(isolated_env: dict[str, str]) -> None:
     assert "no such option: --no-such-option" in rejected.stderr
 
 
-def test_failed_build_shows_its_output(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_failed_build_shows_its_output(bench: Bench) -> None:
     """A C extension that does not compile: the compiler's output, exit 1, nothing installed."""
     broken = make_sdist(
-        tmp_path,
+        bench.tmp_path,
         "brokenext",
         "1.0",
         {
@@ -255,25 +209,20 @@ def test_failed_build_shows_its_output(
             "brokenext.c": "this is not C, says the unicorn;\n",
         },
     )
-    package_index.add(broken)
-    venv = make_venv()
-    result = accel(isolated_env, venv, "-i", package_index.url, "chain-c", "brokenext", ok=False)
+    bench.index.add(broken)
+    venv = bench.make_venv()
+    result = accel(bench.env, venv, "-i", bench.index.url, "chain-c", "brokenext", ok=False)
     assert result.returncode == 1
     assert "says the unicorn" in result.stderr  # the compiler's own output is shown
     assert "Failed to build brokenext 1.0" in result.stderr.splitlines()[-1]
     assert "Traceback" not in result.stderr
-    assert installed_packages(venv, isolated_env) == {}
+    assert installed_packages(venv, bench.env) == {}
 
 
-def test_failed_metadata_build_shows_its_output(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_failed_metadata_build_shows_its_output(bench: Bench) -> None:
     """An sdist whose setup.py fails before building: pip's output is shown, then one line."""
     broken = make_sdist(
-        tmp_path,
+        bench.tmp_path,
         "brokenpkg",
         "1.0",
         {
@@ -281,39 +230,34 @@ def test_failed_metadata_build_shows_its_output(
             "setup.py": "raise SystemExit('brokenpkg refuses to build: no unicorns')\n",
         },
     )
-    package_index.add(broken)
-    venv = make_venv()
-    result = accel(isolated_env, venv, "-i", package_index.url, "brokenpkg", ok=False)
+    bench.index.add(broken)
+    venv = bench.make_venv()
+    result = accel(bench.env, venv, "-i", bench.index.url, "brokenpkg", ok=False)
     assert result.returncode == 1
     assert "no unicorns" in result.stderr
     assert "brokenpkg" in result.stderr.splitlines()[-1]
-    assert installed_packages(venv, isolated_env) == {}
+    assert installed_packages(venv, bench.env) == {}
 
 
 @pytest.mark.once
-def test_failed_replacement_restores_the_old_version(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_failed_replacement_restores_the_old_version(bench: Bench) -> None:
     """When the new version fails half-way, the old one is put back, file for file."""
     module = "badpkg/__init__.py"
-    old = make_wheel(tmp_path, "badpkg", "1.0", {module: "VERSION = '1.0'\n"})
+    old = make_wheel(bench.tmp_path, "badpkg", "1.0", {module: "VERSION = '1.0'\n"})
     new = make_wheel(
-        tmp_path, "badpkg", "2.0", {module: "VERSION = '2.0'\n", "badpkg_block": "x\n"}
+        bench.tmp_path, "badpkg", "2.0", {module: "VERSION = '2.0'\n", "badpkg_block": "x\n"}
     )
-    package_index.add(old, new)
-    venv = make_venv()
-    accel(isolated_env, venv, "-i", package_index.url, "badpkg==1.0")
+    bench.index.add(old, new)
+    venv = bench.make_venv()
+    accel(bench.env, venv, "-i", bench.index.url, "badpkg==1.0")
     before = files_of(venv)
     (venv.site_packages / "badpkg_block").mkdir()  # the new wheel's file cannot be written
-    result = accel(isolated_env, venv, "-i", package_index.url, "badpkg==2.0", ok=False)
+    result = accel(bench.env, venv, "-i", bench.index.url, "badpkg==2.0", ok=False)
     assert result.returncode == 1, describe(result)
     assert "badpkg 1.0 was kept" in result.stderr.splitlines()[-1]
     assert "Traceback" not in result.stderr
-    assert installed_packages(venv, isolated_env) == {"badpkg": "1.0"}
-    version = run([venv.python, "-c", "import badpkg; print(badpkg.VERSION)"], isolated_env)
+    assert installed_packages(venv, bench.env) == {"badpkg": "1.0"}
+    version = run([venv.python, "-c", "import badpkg; print(badpkg.VERSION)"], bench.env)
     assert version.stdout.strip() == "1.0"
     assert files_of(venv) - before == {
         str((venv.site_packages / "badpkg_block").relative_to(venv.path))
@@ -321,23 +265,18 @@ def test_failed_replacement_restores_the_old_version(
 
 
 @pytest.mark.once
-def test_a_wheel_built_with_other_cflags_is_not_used(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    build_log: Path,
-) -> None:
+def test_a_wheel_built_with_other_cflags_is_not_used(bench: Bench) -> None:
     """A wheel built with ``CFLAGS=-O0`` serves runs with that setting only (issue 12)."""
-    index = ("--index-url", package_index.url)
-    debug = {**isolated_env, "CFLAGS": "-O0"}
-    accel(debug, make_venv("debug"), *index, "cext")
-    assert build_count(build_log) == 1
-    plain = accel(isolated_env, make_venv("plain"), *index, "cext")
+    index = ("--index-url", bench.index.url)
+    debug = {**bench.env, "CFLAGS": "-O0"}
+    accel(debug, bench.make_venv("debug"), *index, "cext")
+    assert build_count(bench.build_log) == 1
+    plain = accel(bench.env, bench.make_venv("plain"), *index, "cext")
     assert "Installed 1 package (1 built, 0 from cache)" in plain.stderr, describe(plain)
-    assert build_count(build_log) == 2
-    again = accel(debug, make_venv("again"), *index, "cext")
+    assert build_count(bench.build_log) == 2
+    again = accel(debug, bench.make_venv("again"), *index, "cext")
     assert "Installed 1 package (0 built, 1 from cache)" in again.stderr, describe(again)
-    assert build_count(build_log) == 2
+    assert build_count(bench.build_log) == 2
 
 
 DYNAMIC_BACKEND = '''\
@@ -352,10 +291,7 @@ def get_requires_for_build_wheel(config_settings=None):
 '''
 
 
-def test_a_build_requirement_the_back_end_asks_for_is_downloaded(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:  # fmt: skip
+def test_a_build_requirement_the_back_end_asks_for_is_downloaded(bench: Bench) -> None:  # fmt: skip
     """An sdist whose back-end asks for more when it builds (frozenlist asks for Cython so)
     builds: what it asked for is downloaded into the local index, and the build runs again.
     The requirement is not installed."""
@@ -369,54 +305,49 @@ def test_a_build_requirement_the_back_end_asks_for_is_downloaded(
         "_backend/dynamic_backend.py": DYNAMIC_BACKEND,
         "dynreq/__init__.py": '"""The dynreq fixture package."""\n',
     }
-    package_index.add(make_sdist(tmp_path / "made", "dynreq", "1.0", files))
+    bench.index.add(make_sdist(bench.tmp_path / "made", "dynreq", "1.0", files))
     helper = {"buildhelper/__init__.py": '"""Needed to build dynreq."""\n'}
-    package_index.add(make_wheel(tmp_path / "made", "buildhelper", "1.0", helper))
-    venv = make_venv()
-    result = accel(isolated_env, venv, "--index-url", package_index.url, "dynreq==1.0")
+    bench.index.add(make_wheel(bench.tmp_path / "made", "buildhelper", "1.0", helper))
+    venv = bench.make_venv()
+    result = accel(bench.env, venv, "--index-url", bench.index.url, "dynreq==1.0")
     assert "Building dynreq 1.0 needs buildhelper==1.0" in result.stderr, describe(result)
     assert "Downloaded buildhelper==1.0, which a build asked for" in result.stderr
     assert "Installed 1 package (1 built" in result.stderr, describe(result)
-    assert installed_packages(venv, isolated_env) == {"dynreq": "1.0"}
+    assert installed_packages(venv, bench.env) == {"dynreq": "1.0"}
 
 
-def test_a_set_of_pins_is_planned_without_pip(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
-) -> None:
+def test_a_set_of_pins_is_planned_without_pip(bench: Bench) -> None:
     """Every requirement pinned, every dependency among them: the plan comes from the
     wheels' metadata (no ``pip install --dry-run``), and the environment is pip's. A pin
     set that leaves a dependency out is planned by pip, which resolves it."""
     pins = ["chain-a==1.0", "chain-b==1.0", "chain-c==1.0", "flitpkg==1.0"]
-    index = ("--index-url", package_index.url)
-    venv = make_venv("accel")
-    result = accel(isolated_env, venv, "-v", *index, *pins)
+    index = ("--index-url", bench.index.url)
+    venv = bench.make_venv("accel")
+    result = accel(bench.env, venv, "-v", *index, *pins)
     assert "Planned 4 wheels from their metadata" in result.stderr, describe(result)
     assert "--dry-run" not in result.stderr
-    reference = make_venv("pip")
-    run([*pip_cmd(reference), "install", *index, *pins], isolated_env, check=True)
-    assert installed_packages(venv, isolated_env) == installed_packages(reference, isolated_env)
-    run([*pip_cmd(venv), "check"], isolated_env, check=True)
-    partial = accel(isolated_env, make_venv("partial"), "-v", *index, "chain-a==1.0")
+    reference = bench.make_venv("pip")
+    run([*pip_cmd(reference), "install", *index, *pins], bench.env, check=True)
+    assert installed_packages(venv, bench.env) == installed_packages(reference, bench.env)
+    run([*pip_cmd(venv), "check"], bench.env, check=True)
+    partial = accel(bench.env, bench.make_venv("partial"), "-v", *index, "chain-a==1.0")
     assert "chain-a needs chain-b, which is not pinned" in partial.stderr, describe(partial)
     assert "--dry-run" in partial.stderr
 
 
-def test_a_pin_whose_wheel_no_binary_refuses_is_fetched_as_an_sdist(
-    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:  # fmt: skip
+def test_a_pin_whose_wheel_no_binary_refuses_is_fetched_as_an_sdist(bench: Bench) -> None:
     """The local index holds flitpkg's wheel from an earlier run; ``--no-binary flitpkg``
     cannot take it, so the pin is missing: its sdist is fetched with the other pins, before
     any plan, and built."""
     module = '"""flitpkg, as a wheel."""\n\nVERSION = "1.0"\n'
-    package_index.add(
-        make_wheel(tmp_path / "made", "flitpkg", "1.0", {"flitpkg/__init__.py": module})
+    bench.index.add(
+        make_wheel(bench.tmp_path / "made", "flitpkg", "1.0", {"flitpkg/__init__.py": module})
     )
-    index = ("--index-url", package_index.url)
-    first = accel(isolated_env, make_venv("wheel"), *index, "flitpkg==1.0")
+    index = ("--index-url", bench.index.url)
+    first = accel(bench.env, bench.make_venv("wheel"), *index, "flitpkg==1.0")
     assert "Installed 1 package (0 built, 1 downloaded" in first.stderr, describe(first)
     second = accel(
-        isolated_env, make_venv("sdist"), *index, "--no-binary", "flitpkg", "flitpkg==1.0"
+        bench.env, bench.make_venv("sdist"), *index, "--no-binary", "flitpkg", "flitpkg==1.0"
     )
     assert "Downloading 1 pinned requirement" in second.stderr, describe(second)
     assert "Installed 1 package (1 built" in second.stderr, describe(second)

@@ -23,7 +23,8 @@ from packaging.version import Version
 
 from pip_accel.pip import command_dests
 
-from support.commands import build_count, describe, pip_accel_cmd, run
+from support.bench import Bench
+from support.commands import Command, build_count, describe, pip_accel_cmd, run
 from support.fixtures import make_sdist, pure_project
 from support.index import PackageIndex
 from support.venvs import Venv, VenvFactory, accel_without_pip, pip_cmd
@@ -96,117 +97,102 @@ def from_stored_plan(
 
 
 @pip_accepts("dependency_groups")
-def test_a_dependency_group_is_installed_like_pip_and_planned_once(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_a_dependency_group_is_installed_like_pip_and_planned_once(bench: Bench) -> None:
     """``--group test`` (./pyproject.toml) and ``--group path:test``: pip's environment; the
     plan is stored by the file's contents, so a changed group is planned anew."""
-    project = tmp_path / "project"
+    project = bench.tmp_path / "project"
     project.mkdir()
     pyproject = project / "pyproject.toml"
     pyproject.write_text('[dependency-groups]\ntest = ["chain-b", "purepkg<2"]\n')
-    index = ["-i", package_index.url]
-    installed, _ = like_pip(isolated_env, make_venv, *index, "--group", "test", cwd=project)
+    index = ["-i", bench.index.url]
+    installed, _ = like_pip(bench.env, bench.make_venv, *index, "--group", "test", cwd=project)
     assert installed["freeze"] == ["chain-b==1.0", "chain-c==1.0", "purepkg==1.0"]
     from_stored_plan(
-        isolated_env, make_venv, installed, *index, "--group", f"{pyproject}:test", cwd=tmp_path
+        bench.env,
+        bench.make_venv,
+        installed,
+        *index,
+        "--group",
+        f"{pyproject}:test",
+        cwd=bench.tmp_path,
     )
     pyproject.write_text('[dependency-groups]\ntest = ["chain-c"]\n')
-    changed = make_venv("changed")
-    output = accel_in(isolated_env, changed, *index, "--group", "test", cwd=project)
+    changed = bench.make_venv("changed")
+    output = accel_in(bench.env, changed, *index, "--group", "test", cwd=project)
     assert REUSED not in output
-    assert environment_of(changed, isolated_env)["freeze"] == ["chain-c==1.0"]
+    assert environment_of(changed, bench.env)["freeze"] == ["chain-c==1.0"]
 
 
 @pip_accepts("requirements_from_scripts")
-def test_a_script_with_inline_metadata_is_installed_like_pip_and_planned_once(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_a_script_with_inline_metadata_is_installed_like_pip_and_planned_once(bench: Bench) -> None:
     """``--requirements-from-script``: planned, downloaded, built and installed like pip; the
     script counts in the stored plan's key by its contents."""
-    script = tmp_path / "script.py"
+    script = bench.tmp_path / "script.py"
     script.write_text(
         '# /// script\n# requires-python = ">=3.8"\n# dependencies = ["chain-b", "scriptpkg"]\n'
         '# ///\nprint("hello")\n'
     )
-    args = ["-i", package_index.url, "--requirements-from-script", str(script)]
-    installed, _ = like_pip(isolated_env, make_venv, *args)
+    args = ["-i", bench.index.url, "--requirements-from-script", str(script)]
+    installed, _ = like_pip(bench.env, bench.make_venv, *args)
     assert installed["freeze"] == ["chain-b==1.0", "chain-c==1.0", "scriptpkg==1.0"]
-    from_stored_plan(isolated_env, make_venv, installed, *args)
+    from_stored_plan(bench.env, bench.make_venv, installed, *args)
     script.write_text('# /// script\n# dependencies = ["purepkg<2"]\n# ///\n')
-    changed = make_venv("changed")
-    assert REUSED not in accel_in(isolated_env, changed, *args)
-    assert environment_of(changed, isolated_env)["freeze"] == ["purepkg==1.0"]
+    changed = bench.make_venv("changed")
+    assert REUSED not in accel_in(bench.env, changed, *args)
+    assert environment_of(changed, bench.env)["freeze"] == ["purepkg==1.0"]
 
 
 @pip_accepts("only_dependencies")
-def test_only_deps_installs_the_dependencies_alone_like_pip(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_only_deps_installs_the_dependencies_alone_like_pip(bench: Bench) -> None:
     """``--only-deps`` of a named project (its plan stored) and of a local project (whose
     dependencies can change, so its plan is not stored)."""
-    args = ["-i", package_index.url, "--only-deps", "chain-a"]
-    installed, _ = like_pip(isolated_env, make_venv, *args)
+    args = ["-i", bench.index.url, "--only-deps", "chain-a"]
+    installed, _ = like_pip(bench.env, bench.make_venv, *args)
     assert installed["freeze"] == ["chain-b==1.0", "chain-c==1.0"]
     assert installed["requested"] == []
-    from_stored_plan(isolated_env, make_venv, installed, *args)
+    from_stored_plan(bench.env, bench.make_venv, installed, *args)
 
-    project = tmp_path / "project"
+    project = bench.tmp_path / "project"
     files = pure_project("local-app", "1.0", dependencies=["purepkg<2"], flit=True)
     for name, content in files.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(str(content))
-    shutil.rmtree(tmp_path / "by-accel")
-    shutil.rmtree(tmp_path / "by-pip")
-    local = ["-i", package_index.url, "--only-deps", str(project)]
-    installed, _ = like_pip(isolated_env, make_venv, *local)
+    shutil.rmtree(bench.tmp_path / "by-accel")
+    shutil.rmtree(bench.tmp_path / "by-pip")
+    local = ["-i", bench.index.url, "--only-deps", str(project)]
+    installed, _ = like_pip(bench.env, bench.make_venv, *local)
     assert installed["freeze"] == ["purepkg==1.0"]
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"purepkg<2"', '"purepkg>=2"'))
-    changed = make_venv("changed")
-    assert REUSED not in accel_in(isolated_env, changed, *local)
-    assert environment_of(changed, isolated_env)["freeze"] == ["purepkg==2.0"]
+    changed = bench.make_venv("changed")
+    assert REUSED not in accel_in(bench.env, changed, *local)
+    assert environment_of(changed, bench.env)["freeze"] == ["purepkg==2.0"]
 
 
 @pip_accepts("build_constraints")
-def test_build_constraints_reach_the_builds_and_their_key(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    build_log: Path,
-    tmp_path: Path,
-) -> None:
+def test_build_constraints_reach_the_builds_and_their_key(bench: Bench) -> None:
     """``--build-constraint``: built anew (another key), like pip; the same contents in another
     file reuse that build and the plan; constraints no build can meet fail like pip's."""
-    index = ["-i", package_index.url]
-    accel_in(isolated_env, make_venv("plain"), *index, "cext")
-    assert build_count(build_log) == 1
-    (tmp_path / "one").mkdir()
-    (tmp_path / "two").mkdir()
+    index = ["-i", bench.index.url]
+    accel_in(bench.env, bench.make_venv("plain"), *index, "cext")
+    assert build_count(bench.build_log) == 1
+    (bench.tmp_path / "one").mkdir()
+    (bench.tmp_path / "two").mkdir()
     for name in ("one", "two"):
-        (tmp_path / name / "build.txt").write_text("setuptools>=61\n")
-    args = [*index, "--build-constraint", str(tmp_path / "one" / "build.txt"), "cext"]
-    installed, output = like_pip(isolated_env, make_venv, *args)
+        (bench.tmp_path / name / "build.txt").write_text("setuptools>=61\n")
+    args = [*index, "--build-constraint", str(bench.tmp_path / "one" / "build.txt"), "cext"]
+    installed, output = like_pip(bench.env, bench.make_venv, *args)
     assert "1 built" in output and installed["freeze"] == ["cext==1.0"]
-    copied = [*index, "--build-constraint", str(tmp_path / "two" / "build.txt"), "cext"]
-    from_stored_plan(isolated_env, make_venv, installed, *copied)
+    copied = [*index, "--build-constraint", str(bench.tmp_path / "two" / "build.txt"), "cext"]
+    from_stored_plan(bench.env, bench.make_venv, installed, *copied)
 
-    impossible = tmp_path / "impossible.txt"
+    impossible = bench.tmp_path / "impossible.txt"
     impossible.write_text("setuptools<60\n")
     # pip's own wheel cache would serve the cext it built above, whatever the constraints.
     refused = [*index, "--no-cache-dir", "--build-constraint", str(impossible), "cext"]
-    by_accel = run([*pip_accel_cmd(), "install", "--python", make_venv("no").python, *refused],
-                   isolated_env)  # fmt: skip
-    by_pip = run([*pip_cmd(make_venv("no-pip")), "install", *refused], isolated_env)
+    accel_command: Command = [*pip_accel_cmd(), "install", "--python", bench.make_venv("no").python]
+    by_accel = run([*accel_command, *refused], bench.env)
+    by_pip = run([*pip_cmd(bench.make_venv("no-pip")), "install", *refused], bench.env)
     assert by_accel.returncode == by_pip.returncode == 1, describe(by_accel)
     assert "Failed to build 'cext'" in by_pip.stderr
     errors = [line for line in by_accel.stderr.splitlines() if " ERROR " in line]
@@ -221,23 +207,18 @@ def test_build_constraints_reach_the_builds_and_their_key(
     Version(pip.__version__) < Version("26.2"),
     reason="before pip 26.2 PIP_CONSTRAINT reaches isolated builds",
 )
-def test_constraints_do_not_reach_isolated_builds(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-) -> None:
+def test_constraints_do_not_reach_isolated_builds(bench: Bench) -> None:
     """Constraints that no build could meet, by ``-c`` and by PIP_CONSTRAINT, constrain the
     plan alone: pip builds cext, and so does pip-accel."""
-    constraints = tmp_path / "constraints.txt"
+    constraints = bench.tmp_path / "constraints.txt"
     constraints.write_text("setuptools<60\n")
-    args = ["-i", package_index.url, "-c", str(constraints), "cext"]
-    installed, _ = like_pip(isolated_env, make_venv, *args)
+    args = ["-i", bench.index.url, "-c", str(constraints), "cext"]
+    installed, _ = like_pip(bench.env, bench.make_venv, *args)
     assert installed["freeze"] == ["cext==1.0"]
-    shutil.rmtree(tmp_path / "by-accel")
-    shutil.rmtree(tmp_path / "by-pip")
-    inherited = {**isolated_env, "PIP_CONSTRAINT": str(constraints)}
-    assert like_pip(inherited, make_venv, "-i", package_index.url, "cext")[0] == installed
+    shutil.rmtree(bench.tmp_path / "by-accel")
+    shutil.rmtree(bench.tmp_path / "by-pip")
+    inherited = {**bench.env, "PIP_CONSTRAINT": str(constraints)}
+    assert like_pip(inherited, bench.make_venv, "-i", bench.index.url, "cext")[0] == installed
 
 
 def add_pre_release(package_index: PackageIndex, directory: Path) -> None:
@@ -256,61 +237,55 @@ def add_pre_release(package_index: PackageIndex, directory: Path) -> None:
     ],
     ids=["all releases of one", "with --pre", "only final of one"],
 )
-def test_release_control_is_pips(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    tmp_path: Path,
-    options: list[str],
-    version: str | None,
-) -> None:
+def test_release_control_is_pips(bench: Bench, options: list[str], version: str | None) -> None:
     """``--all-releases`` and ``--only-final`` choose among the local index's archives as
     pip does among the package index's, with a pre-release in the local index already;
     ``--pre`` with either is refused with pip's message."""
-    add_pre_release(package_index, tmp_path / "pre")
-    accel_in(isolated_env, make_venv("seed"), "-i", package_index.url, "--pre", "purepkg")
-    args = ["-i", package_index.url, *options, "purepkg"]
+    add_pre_release(bench.index, bench.tmp_path / "pre")
+    accel_in(bench.env, bench.make_venv("seed"), "-i", bench.index.url, "--pre", "purepkg")
+    args = ["-i", bench.index.url, *options, "purepkg"]
     if version is None:
-        by_accel = run([*pip_accel_cmd(), "install", "--python", make_venv().python, *args],
-                       isolated_env)  # fmt: skip
-        by_pip = run([*pip_cmd(make_venv("pip")), "install", *args], isolated_env)
+        by_accel = run([*pip_accel_cmd(), "install", "--python", bench.make_venv().python, *args],
+                       bench.env)  # fmt: skip
+        by_pip = run([*pip_cmd(bench.make_venv("pip")), "install", *args], bench.env)
         message = by_pip.stderr.strip().splitlines()[-1].removeprefix("ERROR: ")
         assert by_accel.returncode == by_pip.returncode != 0, describe(by_accel)
         assert "--pre cannot be used" in message and message in by_accel.stderr
         return
-    installed, _ = like_pip(isolated_env, make_venv, *args)
+    installed, _ = like_pip(bench.env, bench.make_venv, *args)
     assert installed["freeze"] == [f"purepkg=={version}"]
-    from_stored_plan(isolated_env, make_venv, installed, *args)
+    from_stored_plan(bench.env, bench.make_venv, installed, *args)
 
 
 @pip_accepts("no_require_hashes")
 def test_no_require_hashes_checks_the_hashes_given_and_no_more(
-    isolated_env: dict[str, str],
-    package_index: PackageIndex,
-    make_venv: VenvFactory,
-    fixture_sdists: dict[str, Path],
-    tmp_path: Path,
+    bench: Bench, fixture_sdists: dict[str, Path]
 ) -> None:
     """One hashed line no longer asks hashes of every line, as in pip: without the option both
     refuse the unhashed line; with it both install, and a wrong hash fails both."""
     digest = hashlib.sha256(fixture_sdists["purepkg-1.0"].read_bytes()).hexdigest()
-    requirements = tmp_path / "requirements.txt"
+    requirements = bench.tmp_path / "requirements.txt"
     requirements.write_text(f"purepkg==1.0 --hash=sha256:{digest}\nchain-c\n")
-    args = ["-i", package_index.url, "-r", str(requirements)]
+    args = ["-i", bench.index.url, "-r", str(requirements)]
     for extra, succeeds in (([], False), (["--no-require-hashes"], True)):
         if succeeds:
-            installed, _ = like_pip(isolated_env, make_venv, *args, *extra)
+            installed, _ = like_pip(bench.env, bench.make_venv, *args, *extra)
             assert installed["freeze"] == ["chain-c==1.0", "purepkg==1.0"]
             continue
-        by_accel = run([*pip_accel_cmd(), "install", "--python", make_venv().python, *args],
-                       isolated_env)  # fmt: skip
-        by_pip = run([*pip_cmd(make_venv("pip")), "install", *args], isolated_env)
+        by_accel = run([*pip_accel_cmd(), "install", "--python", bench.make_venv().python, *args],
+                       bench.env)  # fmt: skip
+        by_pip = run([*pip_cmd(bench.make_venv("pip")), "install", *args], bench.env)
         assert by_accel.returncode == by_pip.returncode == 1, describe(by_accel)
         assert "In --require-hashes mode" in by_accel.stderr
     requirements.write_text(f"purepkg==1.0 --hash=sha256:{'0' * 64}\nchain-c\n")
     wrong = [*args, "--no-require-hashes"]
-    by_accel = run([*pip_accel_cmd(), "install", "--python", make_venv("wrong").python, *wrong],
-                   isolated_env)  # fmt: skip
+    accel_command: Command = [
+        *pip_accel_cmd(),
+        "install",
+        "--python",
+        bench.make_venv("wrong").python,
+    ]
+    by_accel = run([*accel_command, *wrong], bench.env)
     assert by_accel.returncode == 1 and "DO NOT MATCH THE HASHES" in by_accel.stderr
 
 
