@@ -120,6 +120,15 @@ def _encode(content: Content) -> bytes:
     return content.encode("utf-8") if isinstance(content, str) else content
 
 
+def write_files(directory: Path, files: Mapping[str, Content]) -> Path:
+    """Write ``files`` (relative paths) into ``directory``, making folders; return it."""
+    for name, content in files.items():
+        path = directory / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(_encode(content))
+    return directory
+
+
 def write_tar_gz(target: Path, top: str, files: Mapping[str, Content]) -> Path:
     """Write ``files`` under the directory ``top`` into a reproducible .tar.gz at ``target``."""
     buffer = io.BytesIO()

@@ -577,14 +577,10 @@ def make_certificates(directory: Path) -> Certificates:
 
 def _key_usage(signs_certificates: bool) -> x509.KeyUsage:
     """The key usage of a CA (signs certificates) or of an end entity (digital signatures)."""
+    unused = ("content_commitment", "key_encipherment", "data_encipherment", "key_agreement")
     return x509.KeyUsage(
         digital_signature=not signs_certificates,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
         key_cert_sign=signs_certificates,
         crl_sign=signs_certificates,
-        encipher_only=False,
-        decipher_only=False,
+        **dict.fromkeys([*unused, "encipher_only", "decipher_only"], False),
     )

@@ -49,6 +49,7 @@ from pip_accel.trees import FORMAT as TREE_FORMAT
 from pip_accel.trees import MANIFEST, TreeFile, TreeStore, UnpackedTree
 
 from support.fixtures import make_wheel
+from support.plans import lacking, wheels_digest
 
 TAG = sys.implementation.cache_tag
 """The cache tag of this interpreter, which compiles the trees' bytecode."""
@@ -196,6 +197,12 @@ FleetFactory = Callable[[Path, SharedCache], Fleet]
 
 
 @pytest.fixture
+def wheel(built: dict[str, Built]) -> Built:
+    """``fleetpkg``, the wheel that most tests share."""
+    return built["fleetpkg"]
+
+
+@pytest.fixture
 def make_fleet() -> Iterator[FleetFactory]:
     """A factory of fleets whose data directory is the path given; their pools end at teardown."""
     fleets: list[Fleet] = []
@@ -218,6 +225,14 @@ def plan_document(entries: list[SharedWheel], key: str = KEY, **changes: Any) ->
 def publish(cache: SharedCache, entries: list[SharedWheel], key: str = KEY) -> None:
     """Put a shared plan of ``entries`` into the stand-in cache."""
     cache.objects[f"plans/{key}.json"] = json.dumps(plan_document(entries, key)).encode()
+
+
+def published(wheel: Built) -> SharedCache:
+    """A stand-in cache with ``wheel``'s binary entry, its tree, and the plan of them alone."""
+    entry = wheel.binary_entry()
+    cache = SharedCache({entry.object: wheel.data, wheel.tree_object: wheel.archive})
+    publish(cache, [entry])
+    return cache
 
 
 def messages(caplog: pytest.LogCaptureFixture, level: int = logging.WARNING) -> list[str]:
@@ -276,7 +291,7 @@ def document_of(*items: Any, **changes: Any) -> dict[str, Any]:
         "key": KEY,
         "pip_accel": __version__,
         "wheels": wheels,
-        "sha256": sha256(json.dumps(wheels, sort_keys=True).encode()),
+        "sha256": wheels_digest(wheels),
     }
     document.update(changes)
     return document
@@ -284,9 +299,7 @@ def document_of(*items: Any, **changes: Any) -> dict[str, Any]:
 
 def without(field: str) -> dict[str, Any]:
     """A sound entry that lacks one field."""
-    item = entry()
-    del item[field]
-    return item
+    return lacking(entry(), field)
 
 
 SHARED_DAMAGES: dict[str, tuple[Any, str]] = {
@@ -503,13 +516,9 @@ def test_no_shared_plan_is_none(
 
 
 def test_a_shared_download_goes_into_the_local_index(
-    tmp_path: Path,
-    make_fleet: FleetFactory,
-    built: dict[str, Built],
-    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The wheel lands in sources/, recorded in sources/.sha256; the planned wheel describes it."""
-    wheel = built["fleetpkg"]
     cache = SharedCache({f"sources/fleetpkg/{wheel.name}": wheel.data})
     publish(cache, [wheel.source_entry()])
     fleet = make_fleet(tmp_path / "data", cache)
@@ -532,13 +541,10 @@ def test_a_shared_download_goes_into_the_local_index(
 
 
 def test_a_shared_build_goes_into_the_binary_cache_with_its_tree(
-    tmp_path: Path, make_fleet: FleetFactory, built: dict[str, Built]
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built
 ) -> None:
     """The wheel lands under its key with its checksum; its tree is placed, sealed and found."""
-    wheel = built["fleetpkg"]
-    entry = wheel.binary_entry()
-    cache = SharedCache({entry.object: wheel.data, wheel.tree_object: wheel.archive})
-    publish(cache, [entry])
+    cache = published(wheel)
     fleet = make_fleet(tmp_path / "data", cache)
 
     planned = fleet.plan(KEY)
@@ -567,13 +573,10 @@ def test_a_shared_build_goes_into_the_binary_cache_with_its_tree(
 
 
 def test_what_is_here_already_is_not_fetched(
-    tmp_path: Path, make_fleet: FleetFactory, built: dict[str, Built]
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built
 ) -> None:
     """A second worker on the same disk fetches only the plan: the wheel and tree are there."""
-    wheel = built["fleetpkg"]
-    entry = wheel.binary_entry()
-    cache = SharedCache({entry.object: wheel.data, wheel.tree_object: wheel.archive})
-    publish(cache, [entry])
+    cache = published(wheel)
     first = make_fleet(tmp_path / "data", cache).plan(KEY)
     cache.fetched.clear()
     assert make_fleet(tmp_path / "data", cache).plan(KEY) == first
@@ -630,13 +633,9 @@ def test_a_damaged_shared_plan_is_a_warning(
 
 
 def test_an_unsafe_tree_is_a_warning_and_the_wheel_is_used(
-    tmp_path: Path,
-    make_fleet: FleetFactory,
-    built: dict[str, Built],
-    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A tree with a member outside it: one warning; the plan stands; no tree, nothing left."""
-    wheel = built["fleetpkg"]
     archive = archive_with(tmp_path / "evil.tar.gz", member("../../escape"))
     cache = SharedCache({wheel.source_entry().object: wheel.data})
     cache.objects[wheel.tree_object] = archive.read_bytes()
@@ -654,13 +653,9 @@ def test_an_unsafe_tree_is_a_warning_and_the_wheel_is_used(
 
 
 def test_a_tree_without_manifest_is_a_warning(
-    tmp_path: Path,
-    make_fleet: FleetFactory,
-    built: dict[str, Built],
-    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A safe archive that is not a tree: one warning, no tree placed."""
-    wheel = built["fleetpkg"]
     source = tmp_path / "not-a-tree"
     source.mkdir()
     (source / "a.py").write_text("A = 1\n")
@@ -690,10 +685,7 @@ def tampered_tree(tmp_path: Path, wheel: Built, change: Callable[[Path], None]) 
 
 
 def test_a_tree_whose_manifest_names_a_path_outside_its_scheme_is_refused(
-    tmp_path: Path,
-    make_fleet: FleetFactory,
-    built: dict[str, Built],
-    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Every member is inside the tree, but the manifest sends one file to purelib/../..."""
 
@@ -703,7 +695,6 @@ def test_a_tree_whose_manifest_names_a_path_outside_its_scheme_is_refused(
         manifest["files"].append(asdict(TreeFile("purelib", "../escape.py")))
         (tree / MANIFEST).write_text(json.dumps(manifest))
 
-    wheel = built["fleetpkg"]
     cache = SharedCache({wheel.source_entry().object: wheel.data})
     cache.objects[wheel.tree_object] = tampered_tree(tmp_path, wheel, escape)
     publish(cache, [wheel.source_entry()])
@@ -716,13 +707,9 @@ def test_a_tree_whose_manifest_names_a_path_outside_its_scheme_is_refused(
 
 
 def test_a_tree_that_lacks_a_file_of_its_manifest_is_a_warning(
-    tmp_path: Path,
-    make_fleet: FleetFactory,
-    built: dict[str, Built],
-    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A partial tree (packed while it was being replaced): one warning, the wheel is used."""
-    wheel = built["fleetpkg"]
     cache = SharedCache({wheel.source_entry().object: wheel.data})
     missing = tampered_tree(
         tmp_path, wheel, lambda tree: (tree / "purelib/fleetpkg/sub/mod.py").unlink()
@@ -737,10 +724,9 @@ def test_a_tree_that_lacks_a_file_of_its_manifest_is_a_warning(
 
 
 def test_a_failed_fetch_leaves_the_local_build_of_the_same_key_alone(
-    tmp_path: Path, make_fleet: FleetFactory, built: dict[str, Built]
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built
 ) -> None:
     """The local cache has its own build under the plan's key; the fleet's wheel is missing."""
-    wheel = built["fleetpkg"]
     fleet = make_fleet(tmp_path / "data", SharedCache())
     local = LocalCacheBackend(fleet.config)
     key = CacheKey(NAMESPACE, "fleetpkg", "1.0", SDIST_SHA256)
@@ -819,10 +805,9 @@ def test_a_read_only_worker_replaces_no_damaged_plan(
 
 
 def test_a_tree_that_a_writer_could_not_use_is_replaced(
-    tmp_path: Path, make_fleet: FleetFactory, built: dict[str, Built]
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built
 ) -> None:
     """An unsafe tree is unpacked here instead, and the writer stores its own over it."""
-    wheel = built["fleetpkg"]
     evil = archive_with(tmp_path / "evil.tar.gz", member("../../escape")).read_bytes()
     cache = SharedCache({wheel.source_entry().object: wheel.data, wheel.tree_object: evil})
     publish(cache, [wheel.source_entry()])

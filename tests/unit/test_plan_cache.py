@@ -6,7 +6,6 @@ The question (and its keys) is asked of command lines read by pip's own parser, 
 stand-in target.
 """
 
-import hashlib
 import json
 import logging
 import os
@@ -30,6 +29,8 @@ from pip_accel.plan_cache import (
     parse_plan,
 )
 
+from support.plans import lacking, wheels_digest
+
 KEY = "0123456789abcdef" * 4
 """The key of the plans of these tests (any string does for parse_plan)."""
 
@@ -51,17 +52,15 @@ def wheel_entry(**changes: Any) -> dict[str, Any]:
 
 def document(wheels: list[Any], /, **changes: Any) -> dict[str, Any]:
     """A stored plan of ``wheels`` for KEY, with the digest the design names, fields changed."""
-    digest = hashlib.sha256(json.dumps(wheels, sort_keys=True).encode()).hexdigest()
-    plan: dict[str, Any] = {"format": FORMAT, "key": KEY, "wheels": wheels, "sha256": digest}
+    plan: dict[str, Any] = {"format": FORMAT, "key": KEY, "wheels": wheels}
+    plan["sha256"] = wheels_digest(wheels)
     plan.update(changes)
     return plan
 
 
 def without(field: str) -> dict[str, Any]:
     """A wheel entry that lacks one field."""
-    entry = wheel_entry()
-    del entry[field]
-    return entry
+    return lacking(wheel_entry(), field)
 
 
 def test_a_sound_plan_is_accepted() -> None:

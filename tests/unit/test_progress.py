@@ -1,9 +1,26 @@
 """Unit tests of :mod:`pip_accel.progress`: the live line's words and how log lines pass it."""
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pip_accel.progress import CLEAR, Progress
+
+
+def wait_until_shown(progress: Progress) -> None:
+    """Return once the live line is on the terminal."""
+    while not progress.shown:
+        progress.stopped.wait(0.01)
+
+
+@contextmanager
+def live_progress(output: io.StringIO) -> Iterator[Progress]:
+    """A live line on ``output`` that counts one compile, once it is shown."""
+    with Progress(output, live=True, interval=0.01) as progress:
+        progress.compiles = 1
+        wait_until_shown(progress)
+        yield progress
 
 
 def test_the_line_counts_downloads_with_bytes_builds_and_compiles(tmp_path: Path) -> None:
@@ -47,10 +64,8 @@ def test_not_live_writes_log_lines_only() -> None:
 def test_leaving_erases_the_line() -> None:
     """After the run the terminal shows no half line."""
     output = io.StringIO()
-    with Progress(output, live=True, interval=0.01) as progress:
-        progress.compiles = 1
-        while not progress.shown:
-            progress.stopped.wait(0.01)
+    with live_progress(output) as progress:
+        pass
     assert output.getvalue().endswith(CLEAR)
     assert not progress.shown
 
@@ -58,14 +73,10 @@ def test_leaving_erases_the_line() -> None:
 def test_a_pause_takes_the_line_away_and_keeps_it_away() -> None:
     """While a question is asked the line is neither shown nor drawn again."""
     output = io.StringIO()
-    with Progress(output, live=True, interval=0.01) as progress:
-        progress.compiles = 1
-        while not progress.shown:
-            progress.stopped.wait(0.01)
+    with live_progress(output) as progress:
         with progress.pause():
             assert not progress.shown
             before = output.getvalue()
             progress.stopped.wait(0.05)
             assert output.getvalue() == before, "drawn during the pause"
-        while not progress.shown:
-            progress.stopped.wait(0.01)
+        wait_until_shown(progress)

@@ -16,6 +16,7 @@ import pytest
 
 from support.bench import Bench
 from support.commands import Command, build_count, pip_accel_cmd, run
+from support.fixtures import write_files
 from support.s3 import BUCKET, READER_POLICY, S3Server, worker
 from support.venvs import Venv, accel, installed_packages
 
@@ -249,14 +250,15 @@ class DirectoryBackend:
 
 def write_plugin(directory: Path) -> Path:
     """Write a distribution ``dircache`` (module and .dist-info) into ``directory``."""
-    info = directory / "dircache-1.0.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: dircache\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(
-        "[pip_accel.cache_backends]\ndircache = dircache:DirectoryBackend\n"
-    )
-    (directory / "dircache.py").write_text(PLUGIN)
-    return directory
+    info = "dircache-1.0.dist-info"
+    files = {
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: dircache\nVersion: 1.0\n",
+        f"{info}/entry_points.txt": (
+            "[pip_accel.cache_backends]\ndircache = dircache:DirectoryBackend\n"
+        ),
+        "dircache.py": PLUGIN,
+    }
+    return write_files(directory, files)
 
 
 def test_boto3_is_imported_only_when_s3_is_configured(bench: Bench, s3: S3Server) -> None:

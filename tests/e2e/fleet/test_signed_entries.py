@@ -12,6 +12,7 @@ import pytest
 
 from pip_accel.signing import Signer, TrustedKeys, keygen, load_signing_key
 
+from support.bench import Bench
 from support.commands import build_count, describe, run
 from support.index import PackageIndex
 from support.s3 import BUCKET, S3Server, worker
@@ -65,21 +66,16 @@ def replace(s3: S3Server, key: str, body: bytes, metadata: dict[str, str]) -> No
 
 
 def test_a_signed_writer_and_a_verifying_reader_share_everything(
-    isolated_env: dict[str, str],
-    make_venv: VenvFactory,
-    build_log: Path,
-    s3: S3Server,
-    requirements: Path,
-    tmp_path: Path,
+    bench: Bench, s3: S3Server, requirements: Path
 ) -> None:
     """Every kind of object is signed; the reader uses them, but not a tree moved elsewhere.
 
     The moved tree keeps its sha256 and a valid signature, made for another name: a reader
     that trusted it would install one project's files as another's.
     """
-    ci_key = new_key(tmp_path, "ci-key")
-    main = worker(isolated_env, s3, "main", PIP_ACCEL_S3_SIGNING_KEY=str(tmp_path / "ci-key"))
-    result = accel(main, make_venv("main"), "-r", requirements)
+    ci_key = new_key(bench.tmp_path, "ci-key")
+    main = worker(bench.env, s3, "main", PIP_ACCEL_S3_SIGNING_KEY=str(bench.tmp_path / "ci-key"))
+    result = accel(main, bench.make_venv("main"), "-r", requirements)
     assert "stored in the shared cache" in result.stderr, describe(result)
     keys = s3.keys(BUCKET)
     for part in ("plans/", "trees/", "sources/cext/", "sources/purepkg/", "/cext/1.0/"):
@@ -90,11 +86,11 @@ def test_a_signed_writer_and_a_verifying_reader_share_everything(
     moved = client.get_object(Bucket=BUCKET, Key=trees[1])
     replace(s3, trees[0], moved["Body"].read(), moved["Metadata"])
 
-    public = (tmp_path / "ci-key.pub").read_text().strip()
+    public = (bench.tmp_path / "ci-key.pub").read_text().strip()
     pull_request = worker(
-        isolated_env, s3, "pr", PIP_ACCEL_S3_READONLY="true", PIP_ACCEL_S3_TRUSTED_KEYS=public
+        bench.env, s3, "pr", PIP_ACCEL_S3_READONLY="true", PIP_ACCEL_S3_TRUSTED_KEYS=public
     )
-    venv = make_venv("pr")
+    venv = bench.make_venv("pr")
     result = accel(pull_request, venv, "-r", requirements)
     assert USING_SHARED in result.stderr, describe(result)
     refusal = (
@@ -104,18 +100,15 @@ def test_a_signed_writer_and_a_verifying_reader_share_everything(
     assert refusal in result.stderr, describe(result)
     assert result.stderr.count("Refusing the object") == 1, describe(result)
     assert "Unpacking and compiling 1 new wheel" in result.stderr, describe(result)
-    assert build_count(build_log) == 1, "the reader built cext instead of using the signed wheel"
+    assert build_count(bench.build_log) == 1, (
+        "the reader built cext instead of using the signed wheel"
+    )
     assert_installed(pull_request, venv)
     assert s3.keys(BUCKET) == keys
 
 
 def test_unsigned_or_untrusted_objects_are_refused_rebuilt_and_replaced(
-    isolated_env: dict[str, str],
-    make_venv: VenvFactory,
-    build_log: Path,
-    s3: S3Server,
-    requirements: Path,
-    tmp_path: Path,
+    bench: Bench, s3: S3Server, requirements: Path
 ) -> None:
     """A bucket of unsigned objects and a plan signed by an unknown key.
 
@@ -123,33 +116,33 @@ def test_unsigned_or_untrusted_objects_are_refused_rebuilt_and_replaced(
     refuses the plan and the wheels, with a warning naming each, builds them, and stores
     its own signed objects over them, so that the bucket heals.
     """
-    accel(worker(isolated_env, s3, "old"), make_venv("old"), "-r", requirements)
-    assert build_count(build_log) == 1
+    accel(worker(bench.env, s3, "old"), bench.make_venv("old"), "-r", requirements)
+    assert build_count(bench.build_log) == 1
     keys = s3.keys(BUCKET)
     (plan,) = [key for key in keys if key.startswith(f"{PREFIX}v2/plans/")]
     (wheel,) = [key for key in keys if "/cext/1.0/" in key and key.endswith(".whl")]
-    stranger = new_key(tmp_path, "stranger")
+    stranger = new_key(bench.tmp_path, "stranger")
     stored = s3.client().get_object(Bucket=BUCKET, Key=plan)
     metadata = stored["Metadata"]
     signature = stranger.sign(plan.removeprefix(PREFIX), metadata["sha256"])
     replace(s3, plan, stored["Body"].read(), {**metadata, **signature})
 
-    today = worker(isolated_env, s3, "today", PIP_ACCEL_S3_READONLY="true")
-    venv = make_venv("today")
+    today = worker(bench.env, s3, "today", PIP_ACCEL_S3_READONLY="true")
+    venv = bench.make_venv("today")
     result = accel(today, venv, "-r", requirements)
     assert USING_SHARED in result.stderr and "Refusing" not in result.stderr, describe(result)
-    assert build_count(build_log) == 1
+    assert build_count(bench.build_log) == 1
     assert_installed(today, venv)
 
-    ci_key = new_key(tmp_path, "ci-key")
-    keygen(tmp_path / "colleague")  # another trusted writer, whose key signed nothing here
-    colleague_line = (tmp_path / "colleague.pub").read_text().strip()
+    ci_key = new_key(bench.tmp_path, "ci-key")
+    keygen(bench.tmp_path / "colleague")  # another trusted writer, whose key signed nothing here
+    colleague_line = (bench.tmp_path / "colleague.pub").read_text().strip()
     main = worker(
-        isolated_env, s3, "main",
-        PIP_ACCEL_S3_SIGNING_KEY=str(tmp_path / "ci-key"),
-        PIP_ACCEL_S3_TRUSTED_KEYS=f"{colleague_line},\n{tmp_path / 'ci-key.pub'}",
+        bench.env, s3, "main",
+        PIP_ACCEL_S3_SIGNING_KEY=str(bench.tmp_path / "ci-key"),
+        PIP_ACCEL_S3_TRUSTED_KEYS=f"{colleague_line},\n{bench.tmp_path / 'ci-key.pub'}",
     )  # fmt: skip
-    venv = make_venv("main")
+    venv = bench.make_venv("main")
     result = accel(main, venv, "-r", requirements)
     untrusted = (
         f"Refusing the object s3://{BUCKET}/{plan}: it is signed by the key"
@@ -159,7 +152,7 @@ def test_unsigned_or_untrusted_objects_are_refused_rebuilt_and_replaced(
     unsigned = f"Refusing the object s3://{BUCKET}/{wheel}: it has no signature"
     assert result.stderr.count(unsigned) == 1, describe(result)  # one warning, though asked twice
     assert USING_SHARED not in result.stderr
-    assert build_count(build_log) == 2, "the unsigned wheel of cext was used"
+    assert build_count(bench.build_log) == 2, "the unsigned wheel of cext was used"
     assert_installed(main, venv)
     assert "Replacing plans/" in result.stderr, describe(result)
     # The wheels were built anew, with other sha256s: the old trees are named by nothing now.

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from support.commands import Command, describe, pip_accel_cmd, run
-from support.fixtures import make_sdist, pure_project
+from support.fixtures import make_sdist, pure_project, write_files
 from support.index import IndexFactory, PackageIndex, free_port
 from support.venvs import Venv, VenvFactory, accel, installed_packages, pip_cmd
 
@@ -280,15 +280,13 @@ def test_bytecode_by_default_and_none_with_no_compile(
 
 def write_local_project(directory: Path) -> Path:
     """Write ``localproj`` 0.1, a setuptools project that depends on chain-c."""
-    package = directory / "localproj"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("VALUE = 'original'\n")
-    (directory / "pyproject.toml").write_text(
+    pyproject_toml = (
         '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
         '\n[project]\nname = "localproj"\nversion = "0.1"\ndependencies = ["chain-c"]\n'
         '\n[tool.setuptools]\npackages = ["localproj"]\n'
     )
-    return directory
+    files = {"localproj/__init__.py": "VALUE = 'original'\n", "pyproject.toml": pyproject_toml}
+    return write_files(directory, files)
 
 
 def test_editable_and_local_directory(

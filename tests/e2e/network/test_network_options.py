@@ -24,7 +24,7 @@ whatever pip it runs: ``once``.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +136,26 @@ def servers() -> Iterator[Servers]:
     yield started
     for server in started:
         server.stop()
+
+
+#: Starts an HTTPS index of the package set (see ``start_tls_index``).
+TLSIndexFactory = Callable[..., StaticIndex]
+
+
+@pytest.fixture
+def start_tls_index(
+    archives: Path, servers: Servers, certificates: Certificates
+) -> TLSIndexFactory:
+    """Start an HTTPS index of the package set with a certificate of the tests' CA, stopped
+    at teardown; ``require_client_certificate=True`` asks pip for a client certificate."""
+
+    def start(require_client_certificate: bool = False) -> StaticIndex:
+        context = certificates.server_context(require_client_certificate=require_client_certificate)
+        index = StaticIndex(archives, ssl_context=context).start()
+        servers.append(index)
+        return index
+
+    return start
 
 
 def file_names(directory: Path) -> set[str]:
@@ -294,11 +314,12 @@ def test_tls_index_through_a_proxy(
     make_venv: VenvFactory,
     servers: Servers,
     certificates: Certificates,
+    start_tls_index: TLSIndexFactory,
 ) -> None:
     """An HTTPS index through ``--proxy``: pip tunnels (CONNECT) and trusts ``--cert``."""
-    index = StaticIndex(archives, ssl_context=certificates.server_context()).start()
+    index = start_tls_index()
     proxy = ForwardProxy().start()
-    servers += [index, proxy]
+    servers.append(proxy)
     args = ["-i", index.url, "--proxy", proxy.url, "--cert", str(certificates.ca)]
     assert_installed(env, make_venv, archives, WHEELS, args)
     assert set(index.downloads()) == WHEELS.archives(archives)
@@ -315,16 +336,15 @@ def test_tls_index_with_its_own_ca(
     env: dict[str, str],
     archives: Path,
     make_venv: VenvFactory,
-    servers: Servers,
     certificates: Certificates,
+    start_tls_index: TLSIndexFactory,
     how: str,
 ) -> None:
     """An HTTPS index whose certificate the tests' CA signed, trusted by ``--cert`` or a variable.
 
     PIP_CERT is pip's configuration; REQUESTS_CA_BUNDLE is read by requests, inside pip.
     """
-    index = StaticIndex(archives, ssl_context=certificates.server_context()).start()
-    servers.append(index)
+    index = start_tls_index()
     want, args, stop = FULL, ["-i", index.url, "--cert", str(certificates.ca)], [index]
     if how != "--cert":
         want, args, stop, env = WHEELS, ["-i", index.url], [], env | {how: str(certificates.ca)}
@@ -334,11 +354,7 @@ def test_tls_index_with_its_own_ca(
 
 
 def test_tls_index_without_its_ca_fails_clearly(
-    failing_env: dict[str, str],
-    archives: Path,
-    make_venv: VenvFactory,
-    servers: Servers,
-    certificates: Certificates,
+    failing_env: dict[str, str], make_venv: VenvFactory, start_tls_index: TLSIndexFactory
 ) -> None:
     """Without the CA pip cannot verify the index: the last line says so, nothing downloaded.
 
@@ -346,8 +362,7 @@ def test_tls_index_without_its_ca_fails_clearly(
     CERTIFICATE_VERIFY_FAILED] certificate verify failed ..." before it reports that no
     version of the project was found.
     """
-    index = StaticIndex(archives, ssl_context=certificates.server_context()).start()
-    servers.append(index)
+    index = start_tls_index()
     venv = make_venv()
     args = ["--retries", "0", "-i", index.url, WHEELS.requirement]
     result = accel(failing_env, venv, *args, ok=False)
@@ -360,13 +375,11 @@ def test_tls_client_certificate(
     env: dict[str, str],
     archives: Path,
     make_venv: VenvFactory,
-    servers: Servers,
     certificates: Certificates,
+    start_tls_index: TLSIndexFactory,
 ) -> None:
     """An index that requires a client certificate: ``--client-cert`` gives pip one."""
-    context = certificates.server_context(require_client_certificate=True)
-    index = StaticIndex(archives, ssl_context=context).start()
-    servers.append(index)
+    index = start_tls_index(require_client_certificate=True)
     args = ["-i", index.url, "--cert", str(certificates.ca)]
     args += ["--client-cert", str(certificates.client)]
     assert_installed(env, make_venv, archives, FULL, args, stop=[index])
@@ -376,19 +389,16 @@ def test_tls_client_certificate(
 
 def test_tls_without_a_client_certificate_fails_clearly(
     failing_env: dict[str, str],
-    archives: Path,
     make_venv: VenvFactory,
-    servers: Servers,
     certificates: Certificates,
+    start_tls_index: TLSIndexFactory,
 ) -> None:
     """An index that requires a client certificate, and none given: a clear failure.
 
     pip says "There was a problem confirming the ssl certificate: ... certificate
     required" (TLS 1.3) before it reports that no version of the project was found.
     """
-    context = certificates.server_context(require_client_certificate=True)
-    index = StaticIndex(archives, ssl_context=context).start()
-    servers.append(index)
+    index = start_tls_index(require_client_certificate=True)
     venv = make_venv()
     args = ["--retries", "0", "-i", index.url, "--cert", str(certificates.ca)]
     result = accel(failing_env, venv, *args, WHEELS.requirement, ok=False)

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from support.commands import Command, describe, pip_accel_cmd
 from support.commands import run as run_command
 from support.fixtures import make_sdist, pyproject
 from support.index import PackageIndex
-from support.venvs import VenvFactory, installed_packages
+from support.venvs import Venv, VenvFactory, installed_packages
 
 pytestmark = pytest.mark.system  # tox runs them alone, one after the other
 
@@ -109,8 +110,23 @@ def without_lz4_headers(apt_lists: None) -> Iterator[None]:
         change(["apt-get", "install", "--yes", PACKAGE])
 
 
+@dataclass(frozen=True)
+class Lz4extInstall:
+    """The install of ``lz4ext`` into a new venv, with liblz4-dev removed for the test."""
+
+    env: dict[str, str]
+    venv: Venv
+    command: list[str]
+
+
 @pytest.fixture
-def lz4ext_index(package_index: PackageIndex, tmp_path: Path) -> PackageIndex:
+def lz4ext(
+    without_lz4_headers: None,
+    package_index: PackageIndex,
+    tmp_path: Path,
+    isolated_env: dict[str, str],
+    make_venv: VenvFactory,
+) -> Lz4extInstall:
     """The package index, serving also ``lz4ext`` 1.0, a C extension that needs lz4.h."""
     files = {
         "pyproject.toml": pyproject("lz4ext", "1.0", packages=[]),
@@ -118,7 +134,9 @@ def lz4ext_index(package_index: PackageIndex, tmp_path: Path) -> PackageIndex:
         "lz4ext.c": LZ4EXT_SOURCE,
     }
     package_index.add(make_sdist(tmp_path / "sdists", "lz4ext", "1.0", files))
-    return package_index
+    venv = make_venv()
+    command = [*pip_accel_cmd(), "install", "--python", str(venv.python), "-i", package_index.url]
+    return Lz4extInstall(isolated_env, venv, [*command, "lz4ext"])
 
 
 def test_every_debian_package_exists(apt_lists: None) -> None:
@@ -134,17 +152,10 @@ def test_every_debian_package_exists(apt_lists: None) -> None:
     assert set(names) - known == set()
 
 
-def test_installs_the_missing_package_and_builds_again(
-    without_lz4_headers: None,
-    lz4ext_index: PackageIndex,
-    isolated_env: dict[str, str],
-    make_venv: VenvFactory,
-) -> None:
+def test_installs_the_missing_package_and_builds_again(lz4ext: Lz4extInstall) -> None:
     """auto-install on: apt-get installs liblz4-dev, the second build works and links LZ4."""
-    venv = make_venv()
-    env = {**isolated_env, "PIP_ACCEL_AUTO_INSTALL": "true"}
-    command = [*pip_accel_cmd(), "install", "--python", str(venv.python), "-i", lz4ext_index.url]
-    result = run_command([*command, "lz4ext"], env, input="")
+    env = {**lz4ext.env, "PIP_ACCEL_AUTO_INSTALL": "true"}
+    result = run_command(lz4ext.command, env, input="")
     assert result.returncode == 0, describe(result)
     assert "fatal error: lz4.h: No such file or directory" in result.stderr  # the first build
     assert f"The system package {PACKAGE} is not installed: it provides the header lz4.h." in (
@@ -154,21 +165,14 @@ def test_installs_the_missing_package_and_builds_again(
         result.stderr
     )
     assert is_installed()
-    version = run_command([venv.python, "-c", "import lz4ext; print(lz4ext.version())"], env)
+    version = run_command([lz4ext.venv.python, "-c", "import lz4ext; print(lz4ext.version())"], env)
     assert version.returncode == 0 and int(version.stdout) >= 10900, describe(version)
 
 
-def test_refuses_when_auto_install_is_off(
-    without_lz4_headers: None,
-    lz4ext_index: PackageIndex,
-    isolated_env: dict[str, str],
-    make_venv: VenvFactory,
-) -> None:
+def test_refuses_when_auto_install_is_off(lz4ext: Lz4extInstall) -> None:
     """auto-install off: the compiler's output, then one line with the package and the command."""
-    venv = make_venv()
-    env = {**isolated_env, "PIP_ACCEL_AUTO_INSTALL": "false"}
-    command = [*pip_accel_cmd(), "install", "--python", str(venv.python), "-i", lz4ext_index.url]
-    result = run_command([*command, "lz4ext"], env, input="")
+    env = {**lz4ext.env, "PIP_ACCEL_AUTO_INSTALL": "false"}
+    result = run_command(lz4ext.command, env, input="")
     assert result.returncode == 1, describe(result)
     assert "fatal error: lz4.h: No such file or directory" in result.stderr
     last = result.stderr.splitlines()[-1]
@@ -176,7 +180,7 @@ def test_refuses_when_auto_install_is_off(
     assert f"Install with `apt-get install --yes {PACKAGE}` and run pip-accel again." in last
     assert "Traceback" not in result.stderr
     assert not is_installed()
-    assert installed_packages(venv, isolated_env) == {}
+    assert installed_packages(lz4ext.venv, lz4ext.env) == {}
 
 
 def run_on_terminal(
@@ -217,16 +221,9 @@ def run_on_terminal(
     return process.wait(timeout=10), text.replace("\r\n", "\n")
 
 
-def test_the_question_on_a_terminal_answered_no(
-    without_lz4_headers: None,
-    lz4ext_index: PackageIndex,
-    isolated_env: dict[str, str],
-    make_venv: VenvFactory,
-) -> None:
+def test_the_question_on_a_terminal_answered_no(lz4ext: Lz4extInstall) -> None:
     """auto-install unset, standard input a terminal: pip-accel asks; "n" installs nothing."""
-    venv = make_venv()
-    command = [*pip_accel_cmd(), "install", "--python", str(venv.python), "-i", lz4ext_index.url]
-    status, output = run_on_terminal([*command, "lz4ext"], isolated_env, "n")
+    status, output = run_on_terminal(lz4ext.command, lz4ext.env, "n")
     assert status == 1, output
     question = f"Building lz4ext needs the system package {PACKAGE}. Install with `apt-get"
     assert question in output and "? [y/N] n" in output, output
