@@ -12,6 +12,7 @@ console script working and ``pip uninstall`` leaving nothing behind.
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -126,15 +127,34 @@ STASHING = ("os.rename", r"\.pip-accel-txn-\w+/old/", 3)
 """The third file of the old version moved aside during an upgrade (its .dist-info went first)."""
 
 
+Strike = tuple[str, str, int]
+"""Where a run is struck: the audit event, a pattern of its arguments, and which match."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The new venv a test installs multipkg into, the index of its two versions, the env."""
+
+    env: dict[str, str]
+    index: PackageIndex
+    venv: Venv
+
+
+@pytest.fixture
+def target(
+    isolated_env: dict[str, str], wheel_index: PackageIndex, make_venv: VenvFactory
+) -> Target:
+    """The index of multipkg's two versions and a new venv to install them into."""
+    return Target(isolated_env, wheel_index, make_venv())
+
+
 @pytest.mark.parametrize("signame", ["SIGKILL", "SIGINT", "SIGTERM"])
-def test_killed_while_linking(
-    isolated_env: dict[str, str], wheel_index: PackageIndex, make_venv: VenvFactory, signame: str
-) -> None:
+def test_killed_while_linking(target: Target, signame: str) -> None:
     """Nothing looks installed that is not; the next run installs the rest."""
-    venv = make_venv()
+    venv = target.venv
     before = files_of(venv)
-    args = ["--index-url", wheel_index.url, "multipkg==1.0"]
-    result = interrupted(isolated_env, venv, (*LINKING, signame), *args)
+    args = ["--index-url", target.index.url, "multipkg==1.0"]
+    result = interrupted(target.env, venv, (*LINKING, signame), *args)
     signum = getattr(signal, signame)
     assert result.returncode in (-signum, 128 + signum), describe(result)
     assert "Traceback" not in result.stderr
@@ -142,41 +162,35 @@ def test_killed_while_linking(
         assert (dist_info / "RECORD").is_file(), f"{dist_info.name} looks installed but is not"
     if signame != "SIGKILL":  # undone at once
         assert_interruption_said_last(result, signame)
-        assert installed_packages(venv, isolated_env) == {}
+        assert installed_packages(venv, target.env) == {}
         assert not list(venv.site_packages.glob("multipkg*"))
-    again = accel(isolated_env, venv, *args)
+    again = accel(target.env, venv, *args)
     if signame == "SIGKILL":
         assert "Repaired the environment" in again.stderr
         assert "removed what an interrupted install of multipkg-1.0" in again.stderr
-    assert_whole(isolated_env, venv, {"multipkg": "1.0"})
-    assert_uninstalls_cleanly(isolated_env, venv, before)
+    assert_whole(target.env, venv, {"multipkg": "1.0"})
+    assert_uninstalls_cleanly(target.env, venv, before)
 
 
 @pytest.mark.parametrize("strike", [STASHING, LINKING], ids=["stashing", "linking"])
 @pytest.mark.parametrize("signame", ["SIGKILL", "SIGINT", "SIGTERM"])
-def test_interrupted_upgrade(
-    isolated_env: dict[str, str],
-    wheel_index: PackageIndex,
-    make_venv: VenvFactory,
-    signame: str,
-    strike: tuple[str, str, int],
-) -> None:
+def test_interrupted_upgrade(target: Target, signame: str, strike: Strike) -> None:
     """An upgrade cut short leaves the old version whole (at once, or after the next run)."""
-    venv = make_venv()
+    venv = target.venv
     before = files_of(venv)
-    accel(isolated_env, venv, "--index-url", wheel_index.url, "multipkg==1.0")
-    args = ["--index-url", wheel_index.url, "multipkg==2.0"]
-    result = interrupted(isolated_env, venv, (*strike, signame), *args)
+    accel(target.env, venv, "--index-url", target.index.url, "multipkg==1.0")
+    args = ["--index-url", target.index.url, "multipkg==2.0"]
+    result = interrupted(target.env, venv, (*strike, signame), *args)
     assert result.returncode != 0, describe(result)
     if signame != "SIGKILL":
         assert_interruption_said_last(result, signame)
-        assert_whole(isolated_env, venv, {"multipkg": "1.0"})
-    again = accel(isolated_env, venv, *args)
+        assert_whole(target.env, venv, {"multipkg": "1.0"})
+    again = accel(target.env, venv, *args)
     if signame == "SIGKILL":
         assert "multipkg 1.0 is back" in again.stderr, describe(again)
     assert "Replaced multipkg 1.0 with multipkg-2.0" in again.stderr
-    assert_whole(isolated_env, venv, {"multipkg": "2.0"})
-    assert_uninstalls_cleanly(isolated_env, venv, before)
+    assert_whole(target.env, venv, {"multipkg": "2.0"})
+    assert_uninstalls_cleanly(target.env, venv, before)
 
 
 @pytest.mark.parametrize(
