@@ -3,7 +3,9 @@
 ``main`` runs in-process with the work behind it replaced: ``pass_through`` (pip itself)
 records how it was called, and ``accelerate`` (the install, whatever its arguments) fails
 as told. The
-configuration reads a home directory and data directory in ``tmp_path`` only.
+configuration reads a home directory and data directory in ``tmp_path`` only. A write
+that the machine refused (a full disk, a denied write in the data directory) is one line
+and exit 1; other OS errors, and the warnings of libraries, are checked here too.
 """
 
 import errno

@@ -3,7 +3,7 @@
 The test fills a small tmpfs, the data directory, to the last byte before pip-accel runs:
 directories and empty files can still be made there, but no byte can be written, as on a
 real full disk. Mounting needs root; elsewhere the test is skipped. The errors of
-pip-accel's own writes, raised inside ``run_install``, are unit tests in ``test_cli.py``.
+pip-accel's own writes, raised inside ``run_install``, are unit tests in ``tests/unit/test_cli.py``.
 """
 
 import errno
