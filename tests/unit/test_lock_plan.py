@@ -26,7 +26,7 @@ from pip_accel.lockfile import LeftToPip, LockedArchive
 from pip_accel.pip import parse_install
 from pip_accel.requirements import lock_handed_over, only_lock_files
 
-from fixtures import make_wheel, pkg_info
+from support.fixtures import make_wheel, pkg_info
 
 SHA = "a" * 64
 
