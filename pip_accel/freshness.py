@@ -34,6 +34,7 @@ since both asked the index. A file that cannot be read counts as never asked.
 
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -49,6 +50,7 @@ from pip_accel.files import write_atomically
 from pip_accel.listing import Listing, ReleaseRule, undecidable
 from pip_accel.pip import CommandLine
 from pip_accel.requirements import pins
+from pip_accel.scratch import remove_tree, tree_size
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +215,20 @@ class FreshnessRecord:
         asked = {name: versions[name] for name in loose if name not in expired}
         outdated = self._outdated(asked, command_line) if asked else {}
         return Staleness(expired, sorted(refresh), self.ttl, outdated)
+
+    def projects(self) -> list[str]:
+        """The projects the record has an entry of (for ``pip-accel cache info``)."""
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return []
+        return sorted(name.removesuffix(".json") for name in names if name.endswith(".json"))
+
+    def clear(self) -> int:
+        """Remove the whole record (every run then asks the index once); return bytes freed."""
+        freed = tree_size(self.directory)
+        remove_tree(self.directory)
+        return freed
 
     def _outdated(self, asked: dict[str, str], command_line: CommandLine) -> dict[str, str]:
         """Of the projects asked within the TTL, by planned version, those whose version is
