@@ -40,17 +40,19 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from humanfriendly import format_timespan
 from packaging.utils import canonicalize_name
 
 from pip_accel.config import Config
 from pip_accel.files import write_atomically
-from pip_accel.listing import Listing, ReleaseRule, undecidable
 from pip_accel.pip import CommandLine
 from pip_accel.requirements import pins
 from pip_accel.scratch import remove_tree, tree_size
+
+if TYPE_CHECKING:  # imported where a listing is read: a warm run of pins reads none
+    from pip_accel.listing import Listing
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +129,10 @@ class FreshnessRecord:
         the record knows, or its entry is damaged)."""
         return _time_of(self._entry(project))
 
-    def listing(self, project: str) -> Listing | None:
+    def listing(self, project: str) -> "Listing | None":
         """What the package index listed for ``project`` when last asked (None: not known)."""
+        from pip_accel.listing import Listing
+
         entry = self._entry(project)
         return Listing.from_json(entry.get("listed")) if isinstance(entry, dict) else None
 
@@ -154,7 +158,7 @@ class FreshnessRecord:
         return asked is not None and 0 <= self.clock() - asked < self.ttl
 
     def record(
-        self, planned: Iterable[tuple[str, str]], listings: Mapping[str, Listing] | None = None
+        self, planned: Iterable[tuple[str, str]], listings: "Mapping[str, Listing] | None" = None
     ) -> None:
         """Record that the package index was just asked about these ``(project, version)``,
         with what it listed for each (by canonical name; an entry without is not fresh).
@@ -183,7 +187,7 @@ class FreshnessRecord:
         self,
         planned: Iterable[tuple[str, str]],
         command_line: CommandLine,
-        listings: Mapping[str, Listing] | None = None,
+        listings: "Mapping[str, Listing] | None" = None,
     ) -> None:
         """Record the projects of a plan made after asking the package index, with what it
         listed for each, but those the user pinned: a pin is fetched by its version, which
@@ -233,6 +237,8 @@ class FreshnessRecord:
     def _outdated(self, asked: dict[str, str], command_line: CommandLine) -> dict[str, str]:
         """Of the projects asked within the TTL, by planned version, those whose version is
         not the one the index's listing gives, each with why."""
+        from pip_accel.listing import ReleaseRule, undecidable
+
         option = undecidable(command_line.options)
         if option is not None:
             clause = f"the listing cannot tell pip's answer under {option}"
