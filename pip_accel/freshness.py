@@ -251,9 +251,9 @@ class FreshnessRecord:
                 outdated[name] = f"the record does not say what the package index listed for {name}"
             elif not rule.answers(listing, name, version):
                 best = listing.best(rule.specifier(name), rule.prereleases(name))
+                listed = f"{name} {best}" if best else f"no release of {name} that fits"
                 outdated[name] = (
-                    f"the package index listed {name} {best or 'with no fitting release'}"
-                    f" where the local index has {version}"
+                    f"the package index listed {listed} where the local index has {version}"
                 )
         return outdated
 

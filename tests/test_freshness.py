@@ -265,6 +265,10 @@ def test_a_bounded_answer_does_not_answer_an_unbounded_requirement(tmp_path: Pat
     assert stale.reason() == "the package index listed rich 15.0.0 where the local index has 13.9.4"
     assert record.stale([("rich", "13.9.4")], parse_install(["Rich<15,>=13"])).outdated
     assert not record.stale([("rich", "15.0.0")], parse_install(["rich"]))
+    assert record.stale([("rich", "13.9.4")], parse_install(["rich>=16"])).outdated == {
+        "rich": "the package index listed no release of rich that fits where the local index"
+        " has 13.9.4"
+    }
 
 
 def test_a_dependency_is_fresh_only_at_the_newest_listed_release(tmp_path: Path) -> None:
