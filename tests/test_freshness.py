@@ -339,7 +339,8 @@ def test_an_entry_of_the_time_only_is_not_fresh(tmp_path: Path) -> None:
     stale = record.stale([("rich", "13.9.4")], parse_install(["rich"]))
     unknown = "the record does not say what the package index listed for rich"
     assert stale.outdated == {"rich": unknown}
-    for damaged in ({"versions": "13.9.4"}, {"versions": [1]}, {"yanked": []}, []):
+    damaged_listings: list[object] = [{"versions": "13.9.4"}, {"versions": [1]}, {"yanked": []}, []]
+    for damaged in damaged_listings:
         (record.directory / "rich.json").write_text(json.dumps({**entry, "listed": damaged}))
         assert record.listing("rich") is None
 
