@@ -20,6 +20,7 @@ newer sdist, ``--uploaded-prior-to`` a cut-off the listing does not record),
 :func:`undecidable` names, and the package index is asked.
 """
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,8 @@ from packaging.version import InvalidVersion, Version
 
 from pip_accel.pip import CommandLine
 from pip_accel.requirements import requirement_texts
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,10 @@ class ReleaseRule:
 
     @classmethod
     def of(cls, command_line: CommandLine) -> "ReleaseRule":
-        """The rule of a command line's requirements (arguments and requirement files)."""
-        return cls(top_level_specifiers(requirement_texts(command_line)), command_line.options)
+        """The rule of a command line's requirements: arguments, requirement files,
+        dependency groups and scripts' inline metadata."""
+        texts = [*requirement_texts(command_line), *read_by_pip(command_line.options)]
+        return cls(top_level_specifiers(texts), command_line.options)
 
     def specifier(self, project: str) -> SpecifierSet:
         """What the user asks of ``project``; nothing (any version) for a dependency.
@@ -115,6 +120,27 @@ def undecidable(options: Any) -> str | None:
     if getattr(options, "uploaded_prior_to", None) is not None:
         return "--uploaded-prior-to"
     return None
+
+
+def read_by_pip(options: Any) -> list[str]:
+    """The requirements of ``--group`` and ``--requirements-from-script``, read with pip's own
+    readers (pip 25.1 and newer have them); none when they cannot be read, and their
+    projects then count as dependencies (any version), which asks the index if unsure."""
+    texts: list[str] = []
+    groups = getattr(options, "dependency_groups", None) or []
+    scripts = getattr(options, "requirements_from_scripts", None) or []
+    try:
+        if groups:
+            from pip._internal.req.req_dependency_group import parse_dependency_groups
+
+            texts += parse_dependency_groups(list(groups))
+        for script in scripts:
+            from pip._internal.req.pep723 import pep723_metadata
+
+            texts += [str(text) for text in pep723_metadata(script).get("dependencies", [])]
+    except Exception as error:  # pip refuses what it cannot read, with its reason, when it plans
+        logger.debug("The dependency groups or scripts cannot be read here: %s", error)
+    return texts
 
 
 def top_level_specifiers(texts: Iterable[str]) -> dict[str, SpecifierSet]:

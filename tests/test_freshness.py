@@ -281,6 +281,25 @@ def test_a_dependency_is_fresh_only_at_the_newest_listed_release(tmp_path: Path)
     assert list(stale.outdated) == ["pygments"]
 
 
+@pytest.mark.skipif(Version(pip.__version__) < Version("25.1"), reason="--group came with pip 25.1")
+def test_a_dependency_group_and_a_script_bound_their_projects(tmp_path: Path) -> None:
+    """``--group`` and ``--requirements-from-script`` are the user's requirements too, read
+    with pip's readers: ``rich<14`` there is fresh at 13.9.4; an unreadable file bounds
+    nothing (the index is asked)."""
+    record, _ = record_at(tmp_path)
+    record.record([("rich", "13.9.4"), ("idna", "3.9")], listed(rich="13.9.4 15.0", idna="3.9 4"))
+    (tmp_path / "pyproject.toml").write_text('[dependency-groups]\ntest = ["rich<14"]\n')
+    planned = [("rich", "13.9.4")]
+    assert not record.stale(planned, parse_install(["--group", f"{tmp_path}/pyproject.toml:test"]))
+    missing = parse_install(["--group", f"{tmp_path}/absent/pyproject.toml:test"])
+    assert record.stale(planned, missing).outdated
+    script = tmp_path / "script.py"
+    script.write_text('# /// script\n# dependencies = ["idna<4"]\n# ///\nprint(1)\n')
+    if hasattr(parse_install([]).options, "requirements_from_scripts"):
+        from_script = parse_install(["--requirements-from-script", str(script)])
+        assert not record.stale([("idna", "3.9")], from_script)
+
+
 def test_a_requirement_with_a_marker_counts_as_a_dependency(tmp_path: Path) -> None:
     """``rich<14; python_version < '3'`` may not apply: it bounds nothing here."""
     record, _ = record_at(tmp_path)
