@@ -3,10 +3,16 @@
 The real command on a real data directory is in ``tests/e2e/cli/test_cache_maintenance.py``.
 """
 
+import io
+import time
+from pathlib import Path
+
 import pytest
 
-from pip_accel.cache_command import Request, parse
+from pip_accel.cache_command import Request, parse, purge, show_info
+from pip_accel.config import Config
 from pip_accel.exceptions import CacheUsageError
+from pip_accel.freshness import FreshnessRecord
 
 
 def test_command_lines_are_read() -> None:
@@ -47,3 +53,19 @@ def test_wrong_command_lines_say_what_is_wrong(args: list[str], says: str) -> No
     with pytest.raises(CacheUsageError, match=says) as caught:
         parse(args)
     assert "\n" not in str(caught.value)
+
+
+def test_info_counts_the_freshness_record_and_purge_removes_it(tmp_path: Path) -> None:
+    """The record of when the index was asked is part of the data directory: info says how
+    many projects it knows, purge removes it (the next loose requirement asks again)."""
+    config = Config(environ={"PIP_ACCEL_CACHE": str(tmp_path)})
+    record = FreshnessRecord.of(config)
+    record.record([("rich", "15.0.0"), ("pygments", "2.19.1")])
+    out = io.StringIO()
+    show_info(config, parse(["info"]), out, time.time())
+    assert f"Freshness record location: {tmp_path / 'freshness'}\n" in out.getvalue()
+    assert "Number of projects in the freshness record: 2\n" in out.getvalue()
+    out = io.StringIO()
+    purge(config, parse(["purge"]), out, time.time())
+    assert not record.directory.exists() and record.asked("rich") is None
+    assert out.getvalue().startswith("Removed 0 entries (") and "(0 bytes)" not in out.getvalue()

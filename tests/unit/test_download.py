@@ -24,6 +24,7 @@ from pip_accel.download import (
 )
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.index import LocalIndex
+from pip_accel.listing import Listing
 from pip_accel.pip import Pip, parse_install
 from pip_accel.pip_index import PipIndex, PipIndexUnavailable, RemoteArchive
 
@@ -222,6 +223,12 @@ class StandInIndex:
         target.write_bytes(source.read_bytes())
         return target
 
+    def listing(self, name: str) -> Listing:
+        """The versions of the archives of ``name``; a name with ``broken`` fails."""
+        if "broken" in name:
+            raise OSError("connection reset")
+        return Listing(tuple(sorted(version for found, version in self.archives if found == name)))
+
     def close(self) -> None:
         """Remember that it was closed."""
         self.closed = True
@@ -258,6 +265,41 @@ def test_pins_are_fetched_in_process_and_announced_but_not_their_back_ends(
     assert made and all(index.closed for index in made)
     assert made[0].options[:2] == ["-i", "http://127.0.0.1:9/s"]
     assert made[0].options[-2:] == ["--no-binary", "beta"]
+
+
+def test_listings_are_asked_in_process_and_a_failure_leaves_a_project_out(
+    tmp_path: Path,
+) -> None:
+    """What the index lists, by canonical name, several projects at a time; a project whose
+    page fails is left out (it asks again next run); every finder is closed."""
+    made: list[StandInIndex] = []
+    archives = {("alpha", "1.0"): tmp_path, ("alpha", "2.0"): tmp_path, ("beta", "1.0"): tmp_path}
+
+    def pip_index(options: Sequence[str]) -> StandInIndex:
+        made.append(StandInIndex(archives, options))
+        return made[-1]
+
+    fetcher = Downloader(
+        ScriptedPip([]), LocalIndex(tmp_path / "sources"), parse_install([]), 0, 2,
+        pip_index=cast(Callable[[Sequence[str]], PipIndex], pip_index),
+    )  # fmt: skip
+    found = fetcher.listings(["Alpha", "beta", "broken-one"])
+    assert found == {"alpha": Listing(("1.0", "2.0")), "beta": Listing(("1.0",))}
+    assert made and all(index.closed for index in made)
+    assert fetcher.listings([]) == {}
+
+
+def test_without_pips_finder_nothing_is_listed(tmp_path: Path) -> None:
+    """Where pip's internals differ, no listing: the record then asks again next time."""
+
+    def unavailable(options: Sequence[str]) -> PipIndex:
+        raise PipIndexUnavailable("another pip")
+
+    fetcher = Downloader(
+        ScriptedPip([]), LocalIndex(tmp_path / "sources"), parse_install([]), 0, 2,
+        pip_index=unavailable,
+    )  # fmt: skip
+    assert fetcher.listings(["alpha"]) == {}
 
 
 def test_the_first_pin_that_fails_ends_the_fetching(tmp_path: Path) -> None:

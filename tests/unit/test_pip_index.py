@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pip_accel.exceptions import DownloadError
+from pip_accel.listing import Listing
 from pip_accel.pip_index import PipIndex, PipIndexUnavailable, RemoteArchive
 
 from support.fixtures import make_sdist, make_wheel
@@ -51,6 +52,16 @@ def test_binary_options_choose_as_in_pip(links: Path) -> None:
     found = pip_index(links, "--no-binary", "demo").find("demo", "1.0")
     assert found is not None and found.filename == "demo-1.0.tar.gz"
     assert pip_index(links, "--only-binary", ":all:").find("demo", "2.0") is None
+
+
+def test_the_listing_holds_the_versions_pip_may_take_for_the_target(
+    links: Path, tmp_path: Path
+) -> None:
+    """demo 1.0 and 2.0 (its sdist); with --only-binary 2.0's wheel is for another
+    platform, so the listing has 1.0 only; a project the index lacks lists nothing."""
+    assert pip_index(links).listing("demo") == Listing(("1.0", "2.0"))
+    assert pip_index(links, "--only-binary", ":all:").listing("Demo") == Listing(("1.0",))
+    assert pip_index(links).listing("absent") == Listing(())
 
 
 def test_fetch_copies_the_archive_and_checks_its_hash(links: Path, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
 from pip_accel.freshness import FreshnessRecord
 from pip_accel.index import IndexView, LocalIndex, Record
+from pip_accel.listing import Listing
 from pip_accel.pip import Pip, parse_install
 from pip_accel.plan import Plan
 from pip_accel.request import InstallRequest
@@ -390,6 +391,11 @@ class AskingDownloader:
         self.asked.append(name)
         return self.trouble
 
+    def listings(self, names: list[str]) -> dict[str, Listing]:
+        """What the index lists after the download: alpha 1.0 and 2.0, beta 1.0."""
+        lists = {"alpha": Listing(("1.0", "2.0")), "beta": Listing(("1.0",))}
+        return {name: lists[name] for name in names if name in lists}
+
     def download(self) -> set[Path]:
         """Count the download, or fail it."""
         self.downloads += 1
@@ -435,7 +441,10 @@ def fresh_planner(
 def test_a_fresh_offline_plan_asks_nothing(tmp_path: Path) -> None:
     """Every project asked within the TTL: the local index answers, no download."""
     record = FreshnessRecord(tmp_path / "freshness", 600)
-    record.record([("alpha", "1.0"), ("beta", "1.0")])
+    record.record(
+        [("alpha", "1.0"), ("beta", "1.0")],
+        {"alpha": Listing(("1.0",)), "beta": Listing(("1.0",))},
+    )
     downloader = AskingDownloader()
     planner, _ = fresh_planner(tmp_path, ["alpha"], downloader, record)
     plan, _ = planner._plan()
@@ -452,6 +461,7 @@ def test_a_stale_offline_plan_asks_the_index_and_records_the_answer(tmp_path: Pa
     assert [str(item) for item in plan.distributions] == ["alpha 2.0", "beta 1.0"]
     assert downloader.asked == ["alpha"] and downloader.downloads == 1
     assert record.is_fresh("alpha") and record.is_fresh("beta")
+    assert record.listing("alpha") == Listing(("1.0", "2.0"))
     assert not planner.guessed
 
 

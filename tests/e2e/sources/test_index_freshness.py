@@ -64,11 +64,12 @@ def releases(
     make_package_index: IndexFactory,
     make_venv: VenvFactory,
 ) -> Releases:
-    """freshpkg 1.0 and 2.0; toppkg 1.0, which depends on ``deppkg>=1``; deppkg 1.0 and 1.1."""
+    """freshpkg 1.0, 2.0 and 3.0; toppkg 1.0, which depends on ``deppkg>=1``; deppkg 1.0 and 1.1."""
     directory = tmp_path / "releases"
     made = [
         wheel(directory, "freshpkg", "1.0"),
         wheel(directory, "freshpkg", "2.0"),
+        wheel(directory, "freshpkg", "3.0"),
         wheel(directory, "toppkg", "1.0", ["deppkg>=1"]),
         wheel(directory, "deppkg", "1.0"),
         wheel(directory, "deppkg", "1.1"),
@@ -161,6 +162,37 @@ def test_within_the_ttl_the_local_index_answers_without_asking(
     env = {**isolated_env, "PIP_ACCEL_INDEX_TTL": "0"}
     accel(env, fresh, "--index-url", index.url, "freshpkg")
     assert installed_packages(fresh, env) == {"freshpkg": "2.0"}
+
+
+def test_a_bounded_answer_within_the_ttl_does_not_answer_an_unbounded_requirement(
+    isolated_env: dict[str, str], make_venv: VenvFactory, releases: Releases
+) -> None:
+    """``freshpkg<2`` asks the index (1.0; 2.0 listed); 3.0 is published; within the TTL
+    ``freshpkg`` asks again, since the listing has a release the local index lacks, and
+    installs 3.0 as pip does; ``freshpkg<2`` again is fresh: the local index answers 1.0
+    with the index stopped, and says nothing of it."""
+    index = releases.serve("freshpkg-1.0", "freshpkg-2.0")
+    bounded = make_venv("bounded")
+    accel(isolated_env, bounded, "--index-url", index.url, "freshpkg<2")
+    assert installed_packages(bounded, isolated_env) == {"freshpkg": "1.0"}
+    releases.publish(index, "freshpkg-3.0")
+    venv = make_venv("loose")
+    result = accel(isolated_env, venv, "--index-url", index.url, "freshpkg")
+    assert (
+        "Asking the package index: the package index listed freshpkg 2.0 where the local index"
+        " has 1.0" in result.stderr
+    ), describe(result)
+    assert installed_packages(venv, isolated_env) == {"freshpkg": "3.0"}, describe(result)
+    assert installed_packages(venv, isolated_env) == releases.pips_install(
+        isolated_env, index, "freshpkg"
+    )
+    assert not warnings_of(result.stderr), describe(result)
+    index.stop()
+    again = make_venv("again")
+    result = accel(isolated_env, again, "--index-url", index.url, "freshpkg<2")
+    assert installed_packages(again, isolated_env) == {"freshpkg": "1.0"}, describe(result)
+    assert "Asking the package index" not in result.stderr, describe(result)
+    assert not warnings_of(result.stderr), describe(result)
 
 
 def test_a_transitive_range_picks_up_a_new_release(
