@@ -170,11 +170,12 @@ class PipAccelerator:
 
     def _fresh(self, plan: list[PlannedWheel]) -> bool:
         """Whether a stored plan may answer: the package index was asked about each of its
-        projects within ``index-ttl``, or the user pinned it (:mod:`pip_accel.plan.freshness`)."""
+        projects within ``index-ttl`` and listed nothing it would take instead, or the user
+        pinned it (:mod:`pip_accel.plan.freshness`)."""
         if only_lock_files(self.command_line):  # a lock file never asks the package index
             return True
-        names = [item.name for item in plan if item.direct_url is None]
-        return fresh_plan(FreshnessRecord.of(self.config), names, self.command_line)
+        planned = [(item.name, item.version) for item in plan if item.direct_url is None]
+        return fresh_plan(FreshnessRecord.of(self.config), planned, self.command_line)
 
     def _on_archive(self, archive: Path) -> None:
         """Count a downloaded archive, and unpack it now when it is a wheel."""

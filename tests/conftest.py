@@ -1,13 +1,17 @@
 """Fixtures of the pip-accel tests: isolated environments, fixture packages, an index, venvs.
 
-No hermetic test touches the network beyond 127.0.0.1: the fixture projects are written by
-``fixtures.py``, and the build back-ends they need (setuptools, wheel, flit_core) come from
-the directory PIP_ACCEL_TEST_WHEELS, which ``make test`` and ``make check`` fill once.
+One conftest for both trees, ``tests/unit`` and ``tests/e2e``; what the fixtures are made of
+is in the package ``tests/support``. No hermetic test touches the network beyond 127.0.0.1:
+the fixture projects are written by ``support.fixtures``, and the build back-ends they need
+(setuptools, wheel, flit_core) come from the directory PIP_ACCEL_TEST_WHEELS, which
+``make test`` and ``make check`` fill once.
 
 A test that asks, directly or through another fixture, for one of :data:`E2E_FIXTURES` (a
 package index, an S3 server, a venv, the subprocesses' environment, the back-ends' wheels)
 is an end-to-end test and gets the ``e2e`` mark here, at collection; every other test is a
 unit test. ``pytest -m "not e2e"`` runs the unit tests alone, in seconds, without the wheels.
+The collection stops, naming the test, when an end-to-end test sits in ``tests/unit`` or a
+unit test in ``tests/e2e``: the folders say truly what ``make unit`` runs.
 """
 
 from __future__ import annotations
@@ -18,17 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import build_all
-from helpers import (
-    BUCKET,
-    IndexFactory,
-    PackageIndex,
-    S3Server,
-    Venv,
-    VenvFactory,
-    create_venv,
-    isolated_environment,
-)
+from support import TESTS
+from support.bench import Bench
+from support.commands import isolated_environment
+from support.fixtures import build_all
+from support.index import IndexFactory, PackageIndex
+from support.s3 import BUCKET, S3Server
+from support.venvs import Venv, VenvFactory, create_venv
 
 #: The build back-ends that the fixture projects need, as wheel file name prefixes.
 REQUIRED_WHEELS = ("setuptools-", "wheel-", "flit_core-")
@@ -49,6 +49,11 @@ def find_test_wheels() -> Path | None:
         return None
     return Path(value)
 
+
+MISPLACED = (
+    "End-to-end tests belong in tests/e2e and unit tests in tests/unit (a test is end-to-end"
+    " when it uses a server, a venv, pip-accel's subprocesses or the wheels); move"
+)
 
 #: The fixtures that make a test end-to-end: each starts a server or a venv, runs pip-accel
 #: as a subprocess (``isolated_env`` is the environment of those) or needs the wheels.
@@ -74,13 +79,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``e2e`` the tests of :data:`E2E_FIXTURES` or :data:`E2E_MARKS`, before ``-m`` selects.
 
     ``item.fixturenames`` is the closure of the fixtures a test uses, so a test that needs a
-    venv through a fixture of its own file is marked too, and a unit test that sits in a
-    file of end-to-end tests is not. ``tryfirst`` runs this before pytest's own ``-m``.
+    venv through a fixture of its own file is marked too. ``tryfirst`` runs this before
+    pytest's own ``-m``. A test whose folder says otherwise stops the collection (see
+    :data:`MISPLACED`), so that the folders and the mark always agree.
     """
+    misplaced = []
     for item in items:
         uses_e2e_fixture = E2E_FIXTURES.intersection(getattr(item, "fixturenames", ()))
-        if uses_e2e_fixture or any(item.get_closest_marker(name) for name in E2E_MARKS):
+        e2e = bool(uses_e2e_fixture) or any(item.get_closest_marker(name) for name in E2E_MARKS)
+        if e2e:
             item.add_marker(pytest.mark.e2e)
+        if item.path.is_relative_to(TESTS / ("unit" if e2e else "e2e")):
+            misplaced.append(item.nodeid)
+    if misplaced:
+        raise pytest.UsageError(f"{MISPLACED}: {', '.join(misplaced)}")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -106,7 +118,7 @@ def backend_wheels() -> list[Path]:
 def fixture_sdists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every fixture archive, written once per session, keyed by ``<name>-<version>``.
 
-    See ``fixtures.build_all``: ``fixture_sdists["chain-a-1.0"]`` is ``chain_a-1.0.tar.gz``,
+    See ``support.fixtures.build_all``: ``fixture_sdists["chain-a-1.0"]`` is ``chain_a-1.0.tar.gz``,
     ``fixture_sdists["evilpkg-1.0"]`` the wheel that tries to write ``../evil.txt``.
     """
     return build_all(tmp_path_factory.mktemp("fixture-sdists"))
@@ -114,7 +126,7 @@ def fixture_sdists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture
 def isolated_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of every subprocess of a test; see ``helpers.isolated_environment``.
+    """The environment of every subprocess of a test; see ``support.helpers.isolated_environment``.
 
     HOME is ``tmp_path/"home"``, PIP_ACCEL_CACHE ``tmp_path/"data"`` (not created, so that
     pip-accel creates it) and PIP_ACCEL_TEST_BUILD_LOG ``tmp_path/"builds.log"``.
@@ -161,7 +173,7 @@ def package_index(make_package_index: IndexFactory) -> PackageIndex:
 
 @pytest.fixture
 def s3(tmp_path: Path) -> Iterator[S3Server]:
-    """A started S3 server (moto, 127.0.0.1) with an empty bucket ``helpers.BUCKET``."""
+    """A started S3 server (moto, 127.0.0.1) with an empty bucket ``support.helpers.BUCKET``."""
     server = S3Server(tmp_path / "moto.log").start()
     server.client().create_bucket(Bucket=BUCKET)
     yield server
@@ -176,3 +188,15 @@ def make_venv(tmp_path: Path, isolated_env: dict[str, str]) -> VenvFactory:
         return create_venv(tmp_path / name, isolated_env)
 
     return make
+
+
+@pytest.fixture
+def bench(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    build_log: Path,
+    tmp_path: Path,
+) -> Bench:
+    """The environment, the index of every fixture archive, venvs, the build log: one fixture."""
+    return Bench(isolated_env, package_index, make_venv, build_log, tmp_path)

@@ -7,7 +7,8 @@ Subcommands:
 ``dir``
     the data directory
 ``info [--s3]``
-    size and number of entries of each part (and of the bucket)
+    size and number of entries of each part (and of the bucket), and how many
+    projects the freshness record knows
 ``list [PATTERN]``
     the entries, with their size and last use
 ``remove PATTERN``
@@ -20,7 +21,8 @@ Subcommands:
     the bucket's objects (those of pip-accel's layouts) stored longer ago than
     that; a span under a day only with ``--yes``
 ``purge``
-    every entry
+    every entry, and the freshness record (every loose requirement then asks
+    the package index once)
 ``keygen FILE``
     a key pair for signing the shared cache
 
@@ -48,6 +50,7 @@ from pip_accel.config import Config
 from pip_accel.config_options import parse_size_strictly
 from pip_accel.datadir.lock import DataLock
 from pip_accel.exceptions import CacheUsageError
+from pip_accel.plan.freshness import FreshnessRecord
 from pip_accel.upkeep.entries import KINDS, NOUNS, DataDirectory, Entry
 from pip_accel.upkeep.eviction import (
     describe,
@@ -218,6 +221,9 @@ def show_info(config: Config, request: Request, out: TextIO, now: float) -> None
         out.write(f"{heading} location: {data.part(kind)}\n")
         out.write(f"{heading} size: {format_size(sum(entry.size for entry in items))}\n")
         out.write(f"Number of {NOUNS[kind]}s: {len(items)}\n")
+    record = FreshnessRecord.of(config)
+    out.write(f"Freshness record location: {record.directory}\n")
+    out.write(f"Number of projects in the freshness record: {len(record.projects())}\n")
     out.write(f"Total size: {format_size(sum(entry.size for entry in entries))}\n")
     bound = config.max_cache_size
     out.write(f"Size bound (max-cache-size): {format_size(bound) if bound else 'none'}\n")
@@ -312,12 +318,13 @@ def prune_bucket(config: Config, request: Request, out: TextIO, now: float) -> N
 
 
 def purge(config: Config, request: Request, out: TextIO, now: float) -> None:
-    """Remove every entry, and what killed runs left behind."""
+    """Remove every entry, the freshness record, and what killed runs left behind."""
     data = DataDirectory(config.data_directory)
     with alone(data):
         leftovers = data.remove_leftovers()
         entries = data.entries()
-        _report(out, entries, remove(data, entries), leftovers)
+        freed = remove(data, entries) + FreshnessRecord.of(config).clear()
+        _report(out, entries, freed, leftovers)
 
 
 def keygen(config: Config, request: Request, out: TextIO, now: float) -> None:

@@ -147,14 +147,20 @@ def pins(command_line: CommandLine) -> list[tuple[str, str]]:
     Each is ``(canonical name, version)``. Constraints do not count: they
     ask for nothing to be installed.
     """
+    found = [PIN.match(text.strip()) for text in requirement_texts(command_line)]
+    return [(canonicalize_name(match[1]), match[2]) for match in found if match]
+
+
+def requirement_texts(command_line: CommandLine) -> list[str]:
+    """The requirements as written: arguments and lines of requirement files (their options
+    and comments off; constraints files left out, they ask for nothing to be installed)."""
     texts = list(command_line.arguments)
     for path in requirement_files(command_line):
         if any(group.dest == "constraints" and Path(group.tokens[-1]).absolute() == path
                for group in command_line.groups):  # fmt: skip
             continue
         texts += [split_options(line)[0] for line in logical_lines(path)]
-    found = [PIN.match(text.strip()) for text in texts]
-    return [(canonicalize_name(match[1]), match[2]) for match in found if match]
+    return texts
 
 
 def names_remote_files(command_line: CommandLine) -> bool:

@@ -12,35 +12,47 @@ earlier run) answers only when each of its projects is
   never ask; or
 - one the package index was asked about less than ``index-ttl`` ago (10
   minutes by default: PyPI's simple pages say ``Cache-Control: max-age=600``,
-  and pip 26.2 and newer answer from its HTTP cache that long too).
+  and pip 26.2 and newer answer from its HTTP cache that long too), and whose
+  planned release is the one pip takes from what the index listed then for
+  the requirement (:mod:`pip_accel.sources.listing`): after ``rich<14`` asked,
+  ``rich`` asks again, since the listing has 15.0.0.
 
 Otherwise the planner asks the package index (``pip download`` with the
 user's indexes, then plans again) and records the projects of the new plan.
 ``--refresh-package NAME`` makes NAME stale, as it makes pip ask again.
 
 The record keeps one small JSON file per project (by canonical name) under
-``<data>/freshness``, each written under a temporary name and renamed into
-place (:func:`pip_accel.files.write_atomically`): concurrent runs see either
-the old or the new file, and the last writer wins, which is right either way
+``<data>/freshness``: when the index was asked, the release planned then, and
+the listing (every version pip may take for the target, and the yanked ones).
+An entry without a listing (written by an older pip-accel, or when pip's
+finder could not be used in process) is not fresh. Each file is written
+under a temporary name and renamed into place
+(:func:`pip_accel.files.write_atomically`): concurrent runs see either the
+old or the new file, and the last writer wins, which is right either way
 since both asked the index. A file that cannot be read counts as never asked.
 """
 
 import json
 import logging
+import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from humanfriendly import format_timespan
 from packaging.utils import canonicalize_name
 
 from pip_accel.config import Config
+from pip_accel.datadir.scratch import remove_tree, tree_size
 from pip_accel.files import write_atomically
 from pip_accel.pip.command_line import CommandLine
 from pip_accel.pip.requirements import pins
+
+if TYPE_CHECKING:  # imported where a listing is read: a warm run of pins reads none
+    from pip_accel.sources.listing import Listing
 
 logger = logging.getLogger(__name__)
 
@@ -57,15 +69,18 @@ class Staleness:
     refreshed: list[str] = field(default_factory=list)
     """Projects that ``--refresh-package`` names."""
     ttl: float = 0.0
+    outdated: dict[str, str] = field(default_factory=dict)
+    """Projects asked within ``index-ttl`` whose planned release is not (or not surely) the
+    one the index's listing gives, each with a clause that says why."""
 
     def __bool__(self) -> bool:
         """Whether the package index must be asked."""
-        return bool(self.expired or self.refreshed)
+        return bool(self.expired or self.refreshed or self.outdated)
 
     @property
     def projects(self) -> list[str]:
         """Every project that may have newer releases on the package index, sorted."""
-        return sorted({*self.expired, *self.refreshed})
+        return sorted({*self.expired, *self.refreshed, *self.outdated})
 
     def reason(self) -> str:
         """Why the package index must be asked, as a clause for a log line."""
@@ -77,6 +92,7 @@ class Staleness:
                 f"the package index was not asked about {', '.join(self.expired)}"
                 f" in the last {format_timespan(self.ttl)} (index-ttl)"
             )
+        reasons += [self.outdated[name] for name in sorted(self.outdated)]
         if self.refreshed:
             reasons.append(f"--refresh-package names {', '.join(self.refreshed)}")
         return "; ".join(reasons)
@@ -111,17 +127,27 @@ class FreshnessRecord:
     def asked(self, project: str) -> float | None:
         """When the package index was last asked about ``project`` (None: never, as far as
         the record knows, or its entry is damaged)."""
+        return _time_of(self._entry(project))
+
+    def listing(self, project: str) -> "Listing | None":
+        """What the package index listed for ``project`` when last asked (None: not known)."""
+        from pip_accel.sources.listing import Listing
+
+        entry = self._entry(project)
+        return Listing.from_json(entry.get("listed")) if isinstance(entry, dict) else None
+
+    def _entry(self, project: str) -> Any:
+        """The parsed entry of ``project``; None when there is none or it cannot be read."""
         path = self.path(project)
         if path is None:
             return None
         try:
-            entry = json.loads(path.read_bytes())
+            return json.loads(path.read_bytes())
         except FileNotFoundError:
             return None
         except (OSError, ValueError, RecursionError) as error:
             logger.debug("The freshness entry %s is unreadable (%s).", path, error)
             return None
-        return _time_of(entry)
 
     def is_fresh(self, project: str) -> bool:
         """Whether the package index was asked about ``project`` less than ``ttl`` ago.
@@ -131,8 +157,11 @@ class FreshnessRecord:
         asked = self.asked(project)
         return asked is not None and 0 <= self.clock() - asked < self.ttl
 
-    def record(self, planned: Iterable[tuple[str, str]]) -> None:
-        """Record that the package index was just asked about these ``(project, version)``.
+    def record(
+        self, planned: Iterable[tuple[str, str]], listings: "Mapping[str, Listing] | None" = None
+    ) -> None:
+        """Record that the package index was just asked about these ``(project, version)``,
+        with what it listed for each (by canonical name; an entry without is not fresh).
 
         The record only saves asking again, so a failure to write it is a
         warning (once), not a failed install.
@@ -142,7 +171,11 @@ class FreshnessRecord:
             path = self.path(project)
             if path is None:
                 continue
-            entry = {"project": canonicalize_name(project), "asked": now, "version": version}
+            name = canonicalize_name(project)
+            entry: dict[str, Any] = {"project": name, "asked": now, "version": version}
+            listing = (listings or {}).get(name)
+            if listing is not None:
+                entry["listed"] = listing.to_json()
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 write_atomically(path, json.dumps(entry).encode())
@@ -150,33 +183,87 @@ class FreshnessRecord:
                 logger.warning("The freshness record %s could not be written (%s).", path, error)
                 return
 
-    def record_answer(self, planned: Iterable[tuple[str, str]], command_line: CommandLine) -> None:
-        """Record the projects of a plan made after asking the package index, but those the
-        user pinned: a pin is fetched by its version, which says nothing of newer releases,
-        so a later loose requirement on the project must still ask."""
+    def record_answer(
+        self,
+        planned: Iterable[tuple[str, str]],
+        command_line: CommandLine,
+        listings: "Mapping[str, Listing] | None" = None,
+    ) -> None:
+        """Record the projects of a plan made after asking the package index, with what it
+        listed for each, but those the user pinned: a pin is fetched by its version, which
+        says nothing of newer releases, so a later loose requirement must still ask."""
         pinned = {canonicalize_name(name) for name, _ in pins(command_line)}
-        self.record(item for item in planned if canonicalize_name(item[0]) not in pinned)
+        items = [item for item in planned if canonicalize_name(item[0]) not in pinned]
+        self.record(items, listings)
 
-    def stale(self, projects: Iterable[str], command_line: CommandLine) -> Staleness:
-        """What of a plan with ``projects`` the package index must be asked about.
+    def stale(self, planned: Iterable[tuple[str, str]], command_line: CommandLine) -> Staleness:
+        """What of a plan of these ``(project, version)`` the package index must be asked about.
 
         Projects the user pinned to one version never need asking; the others
-        must have been asked within the TTL. ``--refresh-package`` names count
-        whatever the record says (``:all:``: every project).
+        must have been asked within the TTL, and their planned version must be
+        the one pip takes from what the index listed then (see
+        :mod:`pip_accel.sources.listing`). ``--refresh-package`` names count whatever
+        the record says (``:all:``: every project).
         """
         options = command_line.options
         refresh = set(getattr(options, "refresh_package", None) or ())  # pip 26.2 and newer
-        names: list[str] = sorted({canonicalize_name(project) for project in projects})
+        versions: dict[str, str] = {
+            canonicalize_name(project): version for project, version in planned
+        }
+        names: list[str] = sorted(versions)
         if ":all:" in refresh:
             return Staleness([], names, self.ttl)
         known = refresh | {name for name, _ in pins(command_line)} if names else refresh
-        expired = [name for name in names if name not in known and not self.is_fresh(name)]
-        return Staleness(expired, sorted(refresh), self.ttl)
+        loose = [name for name in names if name not in known]
+        expired = [name for name in loose if not self.is_fresh(name)]
+        asked = {name: versions[name] for name in loose if name not in expired}
+        outdated = self._outdated(asked, command_line) if asked else {}
+        return Staleness(expired, sorted(refresh), self.ttl, outdated)
+
+    def projects(self) -> list[str]:
+        """The projects the record has an entry of (for ``pip-accel cache info``)."""
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return []
+        return sorted(name.removesuffix(".json") for name in names if name.endswith(".json"))
+
+    def clear(self) -> int:
+        """Remove the whole record (every run then asks the index once); return bytes freed."""
+        freed = tree_size(self.directory)
+        remove_tree(self.directory)
+        return freed
+
+    def _outdated(self, asked: dict[str, str], command_line: CommandLine) -> dict[str, str]:
+        """Of the projects asked within the TTL, by planned version, those whose version is
+        not the one the index's listing gives, each with why."""
+        from pip_accel.sources.listing import ReleaseRule, undecidable
+
+        option = undecidable(command_line.options)
+        if option is not None:
+            clause = f"the listing cannot tell pip's answer under {option}"
+            return {name: f"{clause} for {name}" for name in asked}
+        rule = ReleaseRule.of(command_line)
+        outdated = {}
+        for name, version in asked.items():
+            listing = self.listing(name)
+            if listing is None:
+                outdated[name] = f"the record does not say what the package index listed for {name}"
+            elif not rule.answers(listing, name, version):
+                best = listing.best(rule.specifier(name), rule.prereleases(name))
+                listed = f"{name} {best}" if best else f"no release of {name} that fits"
+                outdated[name] = (
+                    f"the package index listed {listed} where the local index has {version}"
+                )
+        return outdated
 
 
-def fresh_plan(record: FreshnessRecord, names: Iterable[str], command_line: CommandLine) -> bool:
-    """Whether a stored plan of these projects may answer; says why not when it may not."""
-    stale = record.stale(names, command_line)
+def fresh_plan(
+    record: FreshnessRecord, planned: Iterable[tuple[str, str]], command_line: CommandLine
+) -> bool:
+    """Whether a stored plan of these ``(project, version)`` may answer; says why not when it
+    may not."""
+    stale = record.stale(planned, command_line)
     if stale:
         logger.info("Not using the plan of an earlier run: %s.", stale.reason())
     return not stale

@@ -252,19 +252,22 @@ class Planner:
         """What of a plan from the local index alone the package index must be asked about."""
         if self.freshness is None:
             return None
-        names = [item.name for item in plan.distributions if not item.is_direct]
-        stale = self.freshness.stale(names, self.command_line)
+        planned = [(item.name, item.version) for item in plan.distributions if not item.is_direct]
+        stale = self.freshness.stale(planned, self.command_line)
         if stale:
             logger.info("Asking the package index: %s.", stale.reason())
         return stale
 
     def _asked(self, planned: tuple[Plan, IndexView]) -> tuple[Plan, IndexView]:
-        """Record the projects of a plan made after asking the package index as fresh."""
+        """Record the projects of a plan made after asking the package index as fresh, with
+        what the index lists for those the user did not pin."""
         if self.freshness is not None:
-            items = [item for item in planned[0].distributions if not item.is_direct]
-            self.freshness.record_answer(
-                [(item.name, item.version) for item in items], self.command_line
-            )
+            items = [(item.name, item.version) for item in planned[0].distributions
+                     if not item.is_direct]  # fmt: skip
+            pinned = {name for name, _ in pins(self.command_line)}
+            loose = [name for name, _ in items if canonicalize_name(name) not in pinned]
+            listings = self.downloader.listings(loose) if loose else {}
+            self.freshness.record_answer(items, self.command_line, listings)
         return planned
 
     def _share_sources(self) -> None:

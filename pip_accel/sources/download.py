@@ -15,11 +15,13 @@ import logging
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from humanfriendly.text import pluralize
+from packaging.utils import canonicalize_name
 
 from pip_accel.datadir.layout import INCOMING_PREFIX, PENDING_BACK_ENDS
 from pip_accel.datadir.scratch import PrivateDirectory
@@ -35,6 +37,7 @@ from pip_accel.pip.output import is_network_trouble
 from pip_accel.pip.requirements import choice_options, index_options
 from pip_accel.pip.runner import Pip
 from pip_accel.sources.back_ends import build_requirements
+from pip_accel.sources.listing import Listing
 from pip_accel.sources.local_index import Archive, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable, RemoteArchive
 
@@ -170,6 +173,51 @@ class Downloader:
             return pip_index.trouble(name)
         finally:
             pip_index.close()
+
+    def listings(self, names: Iterable[str]) -> dict[str, Listing]:
+        """What the package index lists for each project (by canonical name), asked with
+        pip's finder in this process, ``concurrency`` projects at a time.
+
+        Only a saving (a freshness entry without a listing just asks again), so
+        what fails leaves its project out, and where pip's finder cannot be used
+        the answer is empty.
+        """
+        wanted = sorted({canonicalize_name(name) for name in names})
+        if not wanted:
+            return {}
+        started = time.monotonic()
+        try:
+            self.spare = [self._make_pip_index()]
+        except PipIndexUnavailable as error:
+            logger.debug("Not keeping what the package index lists: %s.", error)
+            return {}
+        self.opened = [*self.spare]
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(wanted)))) as pool:
+                found = dict(zip(wanted, pool.map(self._listing, wanted), strict=True))
+        finally:
+            self._close_all()
+        logger.debug(
+            "Asked the package index what it lists for %s in %.2f seconds.",
+            pluralize(len(wanted), "project"), time.monotonic() - started,
+        )  # fmt: skip
+        return {name: listing for name, listing in found.items() if listing is not None}
+
+    def _listing(self, name: str) -> Listing | None:
+        """What the package index lists for one project, or None when that fails."""
+        try:
+            return self._thread_index().listing(name)
+        except Exception as error:  # only a saving: the next run asks the index again
+            logger.debug("Could not tell what the package index lists for %s: %s", name, error)
+            return None
+
+    def _close_all(self) -> None:
+        """Close the finders' sessions, and forget them and each thread's."""
+        for pip_index in self.opened:
+            pip_index.close()
+        self.opened.clear()
+        self.spare.clear()
+        self.local = threading.local()
 
     def _fetch_in_process(self, pins: list[tuple[str, str]]) -> None:
         """Fetch pins with pip's finder and session, several at once, until one fails.

@@ -27,6 +27,7 @@ from typing import Any
 
 from pip_accel.exceptions import DownloadError, PipAcceleratorError
 from pip_accel.pip.output import redact
+from pip_accel.sources.listing import Listing
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,19 @@ class PipIndex:
         link = best.link
         hashes = {link.hash_name: link.hash} if link.hash_name and link.hash else {}
         return RemoteArchive(link.url_without_fragment, link.filename, hashes)
+
+    def listing(self, name: str) -> Listing:
+        """What the package indexes list for project ``name``: each version with an archive
+        pip may take for the target, and those whose every such archive is yanked.
+
+        pip's finder keeps the pages it fetched, and pip's session revalidates them
+        against its HTTP cache, so a page ``pip download`` just fetched costs a
+        small conditional request.
+        """
+        candidates = self.finder.find_all_candidates(name)
+        versions = {str(candidate.version) for candidate in candidates}
+        kept = {str(candidate.version) for candidate in candidates if not candidate.link.is_yanked}
+        return Listing(tuple(sorted(versions)), tuple(sorted(versions - kept)))
 
     def fetch(self, archive: RemoteArchive, directory: Path) -> Path:
         """Download ``archive`` into ``directory``, checking the index's hash of it.
