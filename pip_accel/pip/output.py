@@ -197,3 +197,28 @@ def is_network_trouble(output: str) -> bool:
     """Whether pip's output tells of a network failure rather than a real answer."""
     text = output.lower()
     return any(word in text for word in NETWORK_TROUBLE)
+
+
+INCOMPLETE = (
+    "No matching distribution",
+    "Could not find a version",
+    "ResolutionImpossible",
+    "conflicting dependencies",
+)
+"""What pip says when the local index lacks distributions (and downloading may help)."""
+
+
+MISSING_PROJECT = re.compile(r"(?:No matching distribution found for|requirement) ([\w.-]+)")
+"""How pip names a project it finds no distribution of."""
+
+
+def shortfall(output: str) -> str:
+    """What the local index lacks, as pip's output from it alone tells: a sentence without a stop.
+
+    The local index not having everything yet is the normal case of a first
+    run with new requirements, so the sentence says so plainly.
+    """
+    missing = unfound_requirements(output)
+    if missing:
+        return f"The local index has nothing that satisfies {', '.join(missing)} yet"
+    return "The versions in the local index do not satisfy the requirements together"

@@ -6,12 +6,8 @@ it needs it: a warm run loads none of the download, build, cache backend and
 system package code.
 """
 
-import contextlib
 import logging
-import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from functools import partial
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,75 +15,43 @@ from humanfriendly.text import pluralize
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from pip_accel.builds.builder import Builder
 from pip_accel.builds.settings import BuildSettings
-from pip_accel.builds.system import SystemDependencies
-from pip_accel.caches import CacheKey, load_backends
+from pip_accel.caches import CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.datadir.layout import BUILD_PREFIX, INCOMING_PREFIX
 from pip_accel.datadir.scratch import remove_leftovers
-from pip_accel.environment import TargetEnvironment
-from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
-from pip_accel.pip.commands import build_options, plan_arguments
+from pip_accel.exceptions import DownloadError, PipFailedError
+from pip_accel.pip.commands import plan_arguments
 from pip_accel.pip.output import (
+    INCOMPLETE,
+    MISSING_PROJECT,
     is_network_trouble,
-    missing_build_requirements,
-    unfound_requirements,
+    shortfall,
 )
 from pip_accel.pip.requirements import (
     FormatChoice,
     exact_requirements,
-    index_options,
     names_remote_files,
     only_lock_files,
     pins,
     uses_hashes,
 )
-from pip_accel.plan.freshness import FreshnessRecord, Staleness
+from pip_accel.plan.freshness import Staleness
+from pip_accel.plan.parts import PlannerParts, make_parts
 from pip_accel.plan.pinned import pinned_plan
 from pip_accel.plan.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
+from pip_accel.plan.retries import with_build_requirements
 from pip_accel.report.progress import Progress
 from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
-from pip_accel.sources.download import Downloader
-from pip_accel.sources.local_index import Archive, IndexView, LocalIndex
-from pip_accel.sources.pip_finder import PipIndex
+from pip_accel.sources.local_index import Archive, IndexView
 
 logger = logging.getLogger(__name__)
-
 T = TypeVar("T")
 
-INCOMPLETE = (
-    "No matching distribution",
-    "Could not find a version",
-    "ResolutionImpossible",
-    "conflicting dependencies",
-)
-"""What pip says when the local index lacks distributions (and downloading may help)."""
-
-MISSING_PROJECT = re.compile(r"(?:No matching distribution found for|requirement) ([\w.-]+)")
-"""How pip names a project it finds no distribution of."""
-
-MAX_BUILD_REQUIREMENT_ROUNDS = 5
-"""How often the requirements that builds' back-ends ask for are downloaded, in one run."""
 
 MAX_SHARED_ROUNDS = 50
 """How often the source archives of the cache backends are asked, one dependency level each."""
-
-
-@dataclass
-class PlannerParts:
-    """The collaborators of a :class:`Planner`, handed in so that a test can give stand-ins."""
-
-    index: LocalIndex
-    cache: BinaryCache
-    downloader: Downloader
-    builder: Builder
-    system_packages: SystemDependencies
-    scratch: Path
-    """Where builds run, each in a private directory."""
-    freshness: FreshnessRecord | None = None
-    """When the package index was asked about each project (None: the local index is fresh)."""
 
 
 class Planner:
@@ -174,37 +138,9 @@ class Planner:
         return not (direct or plan.handed_to_pip or self.guessed)
 
     def _with_build_requirements(self, step: Callable[[], T]) -> T:
-        """Run a step; when a build lacked requirements its back-end asked for, download
-        them into the local index and run it again (builds that succeeded are cached).
-
-        Each round may name new ones (pip names the first it misses); a requirement
-        is downloaded once, so that a step cannot go round for ever.
-        """
-        fetched: set[str] = set()
-        for _ in range(MAX_BUILD_REQUIREMENT_ROUNDS):
-            try:
-                return self._with_system_packages(step)
-            except BuildError as error:
-                wanted = [item for item in missing_build_requirements(error.output)
-                          if item not in fetched]  # fmt: skip
-                if not wanted or not self.downloader.download_build_requirements(wanted):
-                    raise
-                fetched.update(wanted)
-        return self._with_system_packages(step)
-
-    def _with_system_packages(self, step: Callable[[], T]) -> T:
-        """Run a step, and once more after installing the system packages a failed build lacked.
-
-        Builds that succeeded before the failure are cached, so the second run redoes only
-        the rest. Whether packages may be installed, :mod:`pip_accel.builds.system` decides.
-        """
-        try:
-            return step()
-        except PipFailedError as error:
-            if not self.system_packages.install_missing(error):
-                raise
-        logger.info("Building again, now that the missing system packages are installed.")
-        return step()
+        """Run a step again while its builds lack requirements or system packages
+        (:func:`~pip_accel.plan.retries.with_build_requirements`)."""
+        return with_build_requirements(step, self.downloader, self.system_packages)
 
     def _plan(self) -> tuple[Plan, IndexView]:
         """Resolve offline; when the local index falls short, fill it and resolve again.
@@ -469,51 +405,3 @@ def _version_key(name: str, version: str) -> tuple[str, Version | str]:
         return canonicalize_name(name), Version(version)
     except InvalidVersion:
         return canonicalize_name(name), version
-
-
-def make_parts(
-    request: InstallRequest,
-    cache: BinaryCache | None,
-    settings: BuildSettings,
-    on_archive: Callable[[Path], None] | None,
-    progress: Progress | None,
-) -> PlannerParts:
-    """The index, cache, downloader, builder and system packages of a request's planner."""
-    config, command_line = request.config, request.command_line
-    index = LocalIndex(config.source_index)
-    cache = cache or BinaryCache(load_backends(config))
-    downloader = Downloader(
-        request.pip, index, command_line, config.max_retries, config.download_concurrency,
-        on_archive or (lambda path: None), partial(_pip_index, request.target),
-    )  # fmt: skip
-    options = [*build_options(command_line), *index_options(command_line, find_links_only=True)]
-    scratch = config.data_directory / "tmp"
-    builder = Builder(
-        request.pip, cache, index.directory, config.binary_cache / ".locks", options, scratch,
-        settings.options_for,
-    )  # fmt: skip
-    if progress is not None:
-        builder.on_built = progress.built
-        builder.spinner = not progress.live
-    quiet = progress.pause if progress is not None else contextlib.nullcontext
-    system_packages = SystemDependencies(config, quiet=quiet)
-    freshness = FreshnessRecord.of(config)
-    return PlannerParts(index, cache, downloader, builder, system_packages, scratch, freshness)
-
-
-def _pip_index(target: TargetEnvironment, options: Sequence[str]) -> PipIndex:
-    """pip's finder and session with ``options``, choosing archives for ``target``."""
-    version = target.info["markers"]["python_full_version"]
-    return PipIndex(options, target.tags, str(version))
-
-
-def shortfall(output: str) -> str:
-    """What the local index lacks, as pip's output from it alone tells: a sentence without a stop.
-
-    The local index not having everything yet is the normal case of a first
-    run with new requirements, so the sentence says so plainly.
-    """
-    missing = unfound_requirements(output)
-    if missing:
-        return f"The local index has nothing that satisfies {', '.join(missing)} yet"
-    return "The versions in the local index do not satisfy the requirements together"

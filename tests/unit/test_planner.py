@@ -37,13 +37,9 @@ with warnings.catch_warnings():
     # pip_accel.builds.builder imports a name that humanfriendly deprecated.
     warnings.filterwarnings("ignore", "humanfriendly.Spinner was moved", DeprecationWarning)
 
-    from pip_accel.plan.planner import (
-        MAX_SHARED_ROUNDS,
-        MISSING_PROJECT,
-        Planner,
-        PlannerParts,
-        shortfall,
-    )
+    from pip_accel.pip.output import MISSING_PROJECT, shortfall
+    from pip_accel.plan.parts import PlannerParts
+    from pip_accel.plan.planner import MAX_SHARED_ROUNDS, Planner
 
 NOT_FOUND = (
     "ERROR: Could not find a version that satisfies the requirement chain-b==1.0"
