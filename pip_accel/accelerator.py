@@ -20,7 +20,7 @@ from humanfriendly.text import pluralize
 
 from pip_accel.build_settings import BuildSettings
 from pip_accel.cache_lock import DataLock
-from pip_accel.exceptions import DamagedTreeError
+from pip_accel.exceptions import ChangedTreeFileError, DamagedTreeError
 from pip_accel.freshness import FreshnessRecord, fresh_plan
 from pip_accel.install import InstallOptions, WheelInstaller, check_tree
 from pip_accel.pip import install_command, only_from
@@ -266,7 +266,7 @@ class PipAccelerator:
     def _repaired(self, tree: UnpackedTree, wheel: Path, error: DamagedTreeError) -> UnpackedTree:
         """A tree that failed its check, usable again: only copied (its files have new times,
         their contents are the wheel's), or else unpacked again from its wheel."""
-        if restore_times(tree):
+        if isinstance(error, ChangedTreeFileError) and restore_times(tree):
             logger.info(
                 "The files of the tree of %s have new times (a copied or restored data"
                 " directory?) but the contents of its wheel; using it as it is.", tree.wheel_name,

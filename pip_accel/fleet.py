@@ -254,7 +254,7 @@ class Fleet:
             parts = path.relative_to(self.config.binary_cache).parts
             if len(parts) != 5:
                 return None
-            kind, key, sha256 = BINARY, list(parts[:4]), hash_file(path)
+            kind, key, sha256 = BINARY, list(parts[:4]), self.trees.digests.sha256(path)
         else:
             return None
         return SharedWheel(

@@ -9,17 +9,19 @@ ones, the record answers without reading the wheel: one small read and one
 
 A wheel without a record (a data directory of an older pip-accel), or whose
 times changed (a data directory copied, moved or restored by a CI cache) is
-hashed once and recorded again, so that the next run is cheap. A wheel outside
+hashed once and recorded again, so that the next run is cheap. Within a run,
+a wheel asked about again costs one ``stat``. A wheel outside
 the data directory (a path on the command line) is hashed every time: nothing
 is written beside the user's files.
 """
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from pip_accel.config import Config
 from pip_accel.files import hash_file
-from pip_accel.index import sha256_of
+from pip_accel.index import Record, sha256_of
 
 
 class WheelDigests:
@@ -28,6 +30,9 @@ class WheelDigests:
     def __init__(self, recorded: Iterable[Path] = ()) -> None:
         """Keep records for the wheels below ``recorded`` (the local index, the binary cache)."""
         self.recorded = tuple(recorded)
+        self.prefixes = tuple(os.path.join(directory, "") for directory in self.recorded)
+        self.known: dict[Path, tuple[tuple[int, int], str]] = {}
+        """The digest of each wheel already asked about in this run, with its size and time."""
 
     @classmethod
     def of(cls, config: Config) -> "WheelDigests":
@@ -39,6 +44,17 @@ class WheelDigests:
 
         Raises :class:`OSError` when the wheel cannot be read.
         """
-        if any(wheel.is_relative_to(directory) for directory in self.recorded):
-            return sha256_of(wheel)
-        return hash_file(wheel)
+        if not os.fspath(wheel).startswith(self.prefixes):
+            return hash_file(wheel)
+        status = os.stat(wheel)
+        stamp = (status.st_size, status.st_mtime_ns)
+        known = self.known.get(wheel)
+        if known is not None and known[0] == stamp:  # asked before in this run: one stat
+            return known[1]
+        remembered = Record.read(wheel)
+        if remembered is not None and (remembered.size, remembered.mtime_ns) == stamp:
+            digest = remembered.sha256
+        else:
+            digest = sha256_of(wheel)
+        self.known[wheel] = (stamp, digest)
+        return digest

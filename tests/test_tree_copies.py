@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.exceptions import DamagedTreeError
+from pip_accel.exceptions import ChangedTreeFileError
 from pip_accel.install import check_tree_file
 from pip_accel.tree_copies import restore_times
 from pip_accel.trees import TreeFile, UnpackedTree
@@ -47,7 +47,7 @@ def test_a_copied_tree_gets_its_times_back_and_passes_every_check(tmp_path: Path
     """Each file of the copy fails the install's check, then none does; the bytecode is
     valid for its module again (same time, in seconds, as the header names)."""
     _, copy = copied_tree(tmp_path)
-    with pytest.raises(DamagedTreeError, match="was changed after it was unpacked"):
+    with pytest.raises(ChangedTreeFileError, match="was changed after it was unpacked"):
         check_tree_file(copy, copy.files[0], str(copy.source(copy.files[0])))
     assert restore_times(copy)
     for item in every_file(copy):

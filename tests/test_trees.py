@@ -535,7 +535,7 @@ def refuse_hashing(path: Path) -> str:
 
 
 def test_a_tree_of_the_older_naming_is_renamed_once(tmp_path: Path) -> None:
-    """A tree named by its wheel's path, size and time (pip-accel before 1.3) is found and
+    """A tree named by its wheel's path, size and time (earlier versions) is found and
     renamed to its new name, not unpacked again."""
     made = wheel(tmp_path / "wheels")
     store = store_in(tmp_path / "trees")
