@@ -10,9 +10,11 @@ ones, the record answers without reading the wheel: one small read and one
 A wheel without a record (a data directory of an older pip-accel), or whose
 times changed (a data directory copied, moved or restored by a CI cache) is
 hashed once and recorded again, so that the next run is cheap. Within a run,
-a wheel asked about again costs one ``stat``. A wheel outside
-the data directory (a path on the command line) is hashed every time: nothing
-is written beside the user's files.
+a wheel asked about again costs one ``stat``. A matching record is read
+wherever it is (the wheels of another data directory, which a plan copied
+along with its data directory names), but records are written only in this
+data directory: a wheel outside it without one (a path on the command line)
+is hashed each time, and nothing is written beside the user's files.
 """
 
 import os
@@ -44,8 +46,6 @@ class WheelDigests:
 
         Raises :class:`OSError` when the wheel cannot be read.
         """
-        if not os.fspath(wheel).startswith(self.prefixes):
-            return hash_file(wheel)
         status = os.stat(wheel)
         stamp = (status.st_size, status.st_mtime_ns)
         known = self.known.get(wheel)
@@ -54,7 +54,9 @@ class WheelDigests:
         remembered = Record.read(wheel)
         if remembered is not None and (remembered.size, remembered.mtime_ns) == stamp:
             digest = remembered.sha256
+        elif os.fspath(wheel).startswith(self.prefixes):
+            digest = sha256_of(wheel)  # hashed, and recorded for the next run
         else:
-            digest = sha256_of(wheel)
+            digest = hash_file(wheel)
         self.known[wheel] = (stamp, digest)
         return digest

@@ -77,15 +77,35 @@ def test_a_copied_wheel_is_hashed_once_more_and_recorded_with_its_new_time(
 def test_a_wheel_outside_the_data_directory_gets_no_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A wheel named by its path on the command line is hashed each time; nothing is written
-    beside it."""
+    """A wheel named by its path on the command line is hashed once per run (each run);
+    nothing is written beside it."""
     made = a_wheel(tmp_path / "dist")
     hashed = count_hashing(monkeypatch)
     digests = WheelDigests([tmp_path / "data" / "sources"])
-    assert digests.sha256(made) == digests.sha256(made)
+    assert digests.sha256(made) == digests.sha256(made) == hashlib.sha256(DATA).hexdigest()
+    assert WheelDigests([tmp_path / "data" / "sources"]).sha256(made) == digests.sha256(made)
     assert hashed == [made, made]
     assert os.listdir(tmp_path / "dist") == [made.name]
-    assert WheelDigests().sha256(made) == hashlib.sha256(DATA).hexdigest()
+
+
+def test_the_record_of_a_wheel_of_another_data_directory_is_read_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan copied with its data directory names the original's wheels: their matching
+    records answer (nothing hashed), and a record that no longer matches is not rewritten."""
+    original = tmp_path / "original" / "sources"
+    made = a_wheel(original)
+    WheelDigests([original]).sha256(made)
+    hashed = count_hashing(monkeypatch)
+    copy = WheelDigests([tmp_path / "copy" / "sources"])
+    assert copy.sha256(made) == hashlib.sha256(DATA).hexdigest()
+    assert hashed == []
+    before = Record.read(made)
+    assert before is not None
+    os.utime(made, ns=(0, made.stat().st_mtime_ns + 10**9))
+    assert WheelDigests([tmp_path / "copy" / "sources"]).sha256(made) == before.sha256
+    assert hashed == [made]
+    assert Record.read(made) == before
 
 
 def test_the_configured_digests_record_the_local_index_and_the_binary_cache(
