@@ -458,3 +458,9 @@ class S3Server:
         """Terminate the server and wait for it, so that connections are refused afterwards."""
         stop_process(self.process)
         self.process = None
+
+
+def cached_wheels(binaries: Path, pattern: str) -> list[Path]:
+    """The wheels of a binary cache whose names match ``pattern``, not the sha256 records
+    (``.sha256/<wheel>``) beside them."""
+    return sorted(path for path in binaries.rglob(pattern) if path.parent.name != ".sha256")

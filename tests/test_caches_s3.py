@@ -29,6 +29,7 @@ from helpers import (
     VenvFactory,
     accel,
     build_count,
+    cached_wheels,
     installed_packages,
     pip_accel_cmd,
     run,
@@ -253,7 +254,7 @@ def test_a_corrupt_cached_wheel_is_discarded_and_rebuilt(
 ) -> None:
     """A truncated wheel in the local cache is never installed: it is built again."""
     accel(isolated_env, make_venv("one"), "-i", package_index.url, "cext")
-    (wheel,) = Path(isolated_env["PIP_ACCEL_CACHE"], "binaries").rglob("cext-*.whl")
+    (wheel,) = cached_wheels(Path(isolated_env["PIP_ACCEL_CACHE"], "binaries"), "cext-*.whl")
     wheel.write_bytes(wheel.read_bytes()[:100])
     venv = make_venv("two")
     result = accel(isolated_env, venv, "-i", package_index.url, "cext")
@@ -307,7 +308,7 @@ def test_a_third_party_backend_registers_through_its_entry_point(
     accel(b_env, b_venv, "-i", package_index.url, "cext")
     assert build_count(build_log) == 1, "the plugin's wheel was not used"
     assert cext_works(b_venv, b_env)
-    copied = Path(b_env["PIP_ACCEL_CACHE"], "binaries").rglob("cext-1.0-*.whl")
+    copied = cached_wheels(Path(b_env["PIP_ACCEL_CACHE"], "binaries"), "cext-1.0-*.whl")
     assert len(list(copied)) == 1, "the plugin's hit was not copied into the local cache"
 
 

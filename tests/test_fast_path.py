@@ -31,6 +31,7 @@ from helpers import (
     accel,
     accel_without_pip,
     build_count,
+    cached_wheels,
     describe,
     installed_packages,
     pip_accel_cmd,
@@ -114,7 +115,7 @@ def test_a_changed_wheel_is_planned_anew(
     """A cached wheel that changed after the plan was stored makes pip-accel plan again."""
     accel(isolated_env, make_venv("one"), "--index-url", package_index.url, "cext")
     binaries = Path(isolated_env["PIP_ACCEL_CACHE"]) / "binaries"
-    (wheel,) = binaries.rglob("cext-*.whl")
+    (wheel,) = cached_wheels(binaries, "cext-*.whl")
     os.utime(wheel, ns=(wheel.stat().st_atime_ns, wheel.stat().st_mtime_ns + 10**9))
     venv = make_venv("two")
     result = accel(isolated_env, venv, "--index-url", package_index.url, "cext")
