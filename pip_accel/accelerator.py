@@ -31,7 +31,7 @@ from pip_accel.request import InstallRequest
 from pip_accel.requirements import names_remote_files, names_source_trees
 from pip_accel.summary import Summary
 from pip_accel.transaction import environment_lock, recover
-from pip_accel.tree_copies import restore_times
+from pip_accel.tree_copies import looks_copied, restore_times
 from pip_accel.trees import BackgroundUnpacker, TreeStore, UnpackedTree
 from pip_accel.wheel_digests import WheelDigests
 
@@ -247,6 +247,8 @@ class PipAccelerator:
         verify = bool(self.command_line.options.force_reinstall)
         for item, path in zip(wheels, paths, strict=True):
             tree = trees.get(path) or self._tree(path)
+            if looks_copied(tree):  # one stat: mend it now rather than undo a failed install
+                self._retimed(tree)
             logger.info("Installing %s from %s.", item, tree.wheel_name)
             try:
                 if verify:
@@ -266,14 +268,22 @@ class PipAccelerator:
     def _repaired(self, tree: UnpackedTree, wheel: Path, error: DamagedTreeError) -> UnpackedTree:
         """A tree that failed its check, usable again: only copied (its files have new times,
         their contents are the wheel's), or else unpacked again from its wheel."""
-        if isinstance(error, ChangedTreeFileError) and restore_times(tree):
-            logger.info(
-                "The files of the tree of %s have new times (a copied or restored data"
-                " directory?) but the contents of its wheel; using it as it is.", tree.wheel_name,
-            )  # fmt: skip
+        if isinstance(error, ChangedTreeFileError) and self._retimed(tree):
             return tree
         logger.warning("%s Unpacking %s again.", error, tree.wheel_name)
         return self.trees.replace(wheel)
+
+    @staticmethod
+    def _retimed(tree: UnpackedTree) -> bool:
+        """Whether a tree whose files have new times holds its wheel's contents (then each
+        file has its time back: see :mod:`pip_accel.tree_copies`)."""
+        if not restore_times(tree):
+            return False
+        logger.info(
+            "The files of the tree of %s have new times (a copied or restored data directory?)"
+            " but the contents of its wheel; using it as it is.", tree.wheel_name,
+        )  # fmt: skip
+        return True
 
     def _tree(self, wheel: Path) -> UnpackedTree:
         """The tree of ``wheel`` once the background unpacker published it (or unpacked now)."""

@@ -17,7 +17,10 @@ When every file passes, each gets the time its manifest recorded back (its
 module's time is what its bytecode was compiled against), so the tree is
 sound again for this run and the next, and the manifest stays as it is. A file
 that is gone, of another size, or of other contents fails the tree: it is
-unpacked again from its wheel, as before.
+unpacked again from its wheel, as before. An install asks :func:`looks_copied`
+first (one ``stat`` per tree), so that a copied tree is mended before its
+files are placed, rather than after an install that failed its check was
+undone (which costs more than the check).
 """
 
 import os
@@ -31,6 +34,19 @@ HEADER = 16
 
 CHECKED_HASH = 0b11
 """The flags of a bytecode file checked against its module's hash at every import."""
+
+
+def looks_copied(tree: UnpackedTree) -> bool:
+    """Whether the first file of a tree has another time or size than recorded (one ``stat``):
+    a copied tree is mended before its install, rather than undone after the check fails."""
+    first = next((item for item in tree.files if item.stamp is not None), None)
+    if first is None:
+        return False
+    try:
+        status = os.stat(tree.source(first))
+    except OSError:
+        return False  # gone: the install's check says so, and the tree is unpacked again
+    return (status.st_size, status.st_mtime_ns) != first.stamp
 
 
 def restore_times(tree: UnpackedTree) -> bool:

@@ -13,7 +13,7 @@ import pytest
 
 from pip_accel.exceptions import ChangedTreeFileError
 from pip_accel.install import check_tree_file
-from pip_accel.tree_copies import restore_times
+from pip_accel.tree_copies import looks_copied, restore_times
 from pip_accel.trees import TreeFile, UnpackedTree
 
 from test_trees import store_in, wheel
@@ -119,3 +119,15 @@ def test_bytecode_without_its_module_fails(tmp_path: Path) -> None:
     _, copy = copied_tree(tmp_path)
     copy.files = [item for item in copy.files if not item.path.endswith("__init__.py")]
     assert not restore_times(copy)
+
+
+def test_a_copied_tree_looks_copied_until_its_times_are_back(tmp_path: Path) -> None:
+    """One stat of the first file tells a copied tree; a sound one, or one whose first file
+    is gone (the install's check tells that), does not look copied."""
+    tree, copy = copied_tree(tmp_path)
+    assert not looks_copied(tree)
+    assert looks_copied(copy)
+    assert restore_times(copy)
+    assert not looks_copied(copy)
+    copy.source(copy.files[0]).unlink()
+    assert not looks_copied(copy)
