@@ -20,10 +20,12 @@ from humanfriendly.text import pluralize
 
 from pip_accel.builds.settings import BuildSettings
 from pip_accel.datadir.lock import DataLock
-from pip_accel.exceptions import DamagedTreeError
+from pip_accel.exceptions import ChangedTreeFileError, DamagedTreeError
 from pip_accel.install.installer import InstallOptions, WheelInstaller, check_tree
 from pip_accel.install.transaction import environment_lock, recover
+from pip_accel.install.tree_copies import looks_copied, restore_times
 from pip_accel.install.trees import BackgroundUnpacker, TreeStore, UnpackedTree
+from pip_accel.install.wheel_digests import WheelDigests
 from pip_accel.pip.commands import install_command, only_from
 from pip_accel.pip.requirements import names_remote_files, names_source_trees, only_lock_files
 from pip_accel.plan.freshness import FreshnessRecord, fresh_plan
@@ -61,7 +63,7 @@ class PipAccelerator:
         self.settings = BuildSettings.of(command_line, os.environ, config.build_environment)
         """What the builds of this run are made with, part of their cache key."""
         self.progress = progress
-        self.trees = TreeStore(config.tree_cache, target)
+        self.trees = TreeStore(config.tree_cache, target, WheelDigests.of(config))
         if progress is not None:
             self.trees.on_published = progress.compiled
         self.unpacker: BackgroundUnpacker | None = None
@@ -125,7 +127,7 @@ class PipAccelerator:
         from pip_accel.upkeep.eviction import after_install
 
         data = DataDirectory(self.config.data_directory)
-        tree_of = TreeStore(self.config.tree_cache, self.target).location
+        tree_of = self.trees.location
         wheels = [Path(item.wheel) for item in self.used]
         used = run_entries(data, wheels, tree_of, self.plans.path() if self.plans else None)
         after_install(data, used, self.config.max_cache_size, time.time())
@@ -249,14 +251,15 @@ class PipAccelerator:
         verify = bool(self.command_line.options.force_reinstall)
         for item, path in zip(wheels, paths, strict=True):
             tree = trees.get(path) or self._tree(path)
+            if looks_copied(tree):  # one stat: mend it now rather than undo a failed install
+                self._retimed(tree)
             logger.info("Installing %s from %s.", item, tree.wheel_name)
             try:
                 if verify:
                     check_tree(tree)
                 installer.install(tree, item.name, item.requested, item.direct_url)
             except DamagedTreeError as error:
-                logger.warning("%s Unpacking %s again.", error, tree.wheel_name)
-                tree = store.replace(Path(item.wheel))
+                tree = self._repaired(tree, path, error)
                 installer.install(tree, item.name, item.requested, item.direct_url)
             self.summary.installed += 1
         if self.unpacker is not None:
@@ -265,6 +268,26 @@ class PipAccelerator:
             trees = store.trees_for(paths)
             unpacked = [wheel for wheel in store.unpacked if wheel in trees]
             self.fleet.share_trees({wheel: trees[wheel] for wheel in unpacked})
+
+    def _repaired(self, tree: UnpackedTree, wheel: Path, error: DamagedTreeError) -> UnpackedTree:
+        """A tree that failed its check, usable again: only copied (its files have new times,
+        their contents are the wheel's), or else unpacked again from its wheel."""
+        if isinstance(error, ChangedTreeFileError) and self._retimed(tree):
+            return tree
+        logger.warning("%s Unpacking %s again.", error, tree.wheel_name)
+        return self.trees.replace(wheel)
+
+    @staticmethod
+    def _retimed(tree: UnpackedTree) -> bool:
+        """Whether a tree whose files have new times holds its wheel's contents (then each
+        file has its time back: see :mod:`pip_accel.install.tree_copies`)."""
+        if not restore_times(tree):
+            return False
+        logger.info(
+            "The files of the tree of %s have new times (a copied or restored data directory?)"
+            " but the contents of its wheel; using it as it is.", tree.wheel_name,
+        )  # fmt: skip
+        return True
 
     def _tree(self, wheel: Path) -> UnpackedTree:
         """The tree of ``wheel`` once the background unpacker published it (or unpacked now)."""

@@ -64,6 +64,11 @@ class DamagedTreeError(InstallError):
     """An unpacked tree lacks a file that its manifest lists (someone deleted it)."""
 
 
+class ChangedTreeFileError(DamagedTreeError):
+    """A file of an unpacked tree has another size or time than its manifest records: edited
+    in place, or only copied (a copied data directory), which its contents tell."""
+
+
 class ReportError(PipAcceleratorError):
     """The plan could not be described: a report not written, a wheel's metadata unreadable."""
 

@@ -5,7 +5,10 @@ written to a temporary file and renamed into place, under a file lock, so a
 reader sees either no entry or a whole one. The sha256 of each wheel is
 recorded when it is stored (in ``.<wheel>.sha256`` next to it, written before
 the wheel) and checked when it is read: a corrupt or truncated wheel is
-discarded, so that it is built or fetched again rather than installed.
+discarded, so that it is built or fetched again rather than installed. The
+stored wheel also gets the index's record of its sha256 with its size and time
+(``.sha256/<wheel>``), from which its tree is named without reading it
+(:mod:`pip_accel.install.wheel_digests`).
 """
 
 import logging
@@ -17,6 +20,7 @@ from pip_accel.caches import CacheBackend, CacheKey
 from pip_accel.config import Config
 from pip_accel.datadir.layout import LOCKS_OF_BINARIES
 from pip_accel.files import copy_atomically, hash_file, write_atomically
+from pip_accel.sources.local_index import Record
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +57,12 @@ class LocalCacheBackend(CacheBackend):
         """Copy ``wheel`` into the entry of ``key``, atomically, its checksum first."""
         entry = self.directory / key.path
         entry.mkdir(parents=True, exist_ok=True)
+        stored = entry / wheel.name
         with self._lock(key):
-            write_atomically(checksum_file(entry / wheel.name), hash_file(wheel).encode())
-            copy_atomically(wheel, entry / wheel.name)
+            digest = hash_file(wheel)
+            write_atomically(checksum_file(stored), digest.encode())
+            copy_atomically(wheel, stored)
+            Record.of(stored, digest).write(stored)  # with its time: names its tree cheaply
         self.verified.pop(key, None)
         logger.debug("Stored %s in %s.", wheel.name, entry)
 
@@ -83,6 +90,7 @@ class LocalCacheBackend(CacheBackend):
             )  # fmt: skip
             wheel.unlink(missing_ok=True)
             checksum_file(wheel).unlink(missing_ok=True)
+            Record.forget(wheel)
         return True
 
     def _lock(self, key: CacheKey) -> FileLock:

@@ -48,13 +48,15 @@ from pip_accel.caches import CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.caches.local import checksum_file
 from pip_accel.config import Config
+from pip_accel.datadir.layout import TREE_PREFIXES as PRIVATE_PREFIXES
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import hash_file, write_atomically
 from pip_accel.install.trees import FORMAT as TREE_FORMAT
-from pip_accel.install.trees import MANIFEST, PRIVATE_PREFIXES, SCHEMES, TreeStore, UnpackedTree
+from pip_accel.install.trees import MANIFEST, SCHEMES, TreeStore, UnpackedTree
+from pip_accel.install.wheel_digests import WheelDigests
 from pip_accel.plan.plan import PlannedWheel
-from pip_accel.sources.local_index import record_sha256, sha256_of
+from pip_accel.sources.local_index import Record, record_sha256, sha256_of
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +106,7 @@ class Fleet:
         self.cache = cache
         self.config = config
         self.target = target
-        self.trees = TreeStore(config.tree_cache, target)
+        self.trees = TreeStore(config.tree_cache, target, WheelDigests.of(config))
         self.pool = ThreadPoolExecutor(max_workers=config.s3_concurrency)
         self.uploads: list[Future[bool]] = []
         self.lock = threading.Lock()
@@ -186,6 +188,7 @@ class Fleet:
                 return None
             if entry.kind == BINARY:  # the local cache reads no wheel without its checksum
                 write_atomically(checksum_file(target), entry.sha256.encode())
+                Record.of(fetched, entry.sha256).write(target)  # names its tree
             else:
                 record_sha256(fetched, target)
             os.replace(fetched, target)
@@ -193,8 +196,7 @@ class Fleet:
 
     def _tree(self, wheel: Path, sha256: str) -> None:
         """Fetch and unpack the shared tree of a wheel, unless there is one here already."""
-        location = self.trees.location(wheel)
-        if UnpackedTree.load(location) is not None:
+        if self.trees.find(wheel, sha256) is not None:
             return
         parent = self.trees.directory
         parent.mkdir(parents=True, exist_ok=True)
@@ -215,7 +217,7 @@ class Fleet:
                 logger.warning("Not using the fleet's tree of %s: %s.", wheel.name, error)
                 self.damaged.add(self._tree_object(sha256))
                 return
-            self.trees.place(wheel, tree)
+            self.trees.place(wheel, tree, sha256)
 
     def _tree_object(self, sha256: str) -> str:
         """The object name of the tree of the wheel with ``sha256``, for this interpreter."""
@@ -254,7 +256,7 @@ class Fleet:
             parts = path.relative_to(self.config.binary_cache).parts
             if len(parts) != 5:
                 return None
-            kind, key, sha256 = BINARY, list(parts[:4]), hash_file(path)
+            kind, key, sha256 = BINARY, list(parts[:4]), self.trees.digests.sha256(path)
         else:
             return None
         return SharedWheel(
@@ -288,7 +290,7 @@ class Fleet:
 
     def _store_tree(self, wheel: Path, tree: UnpackedTree) -> bool:
         """Pack a tree into an archive and store it under its wheel's sha256."""
-        name = self._tree_object(hash_file(wheel))
+        name = self._tree_object(self.trees.digests.sha256(wheel))
         with PrivateDirectory(self.config.data_directory / "tmp", "tree-") as directory:
             archive = directory / "tree.tar.gz"
             pack_tree(tree.directory, archive)

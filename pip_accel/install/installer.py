@@ -25,7 +25,7 @@ from installer.records import RecordEntry
 from installer.utils import Scheme
 
 from pip_accel.environment import InstalledDistribution, InstallScheme, TargetEnvironment
-from pip_accel.exceptions import DamagedTreeError, InstallError
+from pip_accel.exceptions import ChangedTreeFileError, DamagedTreeError, InstallError
 from pip_accel.install.links import Linker
 from pip_accel.install.transaction import Journal, Transaction, in_the_way
 from pip_accel.install.trees import TreeFile, UnpackedTree
@@ -117,7 +117,7 @@ def check_tree_file(tree: UnpackedTree, item: TreeFile, source: str) -> None:
     except FileNotFoundError as error:
         raise DamagedTreeError(f"The unpacked tree {tree.directory} lacks {source}.") from error
     if item.stamp is not None and (status.st_size, status.st_mtime_ns) != tuple(item.stamp):
-        raise DamagedTreeError(
+        raise ChangedTreeFileError(
             f"The file {source} of the unpacked tree {tree.directory} was changed"
             " after it was unpacked (an installed file edited in place?)."
         )

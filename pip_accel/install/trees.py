@@ -10,6 +10,13 @@ scripts (made for the target interpreter only at install time) and the
 bytecode files that compiled. An install then links (or copies) the files into
 place: see :mod:`pip_accel.install.installer`.
 
+A tree is named by its wheel's contents: the directory of the cache tag holds
+``<wheel name>-<wheel sha256>``, the sha256 read from the record kept beside
+the wheel (:mod:`pip_accel.install.wheel_digests`), so a data directory that is copied,
+moved or restored elsewhere finds every tree. A tree of the older naming (by
+the wheel's path, size and time) is renamed to its new name the first time its
+wheel is looked for.
+
 A tree is built in a private directory and renamed into place with its
 manifest inside as soon as its bytecode is compiled, so concurrent processes
 see a whole tree or none, the loser of a race simply uses the winner's tree,
@@ -48,6 +55,7 @@ from installer.utils import Scheme
 from pip_accel.datadir.scratch import PrivateDirectory, remove_leftovers, remove_tree
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import InstallError, UnsafeWheelError
+from pip_accel.install.wheel_digests import WheelDigests
 from pip_accel.interrupts import child
 
 logger = logging.getLogger(__name__)
@@ -230,10 +238,14 @@ class TreeDestination(SchemeDictionaryDestination):
 class TreeStore:
     """The unpacked trees of the wheels installed for one interpreter version."""
 
-    def __init__(self, directory: Path, target: TargetEnvironment) -> None:
-        """Keep the trees for ``target`` under ``directory``."""
+    def __init__(
+        self, directory: Path, target: TargetEnvironment, digests: WheelDigests | None = None
+    ) -> None:
+        """Keep the trees for ``target`` under ``directory``; ``digests`` names them (by
+        default every wheel is hashed, nothing recorded)."""
         self.directory = directory / target.cache_tag
         self.target = target
+        self.digests = digests or WheelDigests()
         self.unpacked: list[Path] = []
         """The wheels whose trees this store unpacked (rather than found)."""
         self.on_published: Callable[[Path], None] = lambda wheel: None
@@ -244,7 +256,7 @@ class TreeStore:
         trees: dict[Path, UnpackedTree] = {}
         missing = []
         for wheel in wheels:
-            tree = UnpackedTree.load(self.location(wheel))
+            tree = self.find(wheel)
             if tree is None:
                 missing.append(wheel)
             else:
@@ -266,16 +278,39 @@ class TreeStore:
                 os.rename(damaged, aside / "tree")
         return self._unpack_all([wheel])[wheel]
 
-    def location(self, wheel: Path) -> Path:
-        """The tree directory of a wheel file.
+    def find(self, wheel: Path, sha256: str | None = None) -> UnpackedTree | None:
+        """The complete tree of a wheel (of ``sha256``, when known), or None; a tree of the
+        older naming gets the new one."""
+        location = self.location(wheel, sha256)
+        tree = UnpackedTree.load(location)
+        if tree is None and not location.exists():
+            tree = self._migrated(wheel, location)
+        return tree
 
-        Its name carries the wheel's path, size and modification time, so a
-        wheel that was replaced or changed gets a new tree.
+    def location(self, wheel: Path, sha256: str | None = None) -> Path:
+        """The tree directory of a wheel file, named by its contents (``sha256`` when known).
+
+        The directory of the cache tag holds it, since the bytecode is the
+        interpreter's; the wheel's name is kept in front for people and for
+        :mod:`pip_accel.upkeep.entries`, which reads the project from it.
         """
-        status = wheel.stat()
+        return self.directory / f"{wheel.name[:-4]}-{sha256 or self.digests.sha256(wheel)}"
+
+    def _migrated(self, wheel: Path, location: Path) -> UnpackedTree | None:
+        """The tree of a wheel under the older name (its path, size and time), renamed to
+        ``location``; None when there is none (or another run renamed it first)."""
+        try:
+            status = wheel.stat()
+        except OSError:
+            return None
         identity = f"{wheel.absolute()}\0{status.st_size}\0{status.st_mtime_ns}"
         digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
-        return self.directory / f"{wheel.name[:-4]}-{digest}"
+        legacy = self.directory / f"{wheel.name[:-4]}-{digest}"
+        if UnpackedTree.load(legacy) is None:
+            return None
+        with contextlib.suppress(OSError):  # another run renamed it first
+            os.rename(legacy, location)
+        return UnpackedTree.load(location)
 
     def _unpack_all(self, wheels: list[Path]) -> dict[Path, UnpackedTree]:
         """Unpack wheels into private directories; publish each tree once it is compiled."""
@@ -361,9 +396,10 @@ class TreeStore:
         tree.save()
         return self.place(wheel, tree)
 
-    def place(self, wheel: Path, tree: UnpackedTree) -> UnpackedTree:
-        """Rename a complete tree (manifest saved) into the place of ``wheel``'s tree."""
-        final = self.location(wheel)
+    def place(self, wheel: Path, tree: UnpackedTree, sha256: str | None = None) -> UnpackedTree:
+        """Rename a complete tree (manifest saved) into the place of ``wheel``'s tree
+        (``sha256``: the wheel's, when known)."""
+        final = self.location(wheel, sha256)
         try:
             os.rename(tree.directory, final)
         except OSError:
@@ -455,7 +491,7 @@ class BackgroundUnpacker:
 
     def add(self, archive: Path) -> None:
         """Unpack ``archive`` soon, when it is a wheel whose tree the store lacks."""
-        if not archive.name.endswith(".whl") or UnpackedTree.load(self.store.location(archive)):
+        if not archive.name.endswith(".whl") or self.store.find(archive):
             return
         with self.lock:
             if archive in self.queued:

@@ -132,6 +132,11 @@ class Record:
             memo.parent.mkdir(exist_ok=True)
             write_atomically(memo, f"{self.size} {self.mtime_ns} {self.sha256}".encode())
 
+    @staticmethod
+    def forget(archive: Path) -> None:
+        """Remove the record of an archive (that is removed itself), if it has one."""
+        _record_file(archive).unlink(missing_ok=True)
+
     def matches(self, path: Path) -> bool:
         """Whether the file's size and modification time are the recorded ones."""
         status = path.stat()

@@ -15,8 +15,8 @@ Last use is the modification time of the stamp, which a run sets with one
 ``utime`` per entry it used (:func:`mark_used`); access times are not read,
 since many file systems are mounted ``noatime``. The stamps are chosen so
 that setting their time changes nothing else: a wheel's own time is part of
-the plans that name it and of its tree's name, and an archive's own time is
-part of its sha256 record, so neither file is touched. A source archive also
+the plans that name it and of its sha256 record (which names its tree), so
+no wheel or archive is touched. A source archive also
 counts as used whenever a wheel built from it is (same sha256).
 
 Removing an entry removes only the cache's names: an environment installed

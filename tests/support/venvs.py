@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from support.commands import describe, pip_accel_cmd, run
 from support.fixtures import canonical_name
@@ -115,3 +117,32 @@ def accel_without_pip(
     """Run ``pip-accel install`` with pip and the network (but ``allowed_port``) refused."""
     command = [sys.executable, "-c", NO_PIP_LAUNCHER, str(allowed_port), "install"]
     return run([*command, "--python", venv.python, *args], env, cwd=cwd)
+
+
+def environment_of(venv: Venv, env: dict[str, str]) -> dict[str, Any]:
+    """What pip sees of an environment: pip freeze, the REQUESTED ones, their direct URLs."""
+    frozen = run([*pip_cmd(venv), "freeze"], env, check=True).stdout.split()
+    infos = sorted(venv.site_packages.glob("*.dist-info"))
+    requested = [info.name for info in infos if (info / "REQUESTED").exists()]
+    direct = {
+        info.name: json.loads((info / "direct_url.json").read_text())
+        for info in infos
+        if (info / "direct_url.json").exists()
+    }
+    return {"freeze": frozen, "requested": requested, "direct_url": direct}
+
+
+def assert_valid_bytecode(module: Path, cached: Path) -> None:
+    """Check that a ``.pyc`` is the timestamp-checked bytecode of ``module`` as it is now."""
+    header = cached.read_bytes()[:16]
+    flags, mtime, size = struct.unpack("<III", header[4:16])
+    status = module.stat()
+    assert header[:4] == MAGIC_NUMBER
+    assert flags == 0, "not a timestamp-checked .pyc"
+    assert (mtime, size) == (int(status.st_mtime) & 0xFFFFFFFF, status.st_size & 0xFFFFFFFF)
+
+
+def cached_wheels(binaries: Path, pattern: str) -> list[Path]:
+    """The wheels of a binary cache whose names match ``pattern``, not the sha256 records
+    (``.sha256/<wheel>``) beside them."""
+    return sorted(path for path in binaries.rglob(pattern) if path.parent.name != ".sha256")

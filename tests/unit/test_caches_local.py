@@ -12,6 +12,7 @@ import pytest
 from pip_accel.caches import CacheKey
 from pip_accel.caches.local import LocalCacheBackend, checksum_file
 from pip_accel.config import Config
+from pip_accel.sources.local_index import Record
 
 KEY = CacheKey("cp311-cp311-x86_64-glibc2.36-debian12", "demo", "1.0", "ab" * 32)
 
@@ -69,6 +70,19 @@ def test_corrupt_wheel_is_discarded(tmp_path: Path, caplog: pytest.LogCaptureFix
         assert local.get(KEY) is None
     assert not stored.exists() and not checksum_file(stored).exists()
     assert "it is corrupt or truncated" in caplog.text
+    assert Record.read(stored) is None, "the record that names its tree stayed"
+
+
+def test_put_records_the_sha256_with_the_stored_wheels_size_and_time(tmp_path: Path) -> None:
+    """The record that names the wheel's tree (:mod:`pip_accel.install.wheel_digests`) matches the
+    stored copy, so that no later run hashes it to find its tree."""
+    local = backend(tmp_path)
+    local.put(KEY, wheel(tmp_path))
+    stored = local.directory / KEY.path / "demo-1.0-py3-none-any.whl"
+    remembered = Record.read(stored)
+    assert remembered is not None and remembered.matches(stored)
+    assert remembered.sha256 == hashlib.sha256(b"wheel bytes").hexdigest()
+    assert local.get(KEY) == stored, "the record is not taken for a second wheel"
 
 
 def test_wheel_without_checksum_is_discarded(tmp_path: Path) -> None:

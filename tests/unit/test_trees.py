@@ -16,6 +16,8 @@ import sys
 import threading
 import warnings
 import zipfile
+from dataclasses import replace
+from hashlib import sha256
 from pathlib import Path
 from typing import cast
 
@@ -27,6 +29,7 @@ from pip_accel.cli import main as cli
 from pip_accel.datadir.layout import TREE_PREFIXES as PRIVATE_PREFIXES
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import UnsafeWheelError
+from pip_accel.files import hash_file
 from pip_accel.install.trees import (
     FORMAT,
     MANIFEST,
@@ -38,6 +41,7 @@ from pip_accel.install.trees import (
     WheelQueue,
     record_hash,
 )
+from pip_accel.install.wheel_digests import WheelDigests
 
 from support.fixtures import make_wheel
 
@@ -467,3 +471,84 @@ def test_installers_warning_of_a_shipped_pycache_goes_to_the_debug_log(
         if record.name == "pip_accel.warnings" and record.getMessage().startswith("Runtime")
     }
     assert levels == {"Skip": logging.DEBUG, "disk": logging.WARNING}
+
+
+class OtherTarget(FakeTarget):
+    """A target of another interpreter version (only its cache tag differs)."""
+
+    cache_tag = "cpython-399"
+
+
+def test_the_same_wheel_at_two_paths_has_one_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tree is named by its wheel's contents: a copy of the wheel elsewhere, with another
+    time, finds the tree the first one made, and nothing is unpacked."""
+    made = wheel(tmp_path / "one")
+    copy = wheel(tmp_path / "two")
+    os.utime(copy, ns=(0, made.stat().st_mtime_ns + 10**9))
+    store = store_in(tmp_path / "trees")
+    tree = store.trees_for([made])[made]
+
+    def refuse(wheels: list[Path]) -> dict[Path, UnpackedTree]:
+        raise AssertionError(f"unpacked again: {wheels}")
+
+    monkeypatch.setattr(store, "_unpack_all", refuse)
+    assert store.location(copy) == store.location(made) == tree.directory
+    assert store.trees_for([copy]) == {copy: tree}
+    assert tree.directory.name == f"{made.name[:-4]}-{hash_file(made)}"
+
+
+def test_another_cache_tag_or_other_contents_have_another_tree(tmp_path: Path) -> None:
+    """The tree of a wheel for another interpreter version, or of a wheel whose contents
+    changed (same path, same size), is another directory."""
+    made = wheel(tmp_path / "wheels")
+    store = store_in(tmp_path / "trees")
+    other = TreeStore(tmp_path / "trees", cast(TargetEnvironment, OtherTarget()))
+    assert other.location(made).parent.name == "cpython-399"
+    assert other.location(made) != store.location(made)
+    before = store.location(made)
+    data = bytearray(made.read_bytes())
+    data[-1] ^= 1  # one byte of other contents, at the same size
+    made.write_bytes(bytes(data))
+    assert store.location(made) != before
+
+
+def test_a_store_names_trees_from_the_records_of_its_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With records kept beside its wheels, the tree's name costs no hashing the second time."""
+    sources = tmp_path / "sources"
+    made = wheel(sources)
+    store = TreeStore(
+        tmp_path / "trees", cast(TargetEnvironment, FakeTarget()), WheelDigests([sources])
+    )
+    tree = store.trees_for([made])[made]
+    assert (sources / ".sha256" / made.name).is_file()
+    monkeypatch.setattr("pip_accel.sources.local_index.hash_file", refuse_hashing)
+    monkeypatch.setattr("pip_accel.install.wheel_digests.hash_file", refuse_hashing)
+    assert store.trees_for([made]) == {made: tree}
+
+
+def refuse_hashing(path: Path) -> str:
+    """A stand-in for ``hash_file`` on a warm path, where nothing is hashed."""
+    raise AssertionError(f"hashed {path}")
+
+
+def test_a_tree_of_the_older_naming_is_renamed_once(tmp_path: Path) -> None:
+    """A tree named by its wheel's path, size and time (earlier versions) is found and
+    renamed to its new name, not unpacked again."""
+    made = wheel(tmp_path / "wheels")
+    store = store_in(tmp_path / "trees")
+    tree = store.trees_for([made])[made]
+    status = made.stat()
+    identity = f"{made.absolute()}\0{status.st_size}\0{status.st_mtime_ns}"
+    legacy = store.directory / f"{made.name[:-4]}-{sha256(identity.encode()).hexdigest()[:24]}"
+    os.rename(tree.directory, legacy)
+
+    found = store.find(made)
+
+    assert found is not None and found.directory == store.location(made)
+    assert not legacy.exists()
+    assert found == replace(tree, directory=store.location(made))
+    assert store.find(wheel(tmp_path / "other", "otherpkg")) is None

@@ -3,18 +3,28 @@
 An installed file is, by default, a hard link to a file of the tree of its wheel, so an edit
 in place in one environment is an edit of the tree. Such a file must not reach another
 environment: an install checks each tree file against the tree's manifest and unpacks the
-tree again when one changed; ``--force-reinstall`` checks every hash.
+tree again when one changed; ``--force-reinstall`` checks every hash. A data directory copied
+elsewhere (new times) keeps every tree: they are named by their wheels' contents, and a copied
+tree is checked by contents and given its times back instead of being unpacked again.
 """
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from support.commands import describe, run
-from support.fixtures import make_wheel
+from support.fixtures import BASIC, make_wheel
 from support.index import PackageIndex
-from support.venvs import VenvFactory, accel, files_of, installed_packages
+from support.venvs import (
+    VenvFactory,
+    accel,
+    assert_valid_bytecode,
+    environment_of,
+    files_of,
+    installed_packages,
+)
 
 pytestmark = pytest.mark.once
 
@@ -117,3 +127,41 @@ def test_a_failed_install_into_an_empty_venv_keeps_the_venv(
     assert "Traceback" not in result.stderr
     assert files_of(venv) == before
     assert installed_packages(venv, isolated_env) == {}
+
+
+UNPACKED = ("Unpacking and compiling", "Unpacked and compiled", "again")
+"""What pip-accel logs when it unpacks a wheel into a tree."""
+
+
+def trees_of(data_directory: Path) -> list[str]:
+    """The names of the trees of a data directory (of every cache tag)."""
+    return sorted(path.name for path in (data_directory / "trees").glob("*/*") if path.is_dir())
+
+
+def test_a_data_directory_copied_elsewhere_unpacks_nothing(
+    isolated_env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
+) -> None:
+    """``cp -r`` to another path (every file at a new time), the original gone, the index
+    stopped: the next install from the copy hits every tree, a built wheel's too, and gives
+    the first environment; the run after it finds the trees sound at once."""
+    args = ["--index-url", package_index.url, *BASIC]
+    first = make_venv("one")
+    accel(isolated_env, first, *args)
+    original = data(isolated_env)
+    trees = trees_of(original)
+    copied = original.with_name("restored")
+    run(["cp", "-r", original, copied], isolated_env, check=True)
+    shutil.move(original, original.with_name("gone"))
+    package_index.stop()
+    env = {**isolated_env, "PIP_ACCEL_CACHE": str(copied)}
+    second = make_venv("two")
+    result = accel(env, second, *args)
+    assert not [line for line in result.stderr.splitlines() if any(w in line for w in UNPACKED)]
+    assert "have new times" in result.stderr, describe(result)
+    assert trees_of(copied) == trees
+    assert environment_of(second, env) == environment_of(first, isolated_env)
+    assert files_of(second) == files_of(first)
+    module = second.site_packages / "chain_c" / "__init__.py"
+    assert_valid_bytecode(module, next(module.parent.glob("__pycache__/__init__.*.pyc")))
+    third = accel(env, make_venv("three"), *args)
+    assert "have new times" not in third.stderr and "Unpacking" not in third.stderr

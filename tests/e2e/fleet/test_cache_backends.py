@@ -18,7 +18,7 @@ from support.bench import Bench
 from support.commands import Command, build_count, pip_accel_cmd, run
 from support.fixtures import write_files
 from support.s3 import BUCKET, READER_POLICY, S3Server, worker
-from support.venvs import Venv, accel, installed_packages
+from support.venvs import Venv, accel, cached_wheels, installed_packages
 
 pytestmark = pytest.mark.backends
 
@@ -187,7 +187,7 @@ def test_s3_killed_during_the_build(bench: Bench, s3: S3Server) -> None:
 def test_a_corrupt_cached_wheel_is_discarded_and_rebuilt(bench: Bench) -> None:
     """A truncated wheel in the local cache is never installed: it is built again."""
     accel(bench.env, bench.make_venv("one"), "-i", bench.index.url, "cext")
-    (wheel,) = Path(bench.env["PIP_ACCEL_CACHE"], "binaries").rglob("cext-*.whl")
+    (wheel,) = cached_wheels(Path(bench.env["PIP_ACCEL_CACHE"], "binaries"), "cext-*.whl")
     wheel.write_bytes(wheel.read_bytes()[:100])
     venv = bench.make_venv("two")
     result = accel(bench.env, venv, "-i", bench.index.url, "cext")
@@ -213,7 +213,7 @@ def test_a_third_party_backend_registers_through_its_entry_point(bench: Bench) -
     accel(b_env, b_venv, "-i", bench.index.url, "cext")
     assert build_count(bench.build_log) == 1, "the plugin's wheel was not used"
     assert cext_works(b_venv, b_env)
-    copied = Path(b_env["PIP_ACCEL_CACHE"], "binaries").rglob("cext-1.0-*.whl")
+    copied = cached_wheels(Path(b_env["PIP_ACCEL_CACHE"], "binaries"), "cext-1.0-*.whl")
     assert len(list(copied)) == 1, "the plugin's hit was not copied into the local cache"
 
 

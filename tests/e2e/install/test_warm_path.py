@@ -11,11 +11,9 @@ import hashlib
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 from collections.abc import Callable
-from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,8 @@ from support.venvs import (
     Venv,
     accel,
     accel_without_pip,
+    assert_valid_bytecode,
+    cached_wheels,
     files_of,
     installed_packages,
     pip_cmd,
@@ -94,7 +94,7 @@ def test_a_changed_wheel_is_planned_anew(bench: Bench) -> None:
     """A cached wheel that changed after the plan was stored makes pip-accel plan again."""
     accel(bench.env, bench.make_venv("one"), "--index-url", bench.index.url, "cext")
     binaries = Path(bench.env["PIP_ACCEL_CACHE"]) / "binaries"
-    (wheel,) = binaries.rglob("cext-*.whl")
+    (wheel,) = cached_wheels(binaries, "cext-*.whl")
     os.utime(wheel, ns=(wheel.stat().st_atime_ns, wheel.stat().st_mtime_ns + 10**9))
     venv = bench.make_venv("two")
     result = accel(bench.env, venv, "--index-url", bench.index.url, "cext")
@@ -162,16 +162,6 @@ def test_reinstalling_never_writes_through_a_link(bench: Bench) -> None:
     assert module.stat().st_nlink == 1
     assert tree_file.stat().st_nlink == 1
     assert tree_file.read_bytes() == contents
-
-
-def assert_valid_bytecode(module: Path, cached: Path) -> None:
-    """Check that a ``.pyc`` is the timestamp-checked bytecode of ``module`` as it is now."""
-    header = cached.read_bytes()[:16]
-    flags, mtime, size = struct.unpack("<III", header[4:16])
-    status = module.stat()
-    assert header[:4] == MAGIC_NUMBER
-    assert flags == 0, "not a timestamp-checked .pyc"
-    assert (mtime, size) == (int(status.st_mtime) & 0xFFFFFFFF, status.st_size & 0xFFFFFFFF)
 
 
 def other_python() -> str | None:

@@ -16,12 +16,12 @@ from pathlib import Path
 import pip
 import pytest
 from packaging.version import Version
-from test_requirement_sources import REUSED, accel_in, environment_of
+from test_requirement_sources import REUSED, accel_in
 
 from support.commands import build_count, describe, pip_accel_cmd, run
 from support.fixtures import make_wheel, pkg_info, pure_project
 from support.index import PackageIndex
-from support.venvs import VenvFactory, accel_without_pip, pip_cmd
+from support.venvs import VenvFactory, accel_without_pip, environment_of, pip_cmd
 
 LOCKING_PIP = Version(pip.__version__) >= Version("26.1")
 

@@ -27,7 +27,7 @@ from support.bench import Bench
 from support.commands import Command, build_count, describe, pip_accel_cmd, run
 from support.fixtures import make_sdist, pure_project
 from support.index import PackageIndex
-from support.venvs import Venv, VenvFactory, accel_without_pip, pip_cmd
+from support.venvs import Venv, VenvFactory, accel_without_pip, environment_of, pip_cmd
 
 REUSED = "Using the plan of an earlier run"
 """What pip-accel logs when it installs from a stored plan."""
@@ -38,19 +38,6 @@ def pip_accepts(dest: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(
         dest not in command_dests("install"), reason=f"this pip has no option {dest}"
     )
-
-
-def environment_of(venv: Venv, env: dict[str, str]) -> dict[str, Any]:
-    """What pip sees of an environment: pip freeze, the REQUESTED ones, their direct URLs."""
-    frozen = run([*pip_cmd(venv), "freeze"], env, check=True).stdout.split()
-    infos = sorted(venv.site_packages.glob("*.dist-info"))
-    requested = [info.name for info in infos if (info / "REQUESTED").exists()]
-    direct = {
-        info.name: json.loads((info / "direct_url.json").read_text())
-        for info in infos
-        if (info / "direct_url.json").exists()
-    }
-    return {"freeze": frozen, "requested": requested, "direct_url": direct}
 
 
 def accel_in(
