@@ -99,7 +99,7 @@ class PipAccelerator:
             else:
                 installer = self._installer()
                 libraries = installer.libraries()
-                with environment_lock(self.config.data_directory / "locks", libraries[0]):
+                with environment_lock(self.config.lock_directory, libraries[0]):
                     recover(libraries)
                     wheels, handed_to_pip = self._described_plan()
                     self._install(installer, wheels)

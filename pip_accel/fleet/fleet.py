@@ -28,7 +28,6 @@ sound one; a bucket that could not be reached or was lost in the middle is
 one warning (of the binary cache), and the run goes on without it.
 """
 
-import hashlib
 import json
 import logging
 import os
@@ -48,13 +47,14 @@ from pip_accel.caches import CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.caches.local import checksum_file
 from pip_accel.config import Config
-from pip_accel.datadir.layout import TREE_PREFIXES as PRIVATE_PREFIXES
+from pip_accel.datadir.layout import FLEET_PLAN_PREFIX, FLEET_TREE_PREFIX, UNPACKING_PREFIX
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import hash_file, write_atomically
 from pip_accel.install.trees import FORMAT as TREE_FORMAT
 from pip_accel.install.trees import MANIFEST, SCHEMES, TreeStore, UnpackedTree
 from pip_accel.install.wheel_digests import WheelDigests
+from pip_accel.plan.document import ENVELOPE, matches, plan_document
 from pip_accel.plan.plan import PlannedWheel
 from pip_accel.sources.local_index import Record, record_sha256, sha256_of
 
@@ -63,7 +63,7 @@ logger = logging.getLogger(__name__)
 FORMAT = 1
 """The layout of a shared plan."""
 
-PLAN_FIELDS = frozenset({"format", "key", "pip_accel", "wheels", "sha256"})
+PLAN_FIELDS = ENVELOPE | {"pip_accel"}
 """The fields of a shared plan."""
 
 SOURCE = "source"
@@ -137,7 +137,7 @@ class Fleet:
 
     def _load(self, shared_key: str) -> list[SharedWheel] | None:
         """The entries of the shared plan, or None when there is none or it is damaged."""
-        with PrivateDirectory(self.config.data_directory / "tmp", "plan-") as directory:
+        with PrivateDirectory(self.config.scratch_directory, FLEET_PLAN_PREFIX) as directory:
             path = self.cache.fetch(f"plans/{shared_key}.json", directory / "plan.json")
             if path is None:
                 logger.debug("The fleet has no plan of these requirements and target.")
@@ -200,7 +200,7 @@ class Fleet:
             return
         parent = self.trees.directory
         parent.mkdir(parents=True, exist_ok=True)
-        with PrivateDirectory(parent, PRIVATE_PREFIXES[0]) as directory:
+        with PrivateDirectory(parent, UNPACKING_PREFIX) as directory:
             archive = self.cache.fetch(self._tree_object(sha256), directory / "tree.tar.gz")
             if archive is None:
                 logger.debug("The fleet has no tree of %s; unpacking it here.", wheel.name)
@@ -276,14 +276,8 @@ class Fleet:
         if not self.cache.shares_writes:
             return False  # the backend refused an upload meanwhile
         wheels = [asdict(entry) for entry in entries]
-        document = {
-            "format": FORMAT,
-            "key": shared_key,
-            "pip_accel": __version__,
-            "wheels": wheels,
-            "sha256": _checksum(wheels),
-        }
-        with PrivateDirectory(self.config.data_directory / "tmp", "plan-") as directory:
+        document = plan_document(FORMAT, shared_key, wheels, pip_accel=__version__)
+        with PrivateDirectory(self.config.scratch_directory, FLEET_PLAN_PREFIX) as directory:
             path = directory / "plan.json"
             path.write_text(json.dumps(document, indent=1), encoding="utf-8")
             return self._store(path, f"plans/{shared_key}.json")
@@ -291,7 +285,7 @@ class Fleet:
     def _store_tree(self, wheel: Path, tree: UnpackedTree) -> bool:
         """Pack a tree into an archive and store it under its wheel's sha256."""
         name = self._tree_object(self.trees.digests.sha256(wheel))
-        with PrivateDirectory(self.config.data_directory / "tmp", "tree-") as directory:
+        with PrivateDirectory(self.config.scratch_directory, FLEET_TREE_PREFIX) as directory:
             archive = directory / "tree.tar.gz"
             pack_tree(tree.directory, archive)
             return self._store(archive, name)
@@ -340,7 +334,7 @@ def parse_shared_plan(data: Any, shared_key: str) -> list[SharedWheel]:
         raise ValueError("its wheels are not a list")
     if data["format"] != FORMAT or data["pip_accel"] != __version__:
         raise ValueError(f"it was stored by pip-accel {data['pip_accel']!r}, of another format")
-    if data["key"] != shared_key or data["sha256"] != _checksum(data["wheels"]):
+    if not matches(data, shared_key):
         raise ValueError("its key or checksum does not match")
     names = {field.name for field in fields(SharedWheel)}
     entries = []
@@ -371,11 +365,6 @@ def _sound(entry: SharedWheel) -> bool:
     )  # fmt: skip
     digest_ok = re.fullmatch("[0-9a-f]{64}", entry.sha256) is not None
     return plain and key_ok and digest_ok and entry.kind in (SOURCE, BINARY)
-
-
-def _checksum(wheels: Any) -> str:
-    """The sha256 of the wheels of a plan, in their canonical JSON form."""
-    return hashlib.sha256(json.dumps(wheels, sort_keys=True).encode()).hexdigest()
 
 
 def pack_tree(directory: Path, archive: Path) -> None:

@@ -52,6 +52,7 @@ from installer.records import RecordEntry
 from installer.sources import WheelFile
 from installer.utils import Scheme
 
+from pip_accel.datadir.layout import DAMAGED_TREE_PREFIX, TREE_PREFIXES, UNPACKING_PREFIX
 from pip_accel.datadir.scratch import PrivateDirectory, remove_leftovers, remove_tree
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import InstallError, UnsafeWheelError
@@ -65,10 +66,6 @@ MANIFEST = "manifest.json"
 
 FORMAT = 2
 """The layout of trees and manifests; a tree of another layout is unpacked again."""
-
-PRIVATE_PREFIXES = (".unpacking-", ".damaged-")
-"""Private directories of runs under a cache tag's directory: trees in the making, and
-damaged trees on their way out."""
 
 SCHEMES = ("purelib", "platlib", "headers", "scripts", "data")
 """The installation schemes of a wheel, one subdirectory of a tree each."""
@@ -274,7 +271,7 @@ class TreeStore:
         """
         damaged = self.location(wheel)
         if damaged.exists():
-            with PrivateDirectory(self.directory, PRIVATE_PREFIXES[1]) as aside:
+            with PrivateDirectory(self.directory, DAMAGED_TREE_PREFIX) as aside:
                 os.rename(damaged, aside / "tree")
         return self._unpack_all([wheel])[wheel]
 
@@ -324,7 +321,7 @@ class TreeStore:
         process waits with it.
         """
         self.directory.mkdir(parents=True, exist_ok=True)
-        remove_leftovers(self.directory, PRIVATE_PREFIXES)
+        remove_leftovers(self.directory, TREE_PREFIXES)
         batch = _Batch(self)
         try:
             with Compiler(self.target, batch.publish) as compiler:
@@ -564,7 +561,7 @@ class _Batch:
 
     def start(self, wheel: Path) -> UnpackedTree:
         """A new private tree for ``wheel``."""
-        private = PrivateDirectory(self.store.directory, PRIVATE_PREFIXES[0])
+        private = PrivateDirectory(self.store.directory, UNPACKING_PREFIX)
         with self.lock:
             self.private[wheel] = private
             self.trees[wheel] = UnpackedTree(private.path, wheel.name)

@@ -15,6 +15,7 @@ from pip_accel.builds.settings import BuildSettings
 from pip_accel.builds.system import SystemDependencies
 from pip_accel.caches import load_backends
 from pip_accel.caches.binary_cache import BinaryCache
+from pip_accel.datadir.layout import LOCKS_OF_BINARIES
 from pip_accel.environment import TargetEnvironment
 from pip_accel.pip.commands import build_options
 from pip_accel.pip.requirements import (
@@ -59,10 +60,10 @@ def make_parts(
         on_archive or (lambda path: None), partial(_pip_index, request.target),
     )  # fmt: skip
     options = [*build_options(command_line), *index_options(command_line, find_links_only=True)]
-    scratch = config.data_directory / "tmp"
+    scratch = config.scratch_directory
     builder = Builder(
-        request.pip, cache, index.directory, config.binary_cache / ".locks", options, scratch,
-        settings.options_for,
+        request.pip, cache, index.directory, config.binary_cache / LOCKS_OF_BINARIES, options,
+        scratch, settings.options_for,
     )  # fmt: skip
     if progress is not None:
         builder.on_built = progress.built

@@ -49,6 +49,7 @@ from pip_accel.pip.command_line import CommandLine
 from pip_accel.pip.commands import UNRELATED_TO_PLANS
 from pip_accel.pip.requirements import index_options, requirement_files
 from pip_accel.pip.runner import pip_version
+from pip_accel.plan.document import ENVELOPE, checksum, plan_document
 from pip_accel.plan.plan import PlannedWheel
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ logger = logging.getLogger(__name__)
 FORMAT = 2
 """The layout of a stored plan; part of every key."""
 
-PLAN_FIELDS = frozenset({"format", "key", "wheels", "sha256"})
+PLAN_FIELDS = ENVELOPE
 """The fields of a stored plan, and no others."""
 
 INTERPRETER = ("version", "implementation", "cache_tag", "tags", "in_venv")
@@ -150,7 +151,7 @@ class PlanCache:
         key = self.key()
         path = self.directory / f"{key}.json"
         wheels = [asdict(item) for item in plan]
-        document = {"format": FORMAT, "key": key, "wheels": wheels, "sha256": _checksum(wheels)}
+        document = plan_document(FORMAT, key, wheels)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             write_atomically(path, json.dumps(document, indent=1).encode())
@@ -184,7 +185,7 @@ def parse_plan(data: Any, key: str) -> list[PlannedWheel]:
     wheels = data["wheels"]
     if not isinstance(wheels, list):
         raise DamagedPlanError(f"its wheels are a JSON {_json_type(wheels)}, not an array")
-    if data["sha256"] != _checksum(wheels):
+    if data["sha256"] != checksum(wheels):
         raise DamagedPlanError("its wheels do not match their sha256")
     return [_parse_wheel(number, item) for number, item in enumerate(wheels, start=1)]
 
@@ -221,11 +222,6 @@ def _field_error(number: int, name: str, value: Any, expected: str) -> DamagedPl
     return DamagedPlanError(
         f"the {name} of entry {number} of its wheels is {_short(value)}, not {expected}"
     )
-
-
-def _checksum(wheels: list[Any]) -> str:
-    """The sha256 of the wheels of a plan, in their canonical JSON form."""
-    return hashlib.sha256(json.dumps(wheels, sort_keys=True).encode()).hexdigest()
 
 
 def _json_type(value: Any) -> str:

@@ -42,15 +42,13 @@ from packaging.utils import (
 
 from pip_accel.caches import CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
+from pip_accel.datadir.layout import DAMAGED_SOURCES, HASHES
 from pip_accel.files import hash_file, write_atomically
 
 logger = logging.getLogger(__name__)
 
 SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 """File name endings of source distributions."""
-
-HASHES = ".sha256"
-"""The subdirectory that remembers the sha256 of each archive."""
 
 
 @dataclass(frozen=True)
@@ -88,9 +86,6 @@ def wheel_metadata(wheel: Path) -> bytes | None:
         pass
     return None
 
-
-DAMAGED = ".damaged"
-"""The subdirectory where archives that are not the ones downloaded are kept for inspection."""
 
 DIGEST = re.compile(r"[0-9a-f]{64}")
 """A sha256 in hexadecimal, as records hold them."""
@@ -275,8 +270,8 @@ class LocalIndex:
     def _move_aside(self, path: Path, problem: str) -> None:
         """Move an archive into ``.damaged`` (kept for inspection) and say so, once."""
         try:
-            (self.directory / DAMAGED).mkdir(exist_ok=True)
-            aside = free_name(self.directory / DAMAGED / path.name)
+            (self.directory / DAMAGED_SOURCES).mkdir(exist_ok=True)
+            aside = free_name(self.directory / DAMAGED_SOURCES / path.name)
             os.rename(path, aside)
         except FileNotFoundError:
             return  # another run moved it aside first, and said so
