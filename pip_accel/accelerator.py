@@ -22,9 +22,11 @@ from pip_accel.builds.settings import BuildSettings
 from pip_accel.datadir.lock import DataLock
 from pip_accel.exceptions import ChangedTreeFileError, DamagedTreeError
 from pip_accel.install.installer import InstallOptions, WheelInstaller, check_tree
+from pip_accel.install.manifest import UnpackedTree
 from pip_accel.install.transaction import environment_lock, recover
 from pip_accel.install.tree_copies import looks_copied, restore_times
-from pip_accel.install.trees import BackgroundUnpacker, TreeStore, UnpackedTree
+from pip_accel.install.trees import TreeStore
+from pip_accel.install.unpacker import BackgroundUnpacker
 from pip_accel.install.wheel_digests import WheelDigests
 from pip_accel.pip.commands import install_command, only_from
 from pip_accel.pip.requirements import names_remote_files, names_source_trees, only_lock_files
@@ -65,7 +67,7 @@ class PipAccelerator:
         self.progress = progress
         self.trees = TreeStore(config.tree_cache, target, WheelDigests.of(config))
         if progress is not None:
-            self.trees.on_published = progress.compiled
+            self.trees.listeners.append(progress.compiled)
         self.unpacker: BackgroundUnpacker | None = None
         """Unpacks wheels while the plan is made, when the run installs them itself."""
 

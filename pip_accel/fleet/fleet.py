@@ -51,8 +51,9 @@ from pip_accel.datadir.layout import FLEET_PLAN_PREFIX, FLEET_TREE_PREFIX, UNPAC
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import hash_file, write_atomically
-from pip_accel.install.trees import FORMAT as TREE_FORMAT
-from pip_accel.install.trees import MANIFEST, SCHEMES, TreeStore, UnpackedTree
+from pip_accel.install.manifest import FORMAT as TREE_FORMAT
+from pip_accel.install.manifest import MANIFEST, SCHEMES, UnpackedTree
+from pip_accel.install.trees import TreeStore
 from pip_accel.install.wheel_digests import WheelDigests
 from pip_accel.plan.document import ENVELOPE, matches, plan_document
 from pip_accel.plan.plan import PlannedWheel

@@ -27,8 +27,8 @@ from installer.utils import Scheme
 from pip_accel.environment import InstalledDistribution, InstallScheme, TargetEnvironment
 from pip_accel.exceptions import ChangedTreeFileError, DamagedTreeError, InstallError
 from pip_accel.install.links import Linker
+from pip_accel.install.manifest import TreeFile, UnpackedTree
 from pip_accel.install.transaction import Journal, Transaction, in_the_way
-from pip_accel.install.trees import TreeFile, UnpackedTree
 
 logger = logging.getLogger(__name__)
 

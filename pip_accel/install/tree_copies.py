@@ -27,7 +27,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from pip_accel.install.trees import TreeFile, UnpackedTree, record_hash
+from pip_accel.install.manifest import TreeFile, UnpackedTree, record_hash
 
 HEADER = 16
 """The size of a bytecode file's header (PEP 552): magic, flags, then mtime and size or a hash."""

@@ -17,7 +17,7 @@ from pip_accel.accelerator import PipAccelerator
 from pip_accel.builds.settings import BuildSettings
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
-from pip_accel.install.trees import BackgroundUnpacker
+from pip_accel.install.unpacker import BackgroundUnpacker
 from pip_accel.pip.command_line import parse_install
 from pip_accel.pip.runner import Pip
 from pip_accel.plan.plan import PlannedWheel

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pip_accel.install import _compile
-from pip_accel.install.trees import COMPILE_SCRIPT
+from pip_accel.install.compiler import COMPILE_SCRIPT
 
 TAG = sys.implementation.cache_tag
 
@@ -90,5 +90,5 @@ def test_the_script_compiles_with_the_spawn_start_method(tmp_path: Path) -> None
 
 
 def test_the_tree_store_runs_this_script() -> None:
-    """pip_accel.install.trees names the script by its path (it does not import it)."""
+    """pip_accel.install.compiler names the script by its path (it does not import it)."""
     assert Path(_compile.__file__) == COMPILE_SCRIPT

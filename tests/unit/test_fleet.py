@@ -45,8 +45,9 @@ from pip_accel.fleet.fleet import (
     parse_shared_plan,
     unpack_tree,
 )
-from pip_accel.install.trees import FORMAT as TREE_FORMAT
-from pip_accel.install.trees import MANIFEST, TreeFile, TreeStore, UnpackedTree
+from pip_accel.install.manifest import FORMAT as TREE_FORMAT
+from pip_accel.install.manifest import MANIFEST, TreeFile, UnpackedTree
+from pip_accel.install.trees import TreeStore
 from pip_accel.plan.plan import PlannedWheel
 from pip_accel.sources.local_index import Record
 

@@ -25,7 +25,7 @@ from pip_accel.install.installer import (
     check_tree_file,
 )
 from pip_accel.install.links import Linker
-from pip_accel.install.trees import TreeFile, UnpackedTree, record_hash
+from pip_accel.install.manifest import TreeFile, UnpackedTree, record_hash
 from pip_accel.interrupts import Interrupted
 
 TAG = "cpython-311"

@@ -14,8 +14,8 @@ from test_trees import store_in, wheel
 
 from pip_accel.exceptions import ChangedTreeFileError
 from pip_accel.install.installer import check_tree_file
+from pip_accel.install.manifest import TreeFile, UnpackedTree
 from pip_accel.install.tree_copies import looks_copied, restore_times
-from pip_accel.install.trees import TreeFile, UnpackedTree
 
 
 def copied_tree(tmp_path: Path) -> tuple[UnpackedTree, UnpackedTree]:

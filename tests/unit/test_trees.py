@@ -30,17 +30,10 @@ from pip_accel.datadir.layout import TREE_PREFIXES as PRIVATE_PREFIXES
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import UnsafeWheelError
 from pip_accel.files import hash_file
-from pip_accel.install.trees import (
-    FORMAT,
-    MANIFEST,
-    BackgroundUnpacker,
-    Compiler,
-    TreeFile,
-    TreeStore,
-    UnpackedTree,
-    WheelQueue,
-    record_hash,
-)
+from pip_accel.install.compiler import Compiler
+from pip_accel.install.manifest import FORMAT, MANIFEST, TreeFile, UnpackedTree, record_hash
+from pip_accel.install.trees import TreeStore
+from pip_accel.install.unpacker import BackgroundUnpacker, WheelQueue
 from pip_accel.install.wheel_digests import WheelDigests
 
 from support.fixtures import make_wheel
@@ -371,7 +364,7 @@ def test_waiting_for_one_wheel_returns_once_its_tree_is_published(tmp_path: Path
     wheels = [wheel(tmp_path / "wheels", "alpha"), wheel(tmp_path / "wheels", "beta")]
     store = store_in(tmp_path / "trees")
     seen: list[Path] = []
-    store.on_published = seen.append
+    store.listeners.append(seen.append)
     unpacker = BackgroundUnpacker(store)
     for made in wheels:
         unpacker.add(made)
