@@ -31,14 +31,11 @@ one warning (of the binary cache), and the run goes on without it.
 import json
 import logging
 import os
-import re
-import shutil
 import tarfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from humanfriendly.text import pluralize
 
@@ -51,52 +48,22 @@ from pip_accel.datadir.layout import FLEET_PLAN_PREFIX, FLEET_TREE_PREFIX, UNPAC
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import hash_file, write_atomically
+from pip_accel.fleet.shared_plan import BINARY, FORMAT, SOURCE, SharedWheel, parse_shared_plan
+from pip_accel.fleet.tree_archive import (
+    UnsafeTreeArchiveError,
+    check_manifest,
+    pack_tree,
+    unpack_tree,
+)
 from pip_accel.install.manifest import FORMAT as TREE_FORMAT
-from pip_accel.install.manifest import MANIFEST, SCHEMES, UnpackedTree
+from pip_accel.install.manifest import UnpackedTree
 from pip_accel.install.trees import TreeStore
 from pip_accel.install.wheel_digests import WheelDigests
-from pip_accel.plan.document import ENVELOPE, matches, plan_document
+from pip_accel.plan.document import plan_document
 from pip_accel.plan.plan import PlannedWheel
 from pip_accel.sources.local_index import Record, record_sha256, sha256_of
 
 logger = logging.getLogger(__name__)
-
-FORMAT = 1
-"""The layout of a shared plan."""
-
-PLAN_FIELDS = ENVELOPE | {"pip_accel"}
-"""The fields of a shared plan."""
-
-SOURCE = "source"
-BINARY = "binary"
-
-
-class UnsafeTreeArchiveError(ValueError):
-    """A tree archive with a member that would land outside its tree, or is not a plain file."""
-
-
-@dataclass(frozen=True)
-class SharedWheel:
-    """One distribution of a shared plan: what it is, and the object of its wheel."""
-
-    name: str
-    version: str
-    requested: bool
-    direct_url: dict[str, Any] | None
-    file: str
-    """The file name of the wheel."""
-    kind: str
-    """``source`` (downloaded: it goes into the local index) or ``binary`` (built)."""
-    key: list[str] | None
-    """The binary cache key of a built wheel: namespace, name, version, sdist sha256."""
-    sha256: str
-
-    @property
-    def object(self) -> str:
-        """The name of the wheel's object."""
-        if self.kind == BINARY and self.key:
-            return f"{CacheKey(*self.key).path}/{self.file}"
-        return f"sources/{self.name}/{self.file}"
 
 
 class Fleet:
@@ -322,120 +289,3 @@ class Fleet:
         finally:
             self.pool.shutdown(cancel_futures=True)
         return stored
-
-
-def parse_shared_plan(data: Any, shared_key: str) -> list[SharedWheel]:
-    """The entries of a shared plan (parsed JSON), once it is known to be sound.
-
-    Raises :class:`ValueError` that says what is wrong.
-    """
-    if not isinstance(data, dict) or set(data) != PLAN_FIELDS:
-        raise ValueError("it is not a shared plan")
-    if not isinstance(data["wheels"], list):
-        raise ValueError("its wheels are not a list")
-    if data["format"] != FORMAT or data["pip_accel"] != __version__:
-        raise ValueError(f"it was stored by pip-accel {data['pip_accel']!r}, of another format")
-    if not matches(data, shared_key):
-        raise ValueError("its key or checksum does not match")
-    names = {field.name for field in fields(SharedWheel)}
-    entries = []
-    for item in data["wheels"]:
-        if not isinstance(item, dict) or set(item) != names:
-            raise ValueError("an entry of it has other fields")
-        entry = SharedWheel(**item)
-        if not _sound(entry):
-            raise ValueError(f"its entry of {entry.file!r} is malformed")
-        entries.append(entry)
-    return entries
-
-
-def _sound(entry: SharedWheel) -> bool:
-    """Whether an entry names a wheel file safely, with a sha256 and a kind."""
-    texts = (entry.name, entry.version, entry.file, entry.sha256)
-    if not all(isinstance(text, str) and text for text in texts):
-        return False
-    if not isinstance(entry.requested, bool) or not isinstance(entry.direct_url, dict | None):
-        return False
-    plain = "/" not in entry.file + entry.name and entry.file.endswith(".whl")
-    plain = plain and not entry.file.startswith(".") and entry.name not in (".", "..")
-    key_ok = entry.kind == SOURCE or (
-        isinstance(entry.key, list)
-        and len(entry.key) == 4
-        and all(isinstance(part, str) and part and "/" not in part and part not in (".", "..")
-                for part in entry.key)
-    )  # fmt: skip
-    digest_ok = re.fullmatch("[0-9a-f]{64}", entry.sha256) is not None
-    return plain and key_ok and digest_ok and entry.kind in (SOURCE, BINARY)
-
-
-def pack_tree(directory: Path, archive: Path) -> None:
-    """Write the files of a tree into a compressed archive, names relative to the tree.
-
-    A tree without its manifest (gone, or being replaced) is not packed: the
-    bucket keeps what it is given, and a partial tree would stay there.
-    """
-    if not (directory / MANIFEST).is_file():
-        raise FileNotFoundError(f"The tree {directory} has no manifest; it is not stored.")
-    with tarfile.open(archive, "w:gz", compresslevel=4, format=tarfile.PAX_FORMAT) as tar:
-        for root, directories, files in os.walk(directory):
-            directories.sort()
-            for name in sorted(files):
-                path = Path(root, name)
-                tar.add(path, arcname=str(path.relative_to(directory)), recursive=False)
-
-
-def unpack_tree(archive: Path, directory: Path) -> None:
-    """Unpack a tree archive into ``directory`` (private, new), refusing it if a member is unsafe.
-
-    Every member must be a plain file or directory whose name stays inside the
-    tree: no absolute path, no ``..``, no links or devices. Each is checked
-    before it is written, in one pass over the compressed stream (reading the
-    members first and then extracting them would decompress the archive from
-    its start again for every member). A refused archive leaves only what the
-    caller's private directory holds, which it removes.
-    """
-    directory.mkdir()
-    with tarfile.open(archive, "r|gz") as tar:
-        for member in tar:
-            check_member(member)
-            target = directory / member.name
-            if member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source = tar.extractfile(member)
-            assert source is not None  # a regular file
-            with source, open(target, "xb") as stream:
-                shutil.copyfileobj(source, stream, 1024 * 1024)
-            os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
-            os.utime(target, (member.mtime, member.mtime))
-
-
-def check_manifest(tree: UnpackedTree) -> None:
-    """Refuse a fetched tree whose manifest names a path outside the tree or its schemes.
-
-    The manifest says where each file is installed: a path with ``..`` or an
-    absolute one would be placed outside the environment.
-    """
-    items = tree.files + tree.scripts + tree.bytecode
-    names = [item.path for item in items] + [tree.record_path]
-    names += [name for name, _, _, _ in tree.entry_points]
-    schemes = {item.scheme for item in items} | {tree.root_scheme}
-    if not schemes <= set(SCHEMES):
-        raise UnsafeTreeArchiveError(f"its manifest names other schemes: {sorted(schemes)}")
-    for name in names:
-        parts = str(name).split("/")
-        if not name or name.startswith("/") or ".." in parts or "\\" in name:
-            raise UnsafeTreeArchiveError(f"its manifest names {name!r}, outside the tree")
-    if any("/" in name for name, _, _, _ in tree.entry_points):
-        raise UnsafeTreeArchiveError("its manifest names a script in a subdirectory")
-
-
-def check_member(member: tarfile.TarInfo) -> None:
-    """Refuse a member of a tree archive that is not a plain file or directory inside the tree."""
-    name = member.name
-    parts = name.split("/")
-    if not (member.isfile() or member.isdir()):
-        raise UnsafeTreeArchiveError(f"its member {name!r} is a link or a special file")
-    if name.startswith("/") or ".." in parts or "\\" in name or not name:
-        raise UnsafeTreeArchiveError(f"its member {name!r} would land outside the tree")

@@ -5,7 +5,7 @@ cache is a stand-in (objects in a dict, stores recorded in order), the target a 
 this interpreter's cache tag, the configuration real. Two small wheels are written once by
 ``support.fixtures.make_wheel`` and unpacked and compiled once by
 :class:`pip_accel.install.trees.TreeStore` (the only subprocess); their tree archives are made
-by :func:`pip_accel.fleet.fleet.pack_tree`.
+by :func:`pip_accel.fleet.tree_archive.pack_tree`.
 No S3, no pip, no index.
 """
 
@@ -33,16 +33,12 @@ from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.caches.local import LocalCacheBackend, checksum_file
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
-from pip_accel.fleet.fleet import (
-    BINARY,
-    FORMAT,
-    SOURCE,
-    Fleet,
-    SharedWheel,
+from pip_accel.fleet.fleet import Fleet
+from pip_accel.fleet.shared_plan import BINARY, FORMAT, SOURCE, SharedWheel, parse_shared_plan
+from pip_accel.fleet.tree_archive import (
     UnsafeTreeArchiveError,
     check_member,
     pack_tree,
-    parse_shared_plan,
     unpack_tree,
 )
 from pip_accel.install.manifest import FORMAT as TREE_FORMAT
