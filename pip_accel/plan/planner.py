@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from humanfriendly.text import pluralize
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pip_accel.builds.settings import BuildSettings
@@ -231,7 +231,7 @@ class Planner:
         not count)."""
         choice = FormatChoice.of(self.command_line)
         tags = set(self.target.tags)
-        archives = [archive for archive in self.index.archives() if usable(archive, choice, tags)]
+        archives = [archive for archive in self.index.archives() if archive.usable(choice, tags)]
         have = {
             _version_key(*found) for archive in archives if (found := archive.name_and_version())
         }
@@ -337,7 +337,7 @@ class Planner:
         choice, tags = FormatChoice.of(self.command_line), self.target.tags
         fitting = set(tags)
         wheels = [view.directory / name for name in view.entries if name.endswith(".whl")
-                  and usable(Archive(view.directory / name), choice, fitting)]  # fmt: skip
+                  and Archive(view.directory / name).usable(choice, fitting)]  # fmt: skip
         plan = pinned_plan(requirements, self.command_line.options, wheels, self.target.info, tags)
         if plan is not None:
             logger.info(
@@ -380,23 +380,6 @@ class Planner:
                 self.summary.built += 1
             elif (entry.archive if entry else path) in self.new_archives:
                 self.summary.downloaded += 1
-
-
-def usable(archive: Archive, choice: FormatChoice, tags: set[str]) -> bool:
-    """Whether pip may take an archive of the local index: its kind is allowed for its
-    project, and a wheel fits the target (one of its tags is the target's)."""
-    found = archive.name_and_version()
-    if found is None:
-        return False
-    if not archive.is_wheel:
-        return choice.allows_sdists(found[0])
-    if not choice.allows_wheels(found[0]):
-        return False
-    try:
-        wheel_tags = parse_wheel_filename(archive.path.name)[3]
-    except InvalidWheelFilename:
-        return False
-    return any(str(tag) in tags for tag in wheel_tags)
 
 
 def _version_key(name: str, version: str) -> tuple[str, Version | str]:

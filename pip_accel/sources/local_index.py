@@ -44,6 +44,7 @@ from pip_accel.caches import CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.datadir.layout import DAMAGED_SOURCES, HASHES
 from pip_accel.files import hash_file, write_atomically
+from pip_accel.pip.requirements import FormatChoice
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,23 @@ class Archive:
         except (InvalidSdistFilename, InvalidWheelFilename):
             return None
         return canonicalize_name(name), str(version)
+
+    def usable(self, choice: FormatChoice, tags: set[str]) -> bool:
+        """Whether pip may take this archive: its kind is allowed for its project
+        (``--only-binary``, ``--no-binary``), and a wheel fits the target (one of its tags
+        is the target's)."""
+        found = self.name_and_version()
+        if found is None:
+            return False
+        if not self.is_wheel:
+            return choice.allows_sdists(found[0])
+        if not choice.allows_wheels(found[0]):
+            return False
+        try:
+            wheel_tags = parse_wheel_filename(self.path.name)[3]
+        except InvalidWheelFilename:
+            return False
+        return any(str(tag) in tags for tag in wheel_tags)
 
 
 def wheel_metadata(wheel: Path) -> bytes | None:
