@@ -43,6 +43,7 @@ from pip_accel.pip import (
     split_command,
     whole_install,
 )
+from pip_accel.probe_cache import ProbeCache
 from pip_accel.progress import Progress
 from pip_accel.request import InstallRequest
 
@@ -155,7 +156,7 @@ def accelerate(
 ) -> None:
     """Run the accelerated install for the chosen target, counting its work in ``progress``."""
     python = select_interpreter(command_line.options.python, os.environ)
-    target = TargetEnvironment(python)
+    target = TargetEnvironment(python, ProbeCache(config.probe_cache))
     foreign = None if target.info["prefix"] == sys.prefix else python
     general = command_line.tokens(general_dests(), {"python", "version", "help"})
     pip = Pip(foreign, general, stream=verbosity > 0)
