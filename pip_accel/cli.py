@@ -69,9 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest[0] != "install":
         return pass_through(args, active_environment(general.python, os.environ))
     install_handlers()
-    code = run_install(args)
-    assert code is not None  # only a warm start gives none
-    return code
+    return run_install(args)
 
 
 def show_help(words: list[str], general: optparse.Values) -> int:
@@ -107,22 +105,28 @@ def warm_start(args: list[str]) -> int | None:
         return None
     install_handlers()
     handlers = list(logger.handlers)
-    code = run_install(args, start)
+    code = run_command_line(args, start.command_line, start)
     if code is None:  # the normal path sets up its own logging
         logger.handlers[:] = handlers
     return code
 
 
-def run_install(args: list[str], start: Start | None = None) -> int | None:
-    """Parse an install command line with pip's parser (unless ``start`` gives it) and run it.
+def run_install(args: list[str]) -> int:
+    """Parse an install command line with pip's parser and run it."""
+    position = args.index("install")
+    command_line = parse_install(args[:position] + args[position + 1 :])
+    code = run_command_line(args, command_line)
+    assert code is not None  # only a warm start gives none
+    return code
+
+
+def run_command_line(
+    args: list[str], command_line: CommandLine, start: Start | None = None
+) -> int | None:
+    """Run an install command line (``args`` as ``command_line``, or as a warm ``start`` kept it).
 
     Returns None when a warm start found no stored plan (nothing was changed).
     """
-    if start is None:
-        position = args.index("install")
-        command_line = parse_install(args[:position] + args[position + 1 :])
-    else:
-        command_line = start.command_line
     verbosity = (command_line.options.verbose or 0) - (command_line.options.quiet or 0)
     config: Config | None = None
     # A live progress line on a terminal, but not with -q, nor with -v (pip's output streams).
