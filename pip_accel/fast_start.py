@@ -55,6 +55,10 @@ VARIABLES = (
 """Variables besides ``PIP_*`` that change where pip's configuration and defaults come from."""
 
 
+PYTHON = "--python"
+"""pip's option that names the target interpreter, whose value a key may leave out."""
+
+
 class NotRecordable(ValueError):
     """An option value that a kept start cannot hold."""
 
@@ -92,17 +96,45 @@ class StartRecords:
         self.directory = directory
 
     def load(self, argv: Sequence[str], environ: Mapping[str, str], cwd: str) -> Start | None:
-        """The start kept for this command line and environment, if it is there and holds."""
-        key = start_key(argv, environ, cwd)
+        """The start kept for this command line and environment, if it is there and holds.
+
+        Kept under the words as they are, or with the value of ``--python``
+        left out (:func:`python_position`), so that the same install into
+        another venv finds it too: each word after a ``--python`` is tried.
+        """
+        positions = [None, *(p for p in range(1, len(argv)) if argv[p - 1] == PYTHON)]
+        for position in positions:
+            if position is not None and argv[position].startswith("-"):
+                continue
+            start = self._load(argv, environ, cwd, position)
+            if start is not None:
+                return start
+        return None
+
+    def _load(
+        self, argv: Sequence[str], environ: Mapping[str, str], cwd: str, position: int | None
+    ) -> Start | None:
+        """The start kept under the key of ``argv`` with the word at ``position`` left out."""
+        key = start_key(_masked(argv, position), environ, cwd)
         path = self.directory / f"{key}.json"
         try:
             document = json.loads(path.read_bytes())
             if document["format"] != FORMAT or document["key"] != key:
                 return None
+            if document["python_position"] != position:
+                return None
             if document["files"] != _file_digests(document["files"]):
                 return None
             groups = [OptionGroup(tuple(tokens), dest) for tokens, dest in document["groups"]]
             values = {dest: decode(value) for dest, value in document["options"].items()}
+            if position is not None:  # the value left out of the key, put back
+                values["python"] = argv[position]
+                groups = [
+                    OptionGroup((PYTHON, argv[position]), group.dest)
+                    if group.dest == "python"
+                    else group
+                    for group in groups
+                ]
             command_line = CommandLine("install", groups, optparse.Values(values))
             return Start(command_line, [str(token) for token in document["general"]])
         except FileNotFoundError:
@@ -120,7 +152,8 @@ class StartRecords:
         config_files: Iterable[str],
     ) -> None:
         """Keep what pip's parser made of ``argv`` (a start that cannot be kept costs nothing)."""
-        key = start_key(argv, environ, cwd)
+        position = python_position(argv, start.command_line)
+        key = start_key(_masked(argv, position), environ, cwd)
         try:
             options = {
                 dest: encode(value) for dest, value in vars(start.command_line.options).items()
@@ -135,12 +168,39 @@ class StartRecords:
             "groups": [[list(group.tokens), group.dest] for group in start.command_line.groups],
             "options": options,
             "general": list(start.general),
+            "python_position": position,
         }
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             write_atomically(self.directory / f"{key}.json", json.dumps(document).encode())
         except OSError as error:
             logger.debug("The command line could not be kept for a warm start: %s.", error)
+
+
+def python_position(argv: Sequence[str], command_line: CommandLine) -> int | None:
+    """Where in ``argv`` the value of ``--python`` is, when it can be left out of the key.
+
+    pip's parser keeps that value as it is and reads nothing else from it, so
+    a command line that differs only there is read the same way, but for the
+    value itself. Only the plain form ``--python VALUE``, given once, with a
+    value that is no option and found nowhere else in ``argv``, is left out.
+    """
+    groups = [group for group in command_line.groups if group.dest == "python"]
+    if len(groups) != 1 or groups[0].tokens[0] != PYTHON or len(groups[0].tokens) != 2:
+        return None
+    value = groups[0].tokens[1]
+    places = [p for p in range(1, len(argv)) if argv[p] == value and argv[p - 1] == PYTHON]
+    if len(places) != 1 or argv.count(value) != 1 or value.startswith("-"):
+        return None
+    return places[0]
+
+
+def _masked(argv: Sequence[str], position: int | None) -> list[str]:
+    """``argv`` with the word at ``position`` (if any) replaced by a mark no word can be."""
+    words = list(argv)
+    if position is not None:
+        words[position] = "\0python"
+    return words
 
 
 def start_key(argv: Sequence[str], environ: Mapping[str, str], cwd: str) -> str:

@@ -136,3 +136,54 @@ def test_values_come_back_equal() -> None:
     """Sets, tuples, dicts and lists come back as what they were, through JSON."""
     value = {"a": [("x", 1), {"y", "z"}, frozenset({"w"})], "b": None, "c": 1.5}
     assert decode(json.loads(json.dumps(encode(value)))) == value
+
+
+def test_the_same_install_for_another_python_finds_the_start(tmp_path: Path, config: Path) -> None:
+    """``--python VALUE`` is left out of the key and put back: another venv, the same start."""
+    records = kept(tmp_path, config, ["install", "--python", "/a/bin/python", *ARGV[1:]])
+    argv = ["install", "--python", "/b/bin/python", *ARGV[1:]]
+    start = records.load(argv, ENVIRON, "/work")
+    assert start is not None
+    parsed = parse_install(argv[1:])
+    assert canonical(start.command_line.options) == canonical(parsed.options)
+    assert start.command_line.groups == parsed.groups
+    assert start.command_line.options.python == "/b/bin/python"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["install", "--python", "/b/bin/python", "-r", "other.txt"],
+        ["install", "--python", "-r", "requirements.txt"],
+        ["install", "--log", "/b/bin/python", *ARGV[1:]],
+        ["install", *ARGV[1:], "--python", "/b/bin/python"],
+    ],
+    ids=["other-words", "option-as-value", "other-option", "other-place"],
+)
+def test_another_python_with_other_words_misses(
+    tmp_path: Path, config: Path, argv: list[str]
+) -> None:
+    """Only the value of ``--python`` is left out: any other difference is a miss."""
+    records = kept(tmp_path, config, ["install", "--python", "/a/bin/python", *ARGV[1:]])
+    assert records.load(argv, ENVIRON, "/work") is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["install", "--python=/a/bin/python", "-r", "requirements.txt"],
+        ["install", "--python-version", "3.11", "--python", "/a/x", "--python", "/a/y", "-r", "x"],
+        ["install", "--python", "/a/bin/python", "--python", "/a/bin/python", "-r", "x.txt"],
+        ["install", "--python", "requirements.txt", "-r", "requirements.txt"],
+    ],
+    ids=["equals-form", "given-twice", "twice-the-same", "value-also-elsewhere"],
+)
+def test_other_forms_of_python_are_kept_by_their_words(
+    tmp_path: Path, config: Path, argv: list[str]
+) -> None:
+    """Other forms keep the value in the key: found again only with the same words."""
+    records = kept(tmp_path, config, argv)
+    assert records.load(argv, ENVIRON, "/work") is not None
+    other = [word.replace("/a/", "/b/") for word in argv]
+    if other != argv:
+        assert records.load(other, ENVIRON, "/work") is None
