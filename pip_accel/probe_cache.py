@@ -53,7 +53,11 @@ class ProbeCache:
         self.environ = os.environ if environ is None else environ
 
     def info(self, python: Path, probe: Probe) -> dict[str, Any]:
-        """The probe's answer for ``python``: the kept one while it holds, else ``probe()``'s."""
+        """The probe's answer for ``python``: the kept one while it holds, else ``probe()``'s.
+
+        A new venv of a base interpreter whose other venv was probed takes that
+        answer with the prefix changed (see :meth:`_relocated`).
+        """
         name = _called_path(python)
         path = self.directory / f"{hashlib.sha256(name.encode()).hexdigest()}.json"
         fingerprint = self._fingerprint(name)
@@ -65,18 +69,82 @@ class ProbeCache:
         ):
             info: dict[str, Any] = kept["info"]
             return info
-        info = probe()
+        # Through a linked directory the venv would name its prefix otherwise: probe it.
+        signature = self._venv_signature(name) if os.path.abspath(python) == name else None
+        relocated = self._relocated(name, signature) if signature else None
+        info = relocated if relocated is not None else probe()
         document = {
             "format": FORMAT,
             "python": name,
             "fingerprint": [*fingerprint, _pth_files(info)],
             "info": info,
         }
+        self._write(path, document)
+        if signature and relocated is None:
+            self._keep_venv(name, signature, info)
+        return info
+
+    def _write(self, path: Path, document: dict[str, Any]) -> None:
+        """Write a kept probe (one that cannot be written costs the next run a probe)."""
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             write_atomically(path, json.dumps(document).encode())
         except OSError as error:
-            logger.debug("The probe of %s could not be kept in %s: %s.", python, path, error)
+            logger.debug("The probe could not be kept in %s: %s.", path, error)
+
+    def _venv_signature(self, name: str) -> str | None:
+        """What a venv's answer depends on but its prefix, for a venv at ``<prefix>/bin/...``.
+
+        The base executable the venv's link leads to (path and stamp), the
+        ``pyvenv.cfg`` but its ``command`` line (which names the venv), the
+        executable's name, ``$HOME`` and the versions. None for no venv, or a
+        venv whose executable is its own copy (nothing to share).
+        """
+        prefix = os.path.dirname(os.path.dirname(name))
+        real = os.path.realpath(name)
+        if real.startswith(prefix + os.sep):
+            return None
+        try:
+            with open(os.path.join(prefix, "pyvenv.cfg"), encoding="utf-8") as stream:
+                lines = [line.strip().replace(prefix, PREFIX) for line in stream]
+        except (OSError, ValueError):
+            return None
+        settings = sorted(line for line in lines if line and not line.startswith("command"))
+        question = [*self._fingerprint(name)[:5], os.path.basename(name), real, _stamp(real)]
+        text = json.dumps([*question, settings])
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _keep_venv(self, name: str, signature: str, info: dict[str, Any]) -> None:
+        """Keep a venv's answer, its prefix a placeholder, for other venvs of the same base.
+
+        Only an answer that names its prefix as pip-accel sees it, and whose
+        directories in the venv have no ``.pth`` file (which a new venv lacks).
+        """
+        prefix = os.path.dirname(os.path.dirname(name))
+        if info.get("prefix") != prefix or not info.get("in_venv") or _pth_inside(info, prefix):
+            return
+        document = {
+            "format": FORMAT,
+            "signature": signature,
+            "outside": _pth_outside(info, prefix),
+            "info": _replace_prefix(info, prefix, PREFIX),
+        }
+        self._write(self.directory / "venvs" / f"{signature}.json", document)
+
+    def _relocated(self, name: str, signature: str) -> dict[str, Any] | None:
+        """The answer of another venv of the same base, for the venv of ``name``, or None.
+
+        Holds while the base's directories (outside either venv) have the same
+        ``.pth`` files and the new venv's have none: a venv's answer is then its
+        base's with its own prefix, as ``sysconfig`` and ``site`` make it.
+        """
+        kept = _read(self.directory / "venvs" / f"{signature}.json")
+        if kept is None or kept.get("signature") != signature:
+            return None
+        prefix = os.path.dirname(os.path.dirname(name))
+        info: dict[str, Any] = _replace_prefix(kept["info"], PREFIX, prefix)
+        if _pth_inside(info, prefix) or _pth_outside(info, prefix) != kept.get("outside"):
+            return None
         return info
 
     def _fingerprint(self, name: str) -> list[Any]:
@@ -93,6 +161,44 @@ class ProbeCache:
             _stamp(os.path.join(bin_directory, "pyvenv.cfg")),
             _stamp(os.path.join(os.path.dirname(bin_directory), "pyvenv.cfg")),
         ]
+
+
+PREFIX = "\0prefix"
+"""What stands for a venv's prefix in an answer kept for other venvs (no path can hold it)."""
+
+
+def _replace_prefix(value: Any, old: str, new: str) -> Any:
+    """``value`` (a probe's answer) with each path in ``old`` (or ``old`` itself) in ``new``."""
+    if isinstance(value, str):
+        if value == old or value.startswith(old + os.sep):
+            return new + value[len(old) :]
+        return value
+    if isinstance(value, list):
+        return [_replace_prefix(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return {key: _replace_prefix(item, old, new) for key, item in value.items()}
+    return value
+
+
+def _inside(directory: str, prefix: str) -> bool:
+    """Whether ``directory`` is ``prefix`` or lies in it."""
+    return directory == prefix or directory.startswith(prefix + os.sep)
+
+
+def _pth_inside(info: dict[str, Any], prefix: str) -> bool:
+    """Whether a directory of the interpreter's path in the venv has a ``.pth`` file."""
+    for directory in info.get("sys_path", []):
+        if _inside(str(directory), prefix):
+            listing = _pth_files({"sys_path": [directory]})[1:]
+            if listing and listing[0][1]:
+                return True
+    return False
+
+
+def _pth_outside(info: dict[str, Any], prefix: str) -> list[Any]:
+    """The ``.pth`` files of the directories of the interpreter's path outside the venv."""
+    outside = [item for item in info.get("sys_path", []) if not _inside(str(item), prefix)]
+    return _pth_files({"paths": info.get("paths", {}), "sys_path": outside})
 
 
 def _called_path(python: Path) -> str:

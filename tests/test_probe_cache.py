@@ -6,6 +6,7 @@ stand-in that counts its calls: no process runs.
 """
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,39 @@ def test_target_environment_uses_the_kept_probe(
     second = TargetEnvironment(Path(sys.executable), cache)
     assert second.info == first.info
     assert second.version == "{}.{}".format(*sys.version_info[:2])
+
+
+def test_a_new_venv_of_a_probed_base_takes_its_answer_relocated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second venv of this interpreter is not probed: the first venv's answer, with the
+    prefix changed, is what the real probe of the second says (paths, sys.path, executable)."""
+    base = Path(sys.executable).resolve()
+    for name in ("one", "two"):
+        subprocess.run([base, "-m", "venv", "--without-pip", tmp_path / name], check=True)
+    cache = ProbeCache(tmp_path / "probes")
+    TargetEnvironment(tmp_path / "one" / "bin" / "python", cache)
+    expected = TargetEnvironment(tmp_path / "two" / "bin" / "python").info
+
+    def refuse(self: TargetEnvironment) -> dict[str, Any]:
+        raise AssertionError("probed again")
+
+    monkeypatch.setattr(TargetEnvironment, "_probe", refuse)
+    assert TargetEnvironment(tmp_path / "two" / "bin" / "python", cache).info == expected
+
+
+def test_a_new_venv_with_a_pth_file_or_other_settings_is_probed(tmp_path: Path) -> None:
+    """A venv with a ``.pth`` file of its own, or another ``pyvenv.cfg``, is probed."""
+    base = Path(sys.executable).resolve()
+    for name in ("one", "two", "three"):
+        subprocess.run([base, "-m", "venv", "--without-pip", tmp_path / name], check=True)
+    cache = ProbeCache(tmp_path / "probes")
+    TargetEnvironment(tmp_path / "one" / "bin" / "python", cache)
+    (site,) = (tmp_path / "two").glob("lib/python*/site-packages")
+    (site / "extra.pth").write_text(str(tmp_path) + "\n")
+    two = TargetEnvironment(tmp_path / "two" / "bin" / "python", cache)
+    assert str(tmp_path) in two.info["sys_path"]
+    config = tmp_path / "three" / "pyvenv.cfg"
+    config.write_text(config.read_text().replace("= false", "= true"))
+    three = TargetEnvironment(tmp_path / "three" / "bin" / "python", cache)
+    assert any(path.startswith(sys.base_prefix) for path in three.info["sys_path"][3:])
