@@ -72,7 +72,9 @@ class ProbeCache:
         # Through a linked directory the venv would name its prefix otherwise: probe it.
         signature = self._venv_signature(name) if os.path.abspath(python) == name else None
         relocated = self._relocated(name, signature) if signature else None
-        info = relocated if relocated is not None else probe()
+        if relocated is not None:  # kept once for every venv of its base: no file per venv
+            return relocated
+        info = probe()
         document = {
             "format": FORMAT,
             "python": name,
@@ -80,7 +82,7 @@ class ProbeCache:
             "info": info,
         }
         self._write(path, document)
-        if signature and relocated is None:
+        if signature:
             self._keep_venv(name, signature, info)
         return info
 
