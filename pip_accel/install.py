@@ -96,12 +96,13 @@ class Destination(SchemeDictionaryDestination):
 
     def link(self, tree: UnpackedTree, items: list[TreeFile]) -> Records:
         """Place the files of a tree, each checked against the tree's manifest first."""
-        sources = [f"{tree.directory}/{item.scheme}/{item.path}" for item in items]
-        pairs = [(source, self.target(item)) for source, item in zip(sources, items, strict=True)]
-        self.linker.place_all(
-            pairs, lambda index: check_tree_file(tree, items[index], sources[index])
-        )
-        return [(Scheme(item.scheme), item.record) for item in items]
+        records: Records = []
+        for item in items:
+            source = f"{tree.directory}/{item.scheme}/{item.path}"
+            check_tree_file(tree, item, source)
+            self.linker.place(source, self.target(item))
+            records.append((Scheme(item.scheme), item.record))
+        return records
 
 
 def check_tree_file(tree: UnpackedTree, item: TreeFile, source: str) -> None:

@@ -9,11 +9,6 @@ Where a link cannot be made (another file system, a link count at its limit,
 a file system without links) the file is copied instead. A file that is in
 the way is removed first, never written through: it may itself be a link to
 another tree.
-
-The files of a big tree are placed by several threads (a link is a system
-call that releases the GIL), after their directories are made in one pass;
-:meth:`Linker.place_all` returns only once every thread has stopped, so that
-what follows (the ``RECORD``, or undoing a failed install) never races a link.
 """
 
 import errno
@@ -21,11 +16,6 @@ import logging
 import os
 import shutil
 import stat
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-
-from pip_accel.interrupts import deferred
 
 logger = logging.getLogger(__name__)
 
@@ -33,68 +23,13 @@ CANNOT_LINK = {errno.EXDEV, errno.EMLINK, errno.EPERM, errno.EACCES, errno.ENOTS
 """Errors after which a file is copied instead of linked."""
 
 
-LINK_THREADS = 2
-"""How many threads place the files of one big tree (the calling thread is one of them)."""
-
-SMALL_TREE = 256
-"""Trees with fewer files are placed by the calling thread alone (threads cost more)."""
-
-Pair = tuple[str, str]
-"""A file to place: its source and its target."""
-
-
 class Linker:
     """Places files, creating their directories once, in one link mode."""
 
-    def __init__(self, mode: str, threads: int = LINK_THREADS) -> None:
-        """Place files by ``mode``: ``hardlink`` or ``copy``, by up to ``threads`` threads."""
+    def __init__(self, mode: str) -> None:
+        """Place files by ``mode``: ``hardlink`` or ``copy``."""
         self.mode = mode
-        self.threads = max(1, threads)
         self.directories: set[str] = set()
-        self.switching = threading.Lock()
-
-    def place_all(self, pairs: Sequence[Pair], check: Callable[[int], None]) -> None:
-        """Place each ``(source, target)``, ``check(index)`` first; the first error stops all.
-
-        The directories are made first, by this thread; the files are then
-        split into one run of consecutive pairs per thread (consecutive files
-        share directories, and threads then rarely wait for each other's).
-        """
-        for parent in dict.fromkeys(os.path.dirname(target) for _, target in pairs):
-            if parent not in self.directories:
-                os.makedirs(parent, exist_ok=True)
-                self.directories.add(parent)
-        threads = min(self.threads, max(1, len(pairs) // SMALL_TREE))
-        if threads == 1:
-            self._place_run(pairs, range(len(pairs)), check, threading.Event())
-            return
-        size = -(-len(pairs) // threads)
-        runs = [range(start, min(start + size, len(pairs))) for start in range(0, len(pairs), size)]
-        stop = threading.Event()
-        pool = ThreadPoolExecutor(len(runs) - 1, thread_name_prefix="link")
-        try:
-            others = [pool.submit(self._place_run, pairs, run, check, stop) for run in runs[1:]]
-            self._place_run(pairs, runs[0], check, stop)
-            for future in others:
-                future.result()
-        finally:  # after an error or an interruption the others stop at their next file
-            stop.set()
-            with deferred():  # and none is left placing files while the install is undone
-                pool.shutdown(wait=True)
-
-    def _place_run(
-        self, pairs: Sequence[Pair], run: range, check: Callable[[int], None], stop: threading.Event
-    ) -> None:
-        """Check and place the pairs of ``run``, until one fails or ``stop`` is set."""
-        try:
-            for index in run:
-                if stop.is_set():
-                    return
-                check(index)
-                self.place(*pairs[index])
-        except BaseException:
-            stop.set()
-            raise
 
     def place(self, source: str, target: str) -> None:
         """Make ``target`` a link to or a copy of ``source``, replacing what is there."""
@@ -129,14 +64,11 @@ class Linker:
     def _fall_back(self, error: OSError, target: str) -> None:
         """Copy from now on when links cannot cross file systems; say so once."""
         if error.errno == errno.EXDEV:
-            with self.switching:  # threads that meet the same error say it once
-                if self.mode == "copy":
-                    return
-                self.mode = "copy"
             logger.info(
                 "Copying files instead of linking them: the cache and %s are on different"
                 " file systems.", os.path.dirname(target),
             )  # fmt: skip
+            self.mode = "copy"
         else:
             logger.debug("Copying %s instead of linking it: %s.", target, error.strerror)
 

@@ -10,8 +10,6 @@ import logging
 import os
 import shutil
 import stat
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -210,56 +208,3 @@ def test_copy_file_refuses_to_overwrite(source: Path, tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         copy_file(str(source), str(target))
     assert target.read_text() == "EXISTING\n"
-
-
-def many_sources(tmp_path: Path, count: int) -> list[tuple[str, str]]:
-    """``count`` files of a tree in several directories, each with where it goes."""
-    pairs = []
-    for number in range(count):
-        path = tmp_path / f"tree/pkg{number % 7}/sub/mod{number}.py"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"VALUE = {number}\n")
-        pairs.append((str(path), str(tmp_path / f"env/pkg{number % 7}/sub/mod{number}.py")))
-    return pairs
-
-
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_place_all_links_every_file_and_checks_each_first(tmp_path: Path, threads: int) -> None:
-    """Every file of a big tree is linked, by one thread or several, each checked once."""
-    pairs = many_sources(tmp_path, 1000)
-    checked: list[int] = []
-    Linker("hardlink", threads).place_all(pairs, checked.append)
-    assert sorted(checked) == list(range(1000))
-    assert all(os.path.samefile(source, target) for source, target in pairs)
-
-
-def test_place_all_uses_several_threads_for_a_big_tree(tmp_path: Path) -> None:
-    """A big tree is placed by more than one thread; a small one by the caller alone."""
-    pairs = many_sources(tmp_path, 600)
-    names: set[str] = set()
-    Linker("hardlink", 2).place_all(pairs, lambda _: names.add(threading.current_thread().name))
-    assert len(names) == 2
-    names.clear()
-    Linker("copy", 2).place_all(pairs[:10], lambda _: names.add(threading.current_thread().name))
-    assert names == {threading.current_thread().name}
-
-
-@pytest.mark.parametrize("failing", [5, 999])
-def test_place_all_stops_at_the_first_error_and_returns_after_every_thread(
-    tmp_path: Path, failing: int
-) -> None:
-    """A failed check (in the calling thread's run or another's) is raised once every thread
-    has stopped: nothing is placed after place_all returns, and the rest is not placed."""
-    pairs = many_sources(tmp_path, 1000)
-
-    def check(index: int) -> None:
-        if index == failing:
-            raise ValueError(f"file {index} is damaged")
-
-    with pytest.raises(ValueError, match=f"file {failing} is damaged"):
-        Linker("hardlink", 2).place_all(pairs, check)
-    placed = {target for _, target in pairs if os.path.exists(target)}
-    assert pairs[failing][1] not in placed
-    assert not [thread for thread in threading.enumerate() if thread.name.startswith("link")]
-    time.sleep(0.05)
-    assert {target for _, target in pairs if os.path.exists(target)} == placed
