@@ -6,8 +6,10 @@ the words, pip's configuration and the versions of pip and pip-accel, so a
 run that installed from a stored plan (or stored one) keeps what the parser
 made of its command line under ``<data>/starts``, keyed by:
 
-- the words of the command line, the working directory and ``sys.prefix``
-  (pip's site configuration file and default directories);
+- the words of the command line (but the value of ``--python``, which pip's
+  parser only keeps: the same install into another venv is the same start),
+  the working directory and ``sys.prefix`` (pip's site configuration file and
+  default directories);
 - every ``PIP_*`` variable and those that move pip's configuration and
   directories (``$HOME``, ``$XDG_*``, ``$PYTHONUSERBASE``);
 - the versions of pip-accel and pip, and the stamp of pip's ``__init__.py``;

@@ -16,6 +16,14 @@ interpreter path, with a *fingerprint* of everything the answer depends on:
 - ``$HOME`` (the user scheme's paths), and the versions of pip-accel and of
   ``packaging`` (which computes the tags) together with the probe's own source.
 
+A new venv (a CI job's, a benchmark's) has a path of its own, so each venv's
+answer is also kept with its prefix left out under ``<data>/probes/venvs``,
+keyed by the base executable (path and stamp), the venv's ``pyvenv.cfg`` but
+its ``command`` line, the executable's name, ``$HOME`` and the versions; a new
+venv of the same base and settings takes that answer with its own prefix, as
+long as no directory of the venv has a ``.pth`` file and those of the base
+are unchanged.
+
 A file that cannot be read, or whose fingerprint differs, is a miss: the probe
 runs and its answer replaces the file. A file that cannot be written costs
 nothing but the next run's probe.
