@@ -163,10 +163,15 @@ class StartRecords:
         except NotRecordable as error:
             logger.debug("The command line is not kept for a warm start: %s.", error)
             return
+        try:
+            files = _file_digests(dict.fromkeys(config_files))
+        except OSError as error:  # a configuration file this user cannot read, say
+            logger.debug("The command line is not kept for a warm start: %s.", error)
+            return
         document = {
             "format": FORMAT,
             "key": key,
-            "files": _file_digests(dict.fromkeys(config_files)),
+            "files": files,
             "groups": [[list(group.tokens), group.dest] for group in start.command_line.groups],
             "options": options,
             "general": list(start.general),

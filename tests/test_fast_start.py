@@ -187,3 +187,11 @@ def test_other_forms_of_python_are_kept_by_their_words(
     other = [word.replace("/a/", "/b/") for word in argv]
     if other != argv:
         assert records.load(other, ENVIRON, "/work") is None
+
+
+def test_an_unreadable_configuration_file_keeps_nothing(tmp_path: Path) -> None:
+    """A configuration file that cannot be read (a directory here): nothing is kept, no error."""
+    records = StartRecords(tmp_path / "starts")
+    start = Start(parse_install(ARGV[1:]), [])
+    records.store(ARGV, ENVIRON, "/work", start, [str(tmp_path)])
+    assert not (tmp_path / "starts").exists()
