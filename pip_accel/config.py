@@ -55,7 +55,7 @@ BUILD_ENVIRONMENT = (
 )  # fmt: skip
 """The environment variables that change a C build, and so the binary cache key, by default."""
 
-DATA_PARTS = ("sources", "binaries", "trees", "plans", "freshness")
+DATA_PARTS = ("sources", "binaries", "trees", "plans", "freshness", "probes", "starts")
 """The directories that pip-accel keeps in its data directory."""
 
 FULL_DISK = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -418,6 +418,16 @@ class Config:
     def plan_cache(self) -> Path:
         """The plans of earlier runs, by what they depend on."""
         return self.data_directory / "plans"
+
+    @property
+    def probe_cache(self) -> Path:
+        """What the probe of each target interpreter answered (:mod:`pip_accel.probe_cache`)."""
+        return self.data_directory / "probes"
+
+    @property
+    def start_cache(self) -> Path:
+        """What pip's parser made of earlier command lines (:mod:`pip_accel.fast_start`)."""
+        return self.data_directory / "starts"
 
     @property
     def freshness_record(self) -> Path:
