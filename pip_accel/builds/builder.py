@@ -7,7 +7,6 @@ processes build one sdist once between them.
 """
 
 import logging
-import os
 import shutil
 import tempfile
 import weakref
@@ -27,6 +26,7 @@ from pip_accel.exceptions import BuildError, PipFailedError
 from pip_accel.pip.commands import wheel_command
 from pip_accel.pip.output import missing_build_requirements
 from pip_accel.pip.runner import Pip
+from pip_accel.workers import Cores, workers
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,7 @@ class Builder:
         options: Sequence[str] = (),
         scratch: Path | None = None,
         project_options: Callable[[str], Sequence[str]] = lambda project: (),
+        cores: Cores = workers,
     ) -> None:
         """Prepare to build.
 
@@ -56,6 +57,7 @@ class Builder:
             temporary directory).
         :param project_options: the build options of one project (from its
             line in a requirements file), added to ``options`` for its builds.
+        :param cores: how many builds may run at once (asked when they start).
         """
         self.pip = pip
         self.cache = cache
@@ -64,7 +66,7 @@ class Builder:
         self.scratch = Path(scratch or tempfile.gettempdir())
         self.options = list(options)
         self.project_options = project_options
-        self.jobs = max(1, os.cpu_count() or 1)
+        self.cores = cores
         self.built: set[Path] = set()
         """The wheels this builder built (rather than found in the cache)."""
         self.kept: Path | None = None
@@ -78,9 +80,10 @@ class Builder:
         """The cached wheel of each sdist, building the missing ones, several at a time."""
         wheels = {key: self.cache.get(key) for key in sdists}
         missing = [key for key, wheel in wheels.items() if wheel is None]
+        jobs = self.cores()
         if len(missing) > 1:
-            logger.info("Building %s, %d at a time.", pluralize(len(missing), "sdist"), self.jobs)
-        with ThreadPoolExecutor(max_workers=self.jobs) as executor:
+            logger.info("Building %s, %d at a time.", pluralize(len(missing), "sdist"), jobs)
+        with ThreadPoolExecutor(max_workers=jobs) as executor:
             built = executor.map(
                 lambda key: self._locked_build(sdists[key], key, self._spinner(missing)), missing
             )

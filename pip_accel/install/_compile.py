@@ -1,10 +1,12 @@
-"""Compile the modules of each tree named on standard input, on every core, as they come.
+"""Compile the modules of each tree named on standard input, in parallel, as they come.
 
 pip-accel runs this file with the *target* interpreter (the bytecode is for
 its version), so it uses nothing but the standard library and runs on any
 Python 3 pip supports. Each line of standard input is ``[name, [paths]]``;
 once every module of one is compiled, its name is written to standard
 output, so that pip-accel can publish that tree while the others compile.
+The first argument, if given, is how many worker processes compile (pip-accel
+gives the cores the machine has free); else one per core.
 
 The modules go to the worker processes in chunks, not one by one: handing
 over a module costs about as much as compiling a small one. The workers run
@@ -71,7 +73,7 @@ class Reporter:
 def main() -> None:
     """Compile the batches of standard input until it ends."""
     reporter = Reporter()
-    with ProcessPoolExecutor() as pool:
+    with ProcessPoolExecutor(processes(sys.argv[1:])) as pool:
         for line in sys.stdin:
             name, paths = json.loads(line)
             parts = chunks(paths)
@@ -79,6 +81,11 @@ def main() -> None:
             for part in parts:
                 future = pool.submit(compile_files, part)
                 future.add_done_callback(partial(chunk_done, reporter, name))
+
+
+def processes(args: list[str]) -> int | None:
+    """How many worker processes the command line asks for (None: one per core)."""
+    return max(1, int(args[0])) if args else None
 
 
 def chunk_done(reporter: Reporter, name: str, future: Future[None]) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pip_accel.environment import TargetEnvironment
 from pip_accel.interrupts import child
+from pip_accel.workers import workers
 
 logger = logging.getLogger(__name__)
 
@@ -24,11 +25,21 @@ load multiprocessing into every warm run)."""
 
 
 class Compiler:
-    """The target interpreter compiling modules to bytecode, on every core, while they come."""
+    """The target interpreter compiling modules to bytecode, on the free cores, while they come."""
 
-    def __init__(self, target: TargetEnvironment, on_compiled: Callable[[str], None]) -> None:
-        """Compile for ``target``, with its own interpreter; call ``on_compiled`` per batch."""
-        self.command = [target.executable, "-I", str(COMPILE_SCRIPT)]
+    def __init__(
+        self,
+        target: TargetEnvironment,
+        on_compiled: Callable[[str], None],
+        processes: int | None = None,
+    ) -> None:
+        """Compile for ``target``, with its own interpreter; call ``on_compiled`` per batch.
+
+        ``processes`` compile at once (by default as many as :func:`pip_accel.workers.workers`
+        says the machine can give).
+        """
+        count = processes or workers()
+        self.command = [target.executable, "-I", str(COMPILE_SCRIPT), str(count)]
         self.on_compiled = on_compiled
         self.process: subprocess.Popen[str] | None = None
         self.reader: threading.Thread | None = None

@@ -59,15 +59,16 @@ from pip_accel.exceptions import InstallError, UnsafeWheelError
 from pip_accel.install.compiler import Compiler
 from pip_accel.install.manifest import SCHEMES, TreeFile, UnpackedTree
 from pip_accel.install.wheel_digests import WheelDigests
+from pip_accel.workers import Cores, workers
 
 logger = logging.getLogger(__name__)
 
 
 UNPACK_THREADS = 2
-"""How many wheels are unpacked at once. Inflating and writing files let go of the
-interpreter's lock, installer's bookkeeping does not: on 2 cores two threads were as fast
-as one when files were quick to write and faster when they were slow (measured on the web
-set); more would mostly wait for the lock."""
+"""How many wheels are unpacked at once at most (fewer when fewer cores are free). Inflating
+and writing files let go of the interpreter's lock, installer's bookkeeping does not: on 2
+cores two threads were as fast as one when files were quick to write and faster when they
+were slow (measured on the web set); more would mostly wait for the lock."""
 
 
 COMPILE_BACKLOG = 400
@@ -113,13 +114,19 @@ class TreeStore:
     """The unpacked trees of the wheels installed for one interpreter version."""
 
     def __init__(
-        self, directory: Path, target: TargetEnvironment, digests: WheelDigests | None = None
+        self,
+        directory: Path,
+        target: TargetEnvironment,
+        digests: WheelDigests | None = None,
+        cores: Cores = workers,
     ) -> None:
         """Keep the trees for ``target`` under ``directory``; ``digests`` names them (by
-        default every wheel is hashed, nothing recorded)."""
+        default every wheel is hashed, nothing recorded); ``cores`` says how many
+        processes may compile and (up to :data:`UNPACK_THREADS`) threads unpack."""
         self.directory = directory / target.cache_tag
         self.target = target
         self.digests = digests or WheelDigests()
+        self.cores = cores
         self.unpacked: list[Path] = []
         """The wheels whose trees this store unpacked (rather than found)."""
         self.listeners: list[Callable[[Path], None]] = []
@@ -201,22 +208,25 @@ class TreeStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         remove_leftovers(self.directory, TREE_PREFIXES)
         batch = _Batch(self)
+        cores = self.cores()
         try:
-            with Compiler(self.target, batch.publish) as compiler:
-                self._unpack_each(wheels, batch, compiler)
+            with Compiler(self.target, batch.publish, cores) as compiler:
+                self._unpack_each(wheels, batch, compiler, min(UNPACK_THREADS, cores))
             return batch.finish()
         finally:
             batch.close()
 
-    def _unpack_each(self, wheels: Iterable[Path], batch: "_Batch", compiler: "Compiler") -> None:
-        """Unpack the wheels :data:`UNPACK_THREADS` at a time, each compiled once unpacked.
+    def _unpack_each(
+        self, wheels: Iterable[Path], batch: "_Batch", compiler: "Compiler", threads: int
+    ) -> None:
+        """Unpack the wheels ``threads`` at a time, each compiled once unpacked.
 
         The next wheel is taken only when a thread is free and the compiler
         is not far behind (:data:`COMPILE_BACKLOG`), so that ``wheels`` can
         still choose which one comes next (:class:`WheelQueue`). The first
         failure ends the work: wheels not yet taken are not unpacked.
         """
-        free = threading.Semaphore(UNPACK_THREADS)
+        free = threading.Semaphore(threads)
 
         def unpack(wheel: Path) -> None:
             try:
@@ -227,7 +237,7 @@ class TreeStore:
                 free.release()
 
         wheels = iter(wheels)
-        with ThreadPoolExecutor(UNPACK_THREADS, thread_name_prefix="unpack") as pool:
+        with ThreadPoolExecutor(threads, thread_name_prefix="unpack") as pool:
             started: list[Future[None]] = []
             try:
                 while True:

@@ -200,3 +200,22 @@ def test_a_build_lacking_build_requirements_says_so_without_an_error(
     assert "its build back-end asked for Cython>=3.1.1" in str(raised.value)
     assert "Building alpha 1.0 needs Cython>=3.1.1, which the local index lacks." in caplog.text
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_builds_run_as_many_at_once_as_the_machine_gives(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The number of builds at once is asked of ``cores`` when the builds start."""
+    asked: list[int] = []
+
+    def one_core() -> int:
+        asked.append(1)
+        return 1
+
+    cache = BinaryCache({"memory": Memory(tmp_path / "cache")})
+    made = Builder(WheelPip(), cache, tmp_path / "sources", tmp_path / "locks", cores=one_core)
+    assert asked == []
+    with caplog.at_level(logging.INFO):
+        assert len(made.wheels_for(sdists(tmp_path))) == 3
+    assert asked == [1]
+    assert "Building 3 sdists, 1 at a time." in caplog.messages

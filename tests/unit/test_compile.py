@@ -68,13 +68,15 @@ def test_reporter_names_a_batch_once_all_its_chunks_are_done(
 RUN_WITH_SPAWN = """\
 import multiprocessing, runpy, sys
 multiprocessing.set_start_method("spawn")
-runpy.run_path(sys.argv[1], run_name="__main__")
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
 def test_the_script_compiles_with_the_spawn_start_method(tmp_path: Path) -> None:
     """Run as pip-accel runs it (a file, not ``-c``), its workers find its functions even
-    where they are spawned, not forked; each batch's name comes back when it is done."""
+    where they are spawned, not forked; each batch's name comes back when it is done
+    (with the number of workers pip-accel gives it)."""
     first = [module(tmp_path / "one", f"m{number}") for number in range(20)]
     second = [module(tmp_path / "two", "only")]
     lines = "".join(
@@ -82,7 +84,7 @@ def test_the_script_compiles_with_the_spawn_start_method(tmp_path: Path) -> None
         for name, paths in (("one", first), ("two", second), ("none", []))
     )
     result = subprocess.run(
-        [sys.executable, "-I", "-c", RUN_WITH_SPAWN, _compile.__file__],
+        [sys.executable, "-I", "-c", RUN_WITH_SPAWN, _compile.__file__, "2"],
         input=lines, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
     assert sorted(result.stdout.split()) == ["none", "one", "two"]
@@ -92,3 +94,10 @@ def test_the_script_compiles_with_the_spawn_start_method(tmp_path: Path) -> None
 def test_the_tree_store_runs_this_script() -> None:
     """pip_accel.install.compiler names the script by its path (it does not import it)."""
     assert Path(_compile.__file__) == COMPILE_SCRIPT
+
+
+def test_the_number_of_workers_is_the_first_argument() -> None:
+    """pip-accel's number of workers is taken (at least 1); without one, one per core."""
+    assert _compile.processes(["3"]) == 3
+    assert _compile.processes(["0"]) == 1
+    assert _compile.processes([]) is None

@@ -14,6 +14,7 @@ import os
 import stat
 import sys
 import threading
+import time
 import warnings
 import zipfile
 from dataclasses import replace
@@ -250,6 +251,43 @@ def test_unpack_all_publishes_each_tree_with_its_bytecode(tmp_path: Path) -> Non
             assert tree.source(item).is_file()
     assert private_leftovers(store) == []
     assert not any(name.startswith(PRIVATE_PREFIXES[0]) for name in os.listdir(store.directory))
+
+
+def test_unpacking_and_compiling_take_the_cores_the_machine_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one free core (a stand-in), one thread unpacks and one process compiles."""
+    wheels = [wheel(tmp_path / "wheels", name) for name in ("alpha", "beta", "gamma")]
+    store = TreeStore(tmp_path / "trees", cast(TargetEnvironment, FakeTarget()), cores=lambda: 1)
+    threads: set[str] = set()
+    unpack = TreeStore._unpack
+
+    def watched(made: Path, tree: UnpackedTree) -> None:
+        threads.add(threading.current_thread().name)
+        time.sleep(0.05)  # a second thread, if there were one, would take the next wheel
+        unpack(made, tree)
+
+    monkeypatch.setattr(TreeStore, "_unpack", staticmethod(watched))
+    commands: list[list[str]] = []
+    real_enter = Compiler.__enter__
+
+    def enter(compiler: Compiler) -> Compiler:
+        commands.append(compiler.command)
+        return real_enter(compiler)
+
+    monkeypatch.setattr(Compiler, "__enter__", enter)
+
+    assert set(store._unpack_all(wheels)) == set(wheels)
+    assert threads == {"unpack_0"}
+    assert [command[-1] for command in commands] == ["1"]
+
+
+def test_the_compiler_hands_its_number_of_processes_to_the_script() -> None:
+    """The compiling script is told how many processes to start (by default, what
+    :func:`pip_accel.workers.workers` says)."""
+    target = cast(TargetEnvironment, FakeTarget())
+    assert Compiler(target, print, 3).command[-1] == "3"
+    assert 1 <= int(Compiler(target, print).command[-1]) <= len(os.sched_getaffinity(0))
 
 
 def test_unpack_all_keeps_the_tree_another_process_published_first(tmp_path: Path) -> None:
