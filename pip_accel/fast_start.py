@@ -42,6 +42,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pip_accel import __version__
+from pip_accel.datadir.expiry import KEPT_FOR, remove_expired
 from pip_accel.files import write_atomically
 from pip_accel.pip.command_line import CommandLine, OptionGroup
 from pip_accel.pip.runner import pip_version
@@ -94,9 +95,11 @@ class Start:
 class StartRecords:
     """Kept starts under ``directory``, one file per key."""
 
-    def __init__(self, directory: Path) -> None:
-        """Keep starts in ``directory``."""
+    def __init__(self, directory: Path, kept_for: float = KEPT_FOR) -> None:
+        """Keep starts in ``directory``, each for ``kept_for`` seconds after it was written
+        (:mod:`pip_accel.datadir.expiry`)."""
         self.directory = directory
+        self.kept_for = kept_for
 
     def load(self, argv: Sequence[str], environ: Mapping[str, str], cwd: str) -> Start | None:
         """The start kept for this command line and environment, if it is there and holds.
@@ -180,6 +183,7 @@ class StartRecords:
         }
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            remove_expired(self.directory, self.kept_for)
             write_atomically(self.directory / f"{key}.json", json.dumps(document).encode())
         except OSError as error:
             logger.debug("The command line could not be kept for a warm start: %s.", error)

@@ -41,6 +41,7 @@ from typing import Any
 import packaging
 
 from pip_accel import __version__, _probe
+from pip_accel.datadir.expiry import KEPT_FOR, remove_expired
 from pip_accel.files import write_atomically
 
 logger = logging.getLogger(__name__)
@@ -55,10 +56,17 @@ Probe = Callable[[], dict[str, Any]]
 class ProbeCache:
     """The probes of target interpreters under ``directory``, one file per interpreter path."""
 
-    def __init__(self, directory: Path, environ: Mapping[str, str] | None = None) -> None:
-        """Keep probes in ``directory``; ``environ`` gives ``$HOME`` (default: ``os.environ``)."""
+    def __init__(
+        self,
+        directory: Path,
+        environ: Mapping[str, str] | None = None,
+        kept_for: float = KEPT_FOR,
+    ) -> None:
+        """Keep probes in ``directory``; ``environ`` gives ``$HOME`` (default: ``os.environ``);
+        each is kept ``kept_for`` seconds after it was written (:mod:`pip_accel.datadir.expiry`)."""
         self.directory = directory
         self.environ = os.environ if environ is None else environ
+        self.kept_for = kept_for
 
     def info(self, python: Path, probe: Probe) -> dict[str, Any]:
         """The probe's answer for ``python``: the kept one while it holds, else ``probe()``'s.
@@ -98,6 +106,7 @@ class ProbeCache:
         """Write a kept probe (one that cannot be written costs the next run a probe)."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            remove_expired(path.parent, self.kept_for)
             write_atomically(path, json.dumps(document).encode())
         except OSError as error:
             logger.debug("The probe could not be kept in %s: %s.", path, error)

@@ -7,8 +7,9 @@ Subcommands:
 ``dir``
     the data directory
 ``info [--s3]``
-    size and number of entries of each part (and of the bucket), and how many
-    projects the freshness record knows
+    size and number of entries of each part (and of the bucket), how many
+    projects the freshness record knows, and how many warm starts and
+    interpreter probes are kept
 ``list [PATTERN]``
     the entries, with their size and last use
 ``remove PATTERN``
@@ -21,8 +22,8 @@ Subcommands:
     the bucket's objects (those of pip-accel's layouts) stored longer ago than
     that; a span under a day only with ``--yes``
 ``purge``
-    every entry, and the freshness record (every loose requirement then asks
-    the package index once)
+    every entry, the freshness record (every loose requirement then asks
+    the package index once), the warm starts and the interpreter probes
 ``keygen FILE``
     a key pair for signing the shared cache
 
@@ -48,7 +49,9 @@ from packaging.utils import canonicalize_name
 
 from pip_accel.config import Config
 from pip_accel.config_options import parse_size_strictly
+from pip_accel.datadir.expiry import count_files
 from pip_accel.datadir.lock import DataLock
+from pip_accel.datadir.scratch import remove_tree, tree_size
 from pip_accel.exceptions import CacheUsageError
 from pip_accel.plan.freshness import FreshnessRecord
 from pip_accel.upkeep.entries import KINDS, NOUNS, DataDirectory, Entry
@@ -224,6 +227,10 @@ def show_info(config: Config, request: Request, out: TextIO, now: float) -> None
     record = FreshnessRecord.of(config)
     out.write(f"Freshness record location: {record.directory}\n")
     out.write(f"Number of projects in the freshness record: {len(record.projects())}\n")
+    for heading, directory in _kept_answers(config):
+        out.write(f"{heading.capitalize()} location: {directory}\n")
+        out.write(f"{heading.capitalize()} size: {format_size(tree_size(directory))}\n")
+        out.write(f"Number of {heading}: {count_files(directory)}\n")
     out.write(f"Total size: {format_size(sum(entry.size for entry in entries))}\n")
     bound = config.max_cache_size
     out.write(f"Size bound (max-cache-size): {format_size(bound) if bound else 'none'}\n")
@@ -318,13 +325,23 @@ def prune_bucket(config: Config, request: Request, out: TextIO, now: float) -> N
 
 
 def purge(config: Config, request: Request, out: TextIO, now: float) -> None:
-    """Remove every entry, the freshness record, and what killed runs left behind."""
+    """Remove every entry, the freshness record, the warm starts and the probes, and what
+    killed runs left behind."""
     data = DataDirectory(config.data_directory)
     with alone(data):
         leftovers = data.remove_leftovers()
         entries = data.entries()
         freed = remove(data, entries) + FreshnessRecord.of(config).clear()
+        for _, directory in _kept_answers(config):
+            freed += tree_size(directory)
+            remove_tree(directory)
         _report(out, entries, freed, leftovers)
+
+
+def _kept_answers(config: Config) -> list[tuple[str, Path]]:
+    """The directories of the small answers kept for warm runs, each with what it holds
+    (not entries: they expire on their own, :mod:`pip_accel.datadir.expiry`)."""
+    return [("warm starts", config.start_cache), ("interpreter probes", config.probe_cache)]
 
 
 def keygen(config: Config, request: Request, out: TextIO, now: float) -> None:

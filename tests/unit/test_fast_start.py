@@ -5,6 +5,8 @@ pip's parser reads real command lines here (in process); the kept starts live in
 """
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,18 @@ def test_an_unreadable_configuration_file_keeps_nothing(tmp_path: Path) -> None:
     start = Start(parse_install(ARGV[1:]), [])
     records.store(ARGV, ENVIRON, "/work", start, [str(tmp_path)])
     assert not (tmp_path / "starts").exists()
+
+
+def test_storing_a_start_removes_those_written_long_ago(tmp_path: Path, config: Path) -> None:
+    """A start written more than ``kept_for`` ago goes when another is stored; a recent
+    one stays (starts do not pile up for ever, say one per CI job's directory)."""
+    directory = tmp_path / "starts"
+    directory.mkdir()
+    old, recent = directory / "old.json", directory / "recent.json"
+    for path, age in ((old, 3600.0), (recent, 60.0)):
+        path.write_text("{}")
+        os.utime(path, (time.time() - age, time.time() - age))
+    records = StartRecords(directory, kept_for=600)
+    records.store(ARGV, ENVIRON, "/work", Start(parse_install(ARGV[1:]), []), [str(config)])
+    assert not old.exists() and recent.exists()
+    assert records.load(ARGV, ENVIRON, "/work") is not None

@@ -6,8 +6,10 @@ stand-in that counts its calls: no process runs.
 """
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -200,3 +202,24 @@ def test_a_new_venv_with_a_pth_file_or_other_settings_is_probed(tmp_path: Path) 
     config.write_text(config.read_text().replace("= false", "= true"))
     three = TargetEnvironment(tmp_path / "three" / "bin" / "python", cache)
     assert any(path.startswith(sys.base_prefix) for path in three.info["sys_path"][3:])
+
+
+def test_writing_a_probe_removes_those_written_long_ago(tmp_path: Path) -> None:
+    """A probe written more than ``kept_for`` ago goes when another is written (one per
+    interpreter path would else pile up); a recent one stays."""
+    directory = tmp_path / "probes"
+    directory.mkdir()
+    old, recent = directory / "old.json", directory / "recent.json"
+    for path, age in ((old, 3600.0), (recent, 60.0)):
+        path.write_text("{}")
+        os.utime(path, (time.time() - age, time.time() - age))
+    python = executable(tmp_path / "base" / "python3")
+    probe = CountingProbe(tmp_path / "base")
+    ProbeCache(directory, {}, kept_for=600).info(python, probe)
+    assert not old.exists() and recent.exists()
+    assert probe.calls == 1 and count_json(directory) == 2
+
+
+def count_json(directory: Path) -> int:
+    """The kept files directly in ``directory``."""
+    return len(list(directory.glob("*.json")))
