@@ -60,6 +60,8 @@ def test_the_cache_command_on_a_populated_data_directory(bench: Bench) -> None:
 
     info = cache(env, "info").stdout
     assert "Number of built wheels: 4\n" in info and "Number of stored plans: 1\n" in info
+    assert "Number of warm starts: 1\n" in info, info  # the install's command line, kept
+    assert "Number of interpreter probes: 0\n" not in info, info  # the venv's probe
     assert cache(env, "dir").stdout.strip() == env["PIP_ACCEL_CACHE"]
     listed = cache(env, "list", "chain-a").stdout
     assert "chain_b" not in listed
@@ -86,6 +88,8 @@ def test_the_cache_command_on_a_populated_data_directory(bench: Bench) -> None:
 
     purged = cache(env, "purge").stdout
     assert purged.startswith("Removed ") and counts(env) == dict.fromkeys(before, 0)
+    data_directory = Path(env["PIP_ACCEL_CACHE"])
+    assert not (data_directory / "starts").exists() and not (data_directory / "probes").exists()
     venv = bench.make_venv("third")
     accel(env, venv, "--index-url", bench.index.url, "purepkg==1.0")
     works(env, venv, "purepkg")
