@@ -101,8 +101,13 @@ class ReleaseRule:
         control = getattr(self.options, "release_control", None)  # pip 26 and newer
         if control is None:
             return None
-        allowed: bool | None = control.allows_prereleases(canonicalize_name(project))
-        return allowed
+        # Read from its fields, not by its method: a warm start's copy has fields alone
+        # (pip_accel.fast_start.Restored). A project's own setting first, then :all:.
+        every, final = set(control.all_releases), set(control.only_final)
+        for name in (canonicalize_name(project), ":all:"):
+            if name in every or name in final:
+                return name in every
+        return None
 
     def answers(self, listing: Listing, project: str, version: str) -> bool:
         """Whether ``version`` of ``project`` is what pip takes from ``listing``."""

@@ -5,6 +5,7 @@ rule are in ``tests/e2e/sources/test_index_freshness.py``.
 """
 
 import json
+import optparse
 import threading
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from packaging.version import Version
 
 from pip_accel.config import Config
 from pip_accel.exceptions import ConfigurationError
-from pip_accel.pip.command_line import parse_install
+from pip_accel.fast_start import decode, encode
+from pip_accel.pip.command_line import CommandLine, parse_install
 from pip_accel.plan.freshness import FreshnessRecord, Staleness, fresh_plan
 from pip_accel.sources.listing import Listing
 
@@ -331,6 +333,30 @@ def test_release_control_options_choose_the_pre_releases(tmp_path: Path) -> None
     assert not record.stale(planned, parse_install(["--all-releases", "alpha", "alpha", "beta"]))
     only_final = parse_install(["--only-final", ":all:", "alpha", "beta"])
     assert list(record.stale(planned, only_final).outdated) == ["alpha"]
+
+
+@pytest.mark.skipif(
+    Version(pip.__version__) < Version("26.0"), reason="--only-final came with pip 26"
+)
+def test_release_control_of_a_warm_start_chooses_as_pips_own(tmp_path: Path) -> None:
+    """A warm start's command line (pip's objects rebuilt from their fields, without their
+    methods) chooses the pre-releases as the one pip's parser made."""
+    record, _ = record_at(tmp_path)
+    record.record([("alpha", "2.0b1"), ("beta", "1.0")],
+                  listed(alpha="1.0 2.0b1", beta="1.0 1.1rc1"))  # fmt: skip
+    planned = [("alpha", "2.0b1"), ("beta", "1.0")]
+    for args, outdated in (
+        (["--all-releases", "alpha", "alpha", "beta"], []),
+        (["--only-final", ":all:", "alpha", "beta"], ["alpha"]),
+        (["--all-releases", ":all:", "--only-final", "beta", "alpha", "beta"], []),
+    ):
+        parsed = parse_install(args)
+        values = {dest: decode(json.loads(json.dumps(encode(value))))
+                  for dest, value in vars(parsed.options).items()}  # fmt: skip
+        kept = CommandLine("install", parsed.groups, optparse.Values(values))
+        assert type(values["release_control"]).__module__ != "pip._internal.models.release_control"
+        assert list(record.stale(planned, kept).outdated) == outdated, args
+        assert list(record.stale(planned, parsed).outdated) == outdated, args
 
 
 def test_an_entry_of_the_time_only_is_not_fresh(tmp_path: Path) -> None:
