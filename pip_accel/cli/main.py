@@ -26,6 +26,7 @@ import coloredlogs
 
 from pip_accel import __version__
 from pip_accel.accelerator import PipAccelerator, StoredPlanOnly
+from pip_accel.cli.repeats import Repeats
 from pip_accel.cli.write_failures import explain_write_failure
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
@@ -47,7 +48,8 @@ logger = logging.getLogger("pip_accel")
 def main(argv: Sequence[str] | None = None) -> int:
     """Run pip-accel with ``argv`` (default: the process's arguments); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    started = warm_start(args)
+    repeats = Repeats()
+    started = warm_start(args, repeats)
     if started is not None:
         return started
     general, rest = split_command(args)
@@ -61,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rest[0] != "install":
         return pass_through(args, active_environment(general.python, os.environ))
     install_handlers()
-    return run_install(args)
+    return run_install(args, repeats)
 
 
 def show_help(words: list[str], general: optparse.Values) -> int:
@@ -80,11 +82,12 @@ def show_help(words: list[str], general: optparse.Values) -> int:
     return pass_through(["help", *words], active_environment(general.python, os.environ))
 
 
-def warm_start(args: list[str]) -> int | None:
+def warm_start(args: list[str], repeats: Repeats | None = None) -> int | None:
     """Run an install whose command line a kept start gives (:mod:`pip_accel.fast_start`).
 
     None when there is none, or when no fresh stored plan answers it: the run
-    then starts again on the normal path, with pip's parser.
+    then starts again on the normal path, with pip's parser, and ``repeats``
+    keeps it from saying again what the warm start said.
     """
     if "install" not in args:
         return None
@@ -97,23 +100,29 @@ def warm_start(args: list[str]) -> int | None:
         return None
     install_handlers()
     handlers = list(logger.handlers)
-    code = run_command_line(args, start.command_line, start)
+    code = run_command_line(args, start.command_line, start, repeats)
     if code is None:  # the normal path sets up its own logging
         logger.handlers[:] = handlers
+        if repeats is not None:
+            repeats.fell_back()
     return code
 
 
-def run_install(args: list[str]) -> int:
-    """Parse an install command line with pip's parser and run it."""
+def run_install(args: list[str], repeats: Repeats | None = None) -> int:
+    """Parse an install command line with pip's parser and run it (``repeats``: the lines
+    a warm start said before it fell back, not to be said again)."""
     position = args.index("install")
     command_line = parse_install(args[:position] + args[position + 1 :])
-    code = run_command_line(args, command_line)
+    code = run_command_line(args, command_line, repeats=repeats)
     assert code is not None  # only a warm start gives none
     return code
 
 
 def run_command_line(
-    args: list[str], command_line: CommandLine, start: Start | None = None
+    args: list[str],
+    command_line: CommandLine,
+    start: Start | None = None,
+    repeats: Repeats | None = None,
 ) -> int | None:
     """Run an install command line (``args`` as ``command_line``, or as a warm ``start`` kept it).
 
@@ -124,11 +133,11 @@ def run_command_line(
     # A live progress line on a terminal, but not with -q, nor with -v (pip's output streams).
     progress = Progress(sys.stderr, live=verbosity == 0 and sys.stderr.isatty())
     try:
-        setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity, progress.stream)
+        setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity, progress.stream, repeats)
         config = Config()
         config.validate()
         check_keys(config)
-        setup_logging(config.log_format, config.log_verbosity, verbosity, progress.stream)
+        setup_logging(config.log_format, config.log_verbosity, verbosity, progress.stream, repeats)
         reason = _handed_over(command_line)
         if reason and start is None:
             logger.info("Handing the whole command to pip: %s.", reason)
@@ -277,13 +286,18 @@ def _handed_over(command_line: CommandLine) -> str | None:
 
 
 def setup_logging(
-    fmt: str, level_name: str, verbosity: int, stream: TextIO | io.TextIOBase | None = None
+    fmt: str,
+    level_name: str,
+    verbosity: int,
+    stream: TextIO | io.TextIOBase | None = None,
+    repeats: Repeats | None = None,
 ) -> None:
     """Log to standard error in ``fmt`` at ``level_name``, adjusted by ``-v`` and ``-q``.
 
     Python's warnings (of the libraries pip-accel uses) become log lines too,
     so that they look like the others and ``-q`` hides them. After an
-    interruption only the main thread logs (:class:`AfterInterruption`).
+    interruption only the main thread logs (:class:`AfterInterruption`); with
+    ``repeats``, what a warm start said is said once (:mod:`pip_accel.cli.repeats`).
     """
     level = logging.getLevelName(level_name) - 10 * verbosity
     coloredlogs.install(
@@ -295,6 +309,8 @@ def setup_logging(
     for handler in logger.handlers:
         if not any(isinstance(known, AfterInterruption) for known in handler.filters):
             handler.addFilter(AfterInterruption())
+        if repeats is not None and repeats not in handler.filters:
+            handler.addFilter(repeats)
     warnings.showwarning = log_warning
 
 

@@ -20,10 +20,14 @@ from pathlib import Path
 import pytest
 
 from pip_accel import __version__, interrupts
+from pip_accel.accelerator import StoredPlanOnly
 from pip_accel.cli import main as cli
 from pip_accel.cli.main import setup_logging
 from pip_accel.config import DEFAULT_LOG_FORMAT
+from pip_accel.environment import select_interpreter
 from pip_accel.exceptions import BuildError, ConfigurationError, PipFailedError
+from pip_accel.fast_start import Start, StartRecords
+from pip_accel.pip.command_line import parse_install
 
 
 @pytest.fixture(autouse=True)
@@ -259,3 +263,32 @@ def test_other_os_errors_stay_bugs(
     with pytest.raises(OSError) as raised:
         run_failing(monkeypatch, error)
     assert raised.value is error
+
+
+def test_a_warm_start_that_falls_back_says_each_line_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A kept start whose stored plan does not answer starts again on the normal path; the
+    lines said before the fallback (the target chosen, a warning) are printed once, and
+    what only the normal path says is printed too."""
+    monkeypatch.setattr(
+        StartRecords, "load", lambda self, *args: Start(parse_install(["demo"]), [])
+    )
+    env_logger = logging.getLogger("pip_accel.environment")
+
+    def accelerate(config: object, line: object, *rest: object) -> bool:
+        start = rest[2] if len(rest) > 2 else None
+        select_interpreter(None, os.environ)  # says "Installing for ..."
+        env_logger.warning("The configuration names an option twice.")
+        if start is not None:
+            raise StoredPlanOnly()
+        env_logger.info("Planning with pip.")
+        return False
+
+    monkeypatch.setattr(cli, "accelerate", accelerate)
+    monkeypatch.setattr(cli, "install_handlers", lambda: None)
+    assert cli.main(["install", "demo"]) == 0
+    said = capsys.readouterr().err
+    assert said.count("Installing for ") == 1, said
+    assert said.count("The configuration names an option twice.") == 1, said
+    assert said.count("Planning with pip.") == 1, said
