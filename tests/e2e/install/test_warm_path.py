@@ -87,6 +87,8 @@ def test_a_changed_requirements_file_is_planned_anew(bench: Bench) -> None:
     venv = bench.make_venv("three")
     result = accel(bench.env, venv, "-r", top)
     assert REUSED not in result.stderr
+    # The kept start of the same command line found no fresh plan and fell back: once.
+    assert result.stderr.count("Installing for ") == 1, describe(result)
     assert installed_packages(venv, bench.env) == {"purepkg": "2.0"}
 
 
