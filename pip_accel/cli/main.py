@@ -40,8 +40,8 @@ from pip_accel.pip.command_line import (
     split_command,
 )
 from pip_accel.pip.commands import HANDED_OVER, INDEX_ONLY, whole_install
+from pip_accel.pip.lock_files import lock_handed_over
 from pip_accel.pip.output import BUILD_FAILED
-from pip_accel.pip.requirements import lock_handed_over
 from pip_accel.pip.runner import Pip, pass_through, pip_version
 from pip_accel.probe_cache import ProbeCache
 from pip_accel.report.progress import Progress

@@ -36,7 +36,8 @@ from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import LockFileError, LockHashMismatchError
 from pip_accel.pip.command_line import CommandLine
-from pip_accel.pip.requirements import FormatChoice, lock_files
+from pip_accel.pip.lock_files import lock_files
+from pip_accel.pip.requirements import FormatChoice
 from pip_accel.plan.lockfile import LeftToPip, LockedArchive, Target, read_lock
 from pip_accel.plan.pinned import NoPinnedPlan, Pin, close_over_dependencies
 from pip_accel.plan.plan import Outcome, PlannedDistribution, PlannedWheel

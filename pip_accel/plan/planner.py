@@ -22,6 +22,7 @@ from pip_accel.datadir.layout import BUILD_PREFIX, INCOMING_PREFIX
 from pip_accel.datadir.scratch import remove_leftovers
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.pip.commands import plan_arguments
+from pip_accel.pip.lock_files import only_lock_files
 from pip_accel.pip.output import (
     INCOMPLETE,
     MISSING_PROJECT,
@@ -32,7 +33,6 @@ from pip_accel.pip.requirements import (
     FormatChoice,
     exact_requirements,
     names_remote_files,
-    only_lock_files,
     pins,
     uses_hashes,
 )
