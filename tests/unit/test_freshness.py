@@ -334,7 +334,6 @@ def test_release_control_options_choose_the_pre_releases(tmp_path: Path) -> None
     assert list(record.stale(planned, only_final).outdated) == ["alpha"]
 
 
-
 @pytest.mark.skipif(
     Version(pip.__version__) < Version("26.0"), reason="--only-final came with pip 26"
 )
@@ -349,6 +348,7 @@ def test_release_control_restored_by_a_warm_start_answers_alike(tmp_path: Path) 
         command_line.options.release_control = decode(encode(control))
         assert not hasattr(command_line.options.release_control, "allows_prereleases")
         assert record.stale([("alpha", "2.0b1")], command_line) == original
+
 
 def test_an_entry_of_the_time_only_is_not_fresh(tmp_path: Path) -> None:
     """An entry written before listings were kept (or without one) asks again, no error."""
