@@ -29,7 +29,8 @@ from pip_accel.install.trees import TreeStore
 from pip_accel.install.unpacker import BackgroundUnpacker
 from pip_accel.install.wheel_digests import WheelDigests
 from pip_accel.pip.commands import install_command, only_from
-from pip_accel.pip.requirements import names_remote_files, names_source_trees, only_lock_files
+from pip_accel.pip.lock_files import only_lock_files
+from pip_accel.pip.requirements import names_remote_files, names_source_trees
 from pip_accel.plan.freshness import FreshnessRecord, fresh_plan
 from pip_accel.plan.plan import PlannedDistribution, PlannedWheel
 from pip_accel.plan.stored import PlanCache
@@ -56,7 +57,7 @@ class PipAccelerator:
     ) -> None:
         """Prepare the install ``request`` asks for, counting its work in ``progress``.
 
-        ``stored_only``: a warm start (:mod:`pip_accel.fast_start`), which only
+        ``stored_only``: a warm start (:mod:`pip_accel.cli.fast_start`), which only
         a fresh stored plan may answer; otherwise :class:`StoredPlanOnly` is
         raised before anything is changed.
         """

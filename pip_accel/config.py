@@ -357,7 +357,7 @@ class Config:
 
     @property
     def start_cache(self) -> Path:
-        """What pip's parser made of earlier command lines (:mod:`pip_accel.fast_start`)."""
+        """What pip's parser made of earlier command lines (:mod:`pip_accel.cli.fast_start`)."""
         return self.data_directory / layout.STARTS
 
     @property

@@ -26,18 +26,24 @@ import coloredlogs
 
 from pip_accel import __version__
 from pip_accel.accelerator import PipAccelerator, StoredPlanOnly
+from pip_accel.cli.fast_start import Start, StartRecords
 from pip_accel.cli.repeats import Repeats
 from pip_accel.cli.write_failures import explain_write_failure
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
 from pip_accel.exceptions import BuildError, CacheUsageError, HandOver, PipAcceleratorError
-from pip_accel.fast_start import Start, StartRecords
 from pip_accel.interrupts import AfterInterruption, install_handlers, note_interruption
-from pip_accel.pip.command_line import CommandLine, general_dests, parse_install, split_command
+from pip_accel.pip.command_line import (
+    CommandLine,
+    config_files,
+    general_dests,
+    parse_install,
+    split_command,
+)
 from pip_accel.pip.commands import HANDED_OVER, INDEX_ONLY, whole_install
+from pip_accel.pip.lock_files import lock_handed_over
 from pip_accel.pip.output import BUILD_FAILED
-from pip_accel.pip.requirements import lock_handed_over
-from pip_accel.pip.runner import Pip, config_files, pass_through, pip_version
+from pip_accel.pip.runner import Pip, pass_through, pip_version
 from pip_accel.probe_cache import ProbeCache
 from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest
@@ -83,7 +89,7 @@ def show_help(words: list[str], general: optparse.Values) -> int:
 
 
 def warm_start(args: list[str], repeats: Repeats | None = None) -> int | None:
-    """Run an install whose command line a kept start gives (:mod:`pip_accel.fast_start`).
+    """Run an install whose command line a kept start gives (:mod:`pip_accel.cli.fast_start`).
 
     None when there is none, or when no fresh stored plan answers it: the run
     then starts again on the normal path, with pip's parser, and ``repeats``

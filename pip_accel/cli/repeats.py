@@ -1,6 +1,6 @@
 """The lines a warm start logged before it fell back are not logged again by the normal path.
 
-A warm start (:mod:`pip_accel.fast_start`) goes as far as the stored plan
+A warm start (:mod:`pip_accel.cli.fast_start`) goes as far as the stored plan
 before it knows whether that plan answers: it has chosen the target (and said
 so, ``Installing for ...``) and may have warned about the configuration. When
 no fresh stored plan answers, the run starts again on the normal path, which

@@ -1,6 +1,6 @@
 """Small kept answers that expire: the warm starts and the interpreters' probes.
 
-``<data>/starts`` (:mod:`pip_accel.fast_start`) and ``<data>/probes``
+``<data>/starts`` (:mod:`pip_accel.cli.fast_start`) and ``<data>/probes``
 (:mod:`pip_accel.probe_cache`) hold one small file per command line or
 interpreter. Nothing else ever removes one: a CI host whose jobs run in a new
 directory each (a new working directory is a new start) would gain a file per

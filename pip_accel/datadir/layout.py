@@ -15,8 +15,8 @@
          .damaged-*/            a damaged tree on its way out
       plans/<key>.json          stored plans
       freshness/<project>.json  when the package index was last asked about a project
-      probes/<key>.json         what the probe of a target interpreter answered
-      starts/<key>.json         what pip's parser made of an earlier command line
+      probes/                   what each target interpreter's probe answered
+      starts/                   what pip's parser made of earlier command lines (warm starts)
       locks/                    the data directory's lock (cache.lock), one lock per environment
       tmp/                      runs' private directories: builds, the fleet's plans and trees
 
@@ -71,10 +71,10 @@ FRESHNESS = "freshness"
 """When the package index was last asked about each project."""
 
 PROBES = "probes"
-"""What the probe of each target interpreter answered (:mod:`pip_accel.probe_cache`)."""
+"""What each target interpreter's probe answered, kept per interpreter."""
 
 STARTS = "starts"
-"""What pip's parser made of earlier command lines (:mod:`pip_accel.fast_start`)."""
+"""What pip's parser made of earlier command lines, for warm starts."""
 
 LOCKS = "locks"
 """The lock of the data directory and the locks of the environments pip-accel installs into."""

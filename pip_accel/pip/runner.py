@@ -125,7 +125,7 @@ def pip_version() -> str:
     """The version of the pip that pip-accel runs.
 
     Read from pip's ``__init__.py`` rather than by importing pip, which a warm
-    run never does (:mod:`pip_accel.fast_start`); imported when the file says
+    run never does (:mod:`pip_accel.cli.fast_start`); imported when the file says
     it in another way.
     """
     import importlib.util
@@ -145,12 +145,3 @@ def pip_version() -> str:
 
 PIP_VERSION = re.compile(r"""^__version__ = ["']([^"']+)["']$""", re.MULTILINE)
 """How pip's ``__init__.py`` names its version."""
-
-
-def config_files() -> list[str]:
-    """Every configuration file pip may read for a command line (whether it exists or not)."""
-    from pip._internal.configuration import get_configuration_files
-
-    files = [name for names in get_configuration_files().values() for name in names]
-    named = os.environ.get("PIP_CONFIG_FILE")
-    return [*files, named] if named else files

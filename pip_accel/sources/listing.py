@@ -101,12 +101,15 @@ class ReleaseRule:
         control = getattr(self.options, "release_control", None)  # pip 26 and newer
         if control is None:
             return None
-        # Read from its fields, not by its method: a warm start's copy has fields alone
-        # (pip_accel.fast_start.Restored). A project's own setting first, then :all:.
-        every, final = set(control.all_releases), set(control.only_final)
-        for name in (canonicalize_name(project), ":all:"):
-            if name in every or name in final:
-                return name in every
+        # pip's ReleaseControl.allows_prereleases(), read from its two sets: a warm
+        # start (pip_accel.cli.fast_start) restores the object by its fields, without methods.
+        name = canonicalize_name(project)
+        all_releases, only_final = control.all_releases, control.only_final
+        for wanted in (name, ":all:"):
+            if wanted in all_releases:
+                return True
+            if wanted in only_final:
+                return False
         return None
 
     def answers(self, listing: Listing, project: str, version: str) -> bool:

@@ -22,11 +22,11 @@ import pytest
 from pip_accel import __version__, interrupts
 from pip_accel.accelerator import StoredPlanOnly
 from pip_accel.cli import main as cli
+from pip_accel.cli.fast_start import Start, StartRecords
 from pip_accel.cli.main import setup_logging
 from pip_accel.config import DEFAULT_LOG_FORMAT
 from pip_accel.environment import select_interpreter
 from pip_accel.exceptions import BuildError, ConfigurationError, PipFailedError
-from pip_accel.fast_start import Start, StartRecords
 from pip_accel.pip.command_line import parse_install
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of ``pip_accel.fast_start``: the command line kept for a warm start.
+"""Unit tests of ``pip_accel.cli.fast_start``: the command line kept for a warm start.
 
 pip's parser reads real command lines here (in process); the kept starts live in
 ``tmp_path``, and the configuration files are files there too. No process, no server.
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pip_accel.fast_start import Start, StartRecords, decode, encode, start_key
+from pip_accel.cli.fast_start import Start, StartRecords, decode, encode, start_key
 from pip_accel.pip.command_line import parse_install
 from pip_accel.plan.stored import _stable
 
