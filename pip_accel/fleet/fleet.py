@@ -83,25 +83,45 @@ class Fleet:
 
     # Reading -------------------------------------------------------------------------------
 
-    def plan(self, shared_key: str) -> list[PlannedWheel] | None:
-        """The wheels of the shared plan of ``shared_key``, fetched with their trees; or None."""
+    def plan(self, shared_key: str, wheels: bool = False) -> list[PlannedWheel] | None:
+        """The wheels of the shared plan of ``shared_key``, fetched with their trees; or None.
+
+        A wheel whose tree is here or in the bucket is not fetched (the plan
+        names it by its sha256), unless ``wheels`` (the run hands wheels to
+        pip or reads their metadata).
+        """
         self.cache.connect()
         entries = self._load(shared_key)
         if entries is None:
             return None
-        jobs = [self.pool.submit(self._fetch, entry, shared_key) for entry in entries]
-        wheels = [job.result() for job in jobs]
-        if any(wheel is None for wheel in wheels):
+        jobs = [self.pool.submit(self._fetch, entry, shared_key, wheels) for entry in entries]
+        planned = [job.result() for job in jobs]
+        if any(wheel is None for wheel in planned):
             if not self.cache.shared:
                 logger.info(
                     "Not using the fleet's plan: the shared cache was lost; planning as usual."
                 )
             return None
+        chosen = [wheel for wheel in planned if wheel is not None]
+        absent = sum(wheel.absent for wheel in chosen)
         logger.info(
-            "Using the fleet's plan of the same requirements and target (%s).",
-            pluralize(len(wheels), "wheel"),
+            "Using the fleet's plan of the same requirements and target (%s%s).",
+            pluralize(len(chosen), "wheel"),
+            f", {absent} of them by their trees alone" if absent else "",
         )
-        return [wheel for wheel in wheels if wheel is not None]
+        return chosen
+
+    def bring(self, wheel: PlannedWheel) -> bool:
+        """Fetch a wheel that a plan names by its sha256 alone, now that it is needed."""
+        entry = self._entry(wheel, wheel.sha256)
+        if entry is None:
+            return False
+        self.cache.connect()
+        if self._wheel(entry) is not None:
+            return True
+        if self.cache.shared:
+            logger.warning("The wheel %s is missing from the shared cache or corrupt.", entry.file)
+        return False
 
     def _load(self, shared_key: str) -> list[SharedWheel] | None:
         """The entries of the shared plan, or None when there is none or it is damaged."""
@@ -117,15 +137,25 @@ class Fleet:
                 self.damaged.add(f"plans/{shared_key}.json")
                 return None
 
-    def _fetch(self, entry: SharedWheel, shared_key: str) -> PlannedWheel | None:
-        """Fetch the wheel of one entry (and its tree) into the data directory.
+    def _fetch(self, entry: SharedWheel, shared_key: str, wheels: bool) -> PlannedWheel | None:
+        """The wheel of one entry in the data directory, or its tree alone (see :meth:`plan`).
 
-        Once the shared cache is lost (unreachable, or its connection lost: one
-        warning of the binary cache), no wheel is asked for or warned about.
+        The tree comes first: a wheel is fetched only where the tree is not
+        here nor in the bucket, or was refused (damaged, unsafe), or when
+        ``wheels``. Once the shared cache is lost (unreachable, or its
+        connection lost: one warning of the binary cache), no wheel is asked
+        for or warned about.
         """
         if not self.cache.shared:
             return None
-        wheel = self._wheel(entry)
+        target = self._location(entry)
+        here = target.is_file() and hash_file(target) == entry.sha256
+        if not here and not wheels and self._tree(target, entry.sha256):
+            return PlannedWheel(
+                entry.name, entry.version, entry.requested, str(target), 0, 0,
+                entry.direct_url, entry.sha256,
+            )  # fmt: skip
+        wheel = target if here else self._wheel(entry)
         if wheel is None:
             if self.cache.shared:
                 logger.warning(
@@ -134,19 +164,23 @@ class Fleet:
                 )  # fmt: skip
                 self.damaged.add(f"plans/{shared_key}.json")
             return None
-        self._tree(wheel, entry.sha256)
+        if here or wheels:
+            self._tree(wheel, entry.sha256)
         status = wheel.stat()
         return PlannedWheel(
             entry.name, entry.version, entry.requested, str(wheel),
-            status.st_size, status.st_mtime_ns, entry.direct_url,
+            status.st_size, status.st_mtime_ns, entry.direct_url, entry.sha256,
         )  # fmt: skip
+
+    def _location(self, entry: SharedWheel) -> Path:
+        """Where the wheel of an entry is kept in the data directory."""
+        if entry.kind == BINARY and entry.key:
+            return self.config.binary_cache / CacheKey(*entry.key).path / entry.file
+        return self.config.source_index / entry.file
 
     def _wheel(self, entry: SharedWheel) -> Path | None:
         """The local wheel of an entry: found with its sha256, or fetched and recorded."""
-        if entry.kind == BINARY and entry.key:
-            target = self.config.binary_cache / CacheKey(*entry.key).path / entry.file
-        else:
-            target = self.config.source_index / entry.file
+        target = self._location(entry)
         if target.is_file() and hash_file(target) == entry.sha256:
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -162,17 +196,20 @@ class Fleet:
             os.replace(fetched, target)
         return target
 
-    def _tree(self, wheel: Path, sha256: str) -> None:
-        """Fetch and unpack the shared tree of a wheel, unless there is one here already."""
+    def _tree(self, wheel: Path, sha256: str) -> bool:
+        """Whether the tree of a wheel is here: found, or fetched from the bucket and unpacked.
+
+        ``wheel`` may be absent: the tree is named by ``sha256``.
+        """
         if self.trees.find(wheel, sha256) is not None:
-            return
+            return True
         parent = self.trees.directory
         parent.mkdir(parents=True, exist_ok=True)
         with PrivateDirectory(parent, UNPACKING_PREFIX) as directory:
             archive = self.cache.fetch(self._tree_object(sha256), directory / "tree.tar.gz")
             if archive is None:
                 logger.debug("The fleet has no tree of %s; unpacking it here.", wheel.name)
-                return
+                return False
             try:
                 unpack_tree(archive, directory / "tree")
                 tree = UnpackedTree.load(directory / "tree")
@@ -184,8 +221,9 @@ class Fleet:
             except (UnsafeTreeArchiveError, tarfile.TarError, OSError) as error:
                 logger.warning("Not using the fleet's tree of %s: %s.", wheel.name, error)
                 self.damaged.add(self._tree_object(sha256))
-                return
+                return False
             self.trees.place(wheel, tree, sha256)
+        return True
 
     def _tree_object(self, sha256: str) -> str:
         """The object name of the tree of the wheel with ``sha256``, for this interpreter."""
@@ -215,16 +253,19 @@ class Fleet:
         for wheel, tree in trees.items():
             self.uploads.append(self.pool.submit(self._store_tree, wheel, tree))
 
-    def _entry(self, wheel: PlannedWheel) -> SharedWheel | None:
-        """How a shared plan names one planned wheel, or None when it is not in the cache."""
+    def _entry(self, wheel: PlannedWheel, sha256: str | None = None) -> SharedWheel | None:
+        """How a shared plan names one planned wheel (of ``sha256``, when known: it may be
+        absent), or None when it is not in the cache."""
         path = Path(wheel.wheel)
         if path.parent == self.config.source_index:
-            kind, key, sha256 = SOURCE, None, sha256_of(path)
+            kind, key = SOURCE, None
+            sha256 = sha256 or sha256_of(path)
         elif path.is_relative_to(self.config.binary_cache):
             parts = path.relative_to(self.config.binary_cache).parts
             if len(parts) != 5:
                 return None
-            kind, key, sha256 = BINARY, list(parts[:4]), self.trees.digests.sha256(path)
+            kind, key = BINARY, list(parts[:4])
+            sha256 = sha256 or self.trees.digests.sha256(path)
         else:
             return None
         return SharedWheel(

@@ -526,8 +526,11 @@ def test_a_shared_download_goes_into_the_local_index(
     path = tmp_path / "data" / "sources" / wheel.name
     status = path.stat()
     assert planned == [
-        PlannedWheel("fleetpkg", "1.0", True, str(path), status.st_size, status.st_mtime_ns)
-    ]
+        PlannedWheel(
+            "fleetpkg", "1.0", True, str(path), status.st_size, status.st_mtime_ns, None,
+            wheel.sha256,
+        )
+    ]  # fmt: skip
     assert path.read_bytes() == wheel.data
     assert (tmp_path / "data" / "sources" / ".sha256" / wheel.name).is_file()
     assert Record.read(path) == Record.of(path, wheel.sha256)
@@ -542,11 +545,12 @@ def test_a_shared_download_goes_into_the_local_index(
 def test_a_shared_build_goes_into_the_binary_cache_with_its_tree(
     tmp_path: Path, make_fleet: FleetFactory, wheel: Built
 ) -> None:
-    """The wheel lands under its key with its checksum; its tree is placed, sealed and found."""
+    """The wheel (asked for) lands under its key with its checksum; its tree is placed, sealed
+    and found."""
     cache = published(wheel)
     fleet = make_fleet(tmp_path / "data", cache)
 
-    planned = fleet.plan(KEY)
+    planned = fleet.plan(KEY, wheels=True)
 
     key = CacheKey(NAMESPACE, "fleetpkg", "1.0", SDIST_SHA256)
     path = tmp_path / "data" / "binaries" / str(key.path) / wheel.name
@@ -763,7 +767,7 @@ def test_a_lost_shared_cache_is_no_warning_here_and_asks_nothing_more(
     assert messages(caplog, logging.INFO) == [
         "Not using the fleet's plan: the shared cache was lost; planning as usual."
     ]
-    assert cache.fetched == [f"plans/{KEY}.json", entries[0].object]
+    assert cache.fetched == [f"plans/{KEY}.json", wheels[0].tree_object, entries[0].object]
     assert fleet.damaged == set(), "a plan that was not checked is not replaced"
 
 
@@ -878,11 +882,13 @@ def test_a_worker_shares_what_an_empty_disk_then_installs_from(
     assert [(item.name, item.requested, item.direct_url) for item in planned] == [
         (item.name, item.requested, item.direct_url) for item in wheels
     ]
-    assert [Path(item.wheel).read_bytes() for item in planned] == [
-        built["fleetpkg"].data, built["otherpkg"].data,
+    assert [item.sha256 for item in planned] == [
+        built["fleetpkg"].sha256, built["otherpkg"].sha256,
     ]  # fmt: skip
+    assert all(item.absent and not Path(item.wheel).exists() for item in planned)
+    assert not set(wheel_objects) & set(cache.fetched), "the trees were enough"
     for item, name in zip(planned, built, strict=True):
-        tree = UnpackedTree.load(second.trees.location(Path(item.wheel)))
+        tree = UnpackedTree.load(second.trees.location(Path(item.wheel), item.sha256))
         assert tree is not None
         assert tree_contents(tree.directory) == tree_contents(built[name].tree)
 
