@@ -80,6 +80,8 @@ class Fleet:
         self.lock = threading.Lock()
         self.damaged: set[str] = set()
         """Objects (a plan, trees) this run could not use: a writer replaces them."""
+        self.treeless: list[str] = []
+        """The wheels of the shared plan whose trees the bucket lacks (one warning for all)."""
 
     # Reading -------------------------------------------------------------------------------
 
@@ -103,6 +105,12 @@ class Fleet:
                 )
             return None
         chosen = [wheel for wheel in planned if wheel is not None]
+        if self.treeless:
+            logger.warning(
+                "The shared cache has no tree of %s (%s); unpacking %s here.",
+                pluralize(len(self.treeless), "wheel"), ", ".join(sorted(self.treeless)),
+                "it" if len(self.treeless) == 1 else "them",
+            )  # fmt: skip
         absent = sum(wheel.absent for wheel in chosen)
         logger.info(
             "Using the fleet's plan of the same requirements and target (%s%s).",
@@ -208,7 +216,8 @@ class Fleet:
         with PrivateDirectory(parent, UNPACKING_PREFIX) as directory:
             archive = self.cache.fetch(self._tree_object(sha256), directory / "tree.tar.gz")
             if archive is None:
-                logger.debug("The fleet has no tree of %s; unpacking it here.", wheel.name)
+                with self.lock:
+                    self.treeless.append(wheel.name)
                 return False
             try:
                 unpack_tree(archive, directory / "tree")

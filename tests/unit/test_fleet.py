@@ -537,8 +537,10 @@ def test_a_shared_download_goes_into_the_local_index(
     assert messages(caplog, logging.INFO) == [
         "Using the fleet's plan of the same requirements and target (1 wheel)."
     ]
-    assert messages(caplog) == []
-    assert wheel.tree_object in cache.fetched, "the tree was asked for"
+    assert messages(caplog) == [
+        f"The shared cache has no tree of 1 wheel ({wheel.name}); unpacking it here."
+    ], "one warning, and the wheel is the fallback"
+    assert cache.fetched[1:] == [wheel.tree_object, f"sources/fleetpkg/{wheel.name}"]
     assert os.listdir(tmp_path / "data" / "trees" / TAG) == [], "no tree, nothing left"
 
 
@@ -573,6 +575,84 @@ def test_a_shared_build_goes_into_the_binary_cache_with_its_tree(
     assert store.trees_for([path])[path].directory == store.location(path)
     assert store.unpacked == [], "nothing to unpack here"
     assert sorted(os.listdir(store.directory)) == [store.location(path).name]
+
+
+@pytest.mark.parametrize("kind", [SOURCE, BINARY])
+def test_an_empty_disk_fetches_the_plan_and_the_trees_and_no_wheel(
+    tmp_path: Path,
+    make_fleet: FleetFactory,
+    wheel: Built,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    """The tree is enough: the wheel is not fetched nor recorded, the plan names it by its
+    sha256 with no size, and its tree is found by that sha256."""
+    entry = wheel.source_entry() if kind == SOURCE else wheel.binary_entry()
+    cache = SharedCache({entry.object: wheel.data, wheel.tree_object: wheel.archive})
+    publish(cache, [entry])
+    fleet = make_fleet(tmp_path / "data", cache)
+    with caplog.at_level(logging.INFO, logger="pip_accel.fleet.fleet"):
+        planned = fleet.plan(KEY)
+    assert cache.fetched == [f"plans/{KEY}.json", wheel.tree_object]
+    assert planned is not None
+    (item,) = planned
+    path = Path(item.wheel)
+    assert item.absent and item.unchanged and item.sha256 == wheel.sha256
+    assert (item.size, item.mtime_ns) == (0, 0)
+    assert not path.exists() and not checksum_file(path).exists()
+    assert Record.read(path) is None
+    tree = UnpackedTree.load(fleet.trees.location(path, wheel.sha256))
+    assert tree is not None and tree_contents(tree.directory) == tree_contents(wheel.tree)
+    assert messages(caplog) == []
+    assert messages(caplog, logging.INFO) == [
+        "Using the fleet's plan of the same requirements and target"
+        " (1 wheel, 1 of them by their trees alone)."
+    ]
+    assert fleet.bring(item), "fetched when it is needed after all"
+    assert path.read_bytes() == wheel.data
+    assert cache.fetched[-1] == entry.object
+
+
+def test_a_wheel_that_cannot_be_brought_is_one_warning(
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built, caplog: pytest.LogCaptureFixture
+) -> None:
+    """bring: a wheel the bucket lost since its plan was used is one warning and False."""
+    cache = SharedCache({wheel.tree_object: wheel.archive})
+    publish(cache, [wheel.source_entry()])
+    fleet = make_fleet(tmp_path / "data", cache)
+    item = PlannedWheel(
+        "fleetpkg", "1.0", True, str(tmp_path / "data" / "sources" / wheel.name), 0, 0,
+        None, wheel.sha256,
+    )  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
+        assert not fleet.bring(item)
+    assert messages(caplog) == [
+        f"The wheel {wheel.name} is missing from the shared cache or corrupt."
+    ]
+    assert not Path(item.wheel).exists()
+
+
+def test_trees_missing_from_the_bucket_are_one_warning_and_their_wheels_are_fetched(
+    tmp_path: Path,
+    make_fleet: FleetFactory,
+    built: dict[str, Built],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two wheels without trees in the bucket: one warning naming both; both wheels fetched."""
+    entries = [item.source_entry() for item in built.values()]
+    cache = SharedCache(
+        {entry.object: item.data for entry, item in zip(entries, built.values(), strict=True)}
+    )
+    publish(cache, entries)
+    fleet = make_fleet(tmp_path / "data", cache)
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
+        planned = fleet.plan(KEY)
+    assert planned is not None and not any(item.absent for item in planned)
+    assert all(Path(item.wheel).is_file() for item in planned)
+    names = ", ".join(sorted(item.name for item in built.values()))
+    assert messages(caplog) == [
+        f"The shared cache has no tree of 2 wheels ({names}); unpacking them here."
+    ]
 
 
 def test_what_is_here_already_is_not_fetched(
@@ -653,6 +733,7 @@ def test_an_unsafe_tree_is_a_warning_and_the_wheel_is_used(
     ]
     assert os.listdir(tmp_path / "data" / "trees" / TAG) == []
     assert not list(tmp_path.rglob("escape"))
+    assert cache.fetched[1:] == [wheel.tree_object, wheel.source_entry().object], "the fallback"
 
 
 def test_a_tree_without_manifest_is_a_warning(
