@@ -215,9 +215,10 @@ class Fleet:
         parent.mkdir(parents=True, exist_ok=True)
         with PrivateDirectory(parent, UNPACKING_PREFIX) as directory:
             archive = self.cache.fetch(self._tree_object(sha256), directory / "tree.tar.gz")
-            if archive is None:
-                with self.lock:
-                    self.treeless.append(wheel.name)
+            if archive is None:  # missing (a refused one was a warning of the cache already)
+                if self._tree_object(sha256) not in self.cache.refused:
+                    with self.lock:
+                        self.treeless.append(wheel.name)
                 return False
             try:
                 unpack_tree(archive, directory / "tree")

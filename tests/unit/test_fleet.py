@@ -158,6 +158,8 @@ class SharedCache:
         self.lost_at: str | None = None
         """The object whose fetch loses the backend, as BinaryCache loses a failing one."""
         self.lock = threading.Lock()
+        self.refused: set[str] = set()
+        """The objects found of another sha256, as BinaryCache notes those it warned of."""
 
     def connect(self) -> None:
         """Count the call."""
@@ -172,7 +174,10 @@ class SharedCache:
                 self.shared = self.shares_writes = False
             if not self.shared:
                 return None
-        if data is None or (sha256 is not None and hashlib.sha256(data).hexdigest() != sha256):
+        if data is not None and sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            self.refused.add(name)
+            return None
+        if data is None:
             return None
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
