@@ -8,8 +8,12 @@ machine, no local index), naming the wheel of each distribution by its
 object and sha256; and it stores the tree of each wheel, its bytecode
 compiled for one interpreter, as one compressed archive. A worker whose own
 data directory has no plan asks the bucket for the plan of the same question,
-then fetches exactly what it names, several objects at a time, checking each
-sha256: no pip process, no package index, no listing of the bucket.
+then fetches what it names, several objects at a time, checking each sha256:
+no pip process, no package index, no listing of the bucket. The tree of a wheel
+is enough to install it, so a wheel is fetched only where its tree is missing
+or refused (or the run needs the wheel files): the plan it keeps names the
+other wheels by their sha256 alone, and a wheel needed later is fetched then
+(:meth:`Fleet.bring`).
 
 Object names, below the cache's root (``<s3-prefix>/v2``)::
 
@@ -22,7 +26,7 @@ Object names, below the cache's root (``<s3-prefix>/v2``)::
 
 Anything missing, corrupt or unsafe is a warning and a fallback: a plan that
 cannot be used means planning as usual, a tree that cannot be used means
-unpacking and compiling the wheel here. A writer then stores its own plan or
+fetching the wheel and unpacking and compiling it here. A writer then stores its own plan or
 tree in place of the one it could not use, so that the next worker finds a
 sound one; a bucket that could not be reached or was lost in the middle is
 one warning (of the binary cache), and the run goes on without it.
