@@ -162,7 +162,8 @@ class Fleet:
             return None
         target = self._location(entry)
         here = target.is_file() and hash_file(target) == entry.sha256
-        if not here and not wheels and self._tree(target, entry.sha256):
+        tried = not here and not wheels and not os.path.lexists(target)  # a damaged one is fetched
+        if tried and self._tree(target, entry.sha256):
             return PlannedWheel(
                 entry.name, entry.version, entry.requested, str(target), 0, 0,
                 entry.direct_url, entry.sha256,
@@ -176,7 +177,7 @@ class Fleet:
                 )  # fmt: skip
                 self.damaged.add(f"plans/{shared_key}.json")
             return None
-        if here or wheels:
+        if not tried:
             self._tree(wheel, entry.sha256)
         status = wheel.stat()
         return PlannedWheel(

@@ -618,6 +618,23 @@ def test_an_empty_disk_fetches_the_plan_and_the_trees_and_no_wheel(
     assert cache.fetched[-1] == entry.object
 
 
+def test_a_damaged_local_wheel_is_fetched_again_even_with_its_tree_in_the_bucket(
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built
+) -> None:
+    """A file of another sha256 where the wheel belongs: replaced by the bucket's wheel (its
+    tree would otherwise be looked for by the damaged file's sha256)."""
+    cache = published(wheel)
+    fleet = make_fleet(tmp_path / "data", cache)
+    entry = wheel.binary_entry()
+    path = fleet.config.binary_cache / CacheKey(*(entry.key or [])).path / wheel.name
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"damaged")
+    planned = fleet.plan(KEY)
+    assert planned is not None and not planned[0].absent
+    assert path.read_bytes() == wheel.data
+    assert cache.fetched[1:] == [entry.object, wheel.tree_object]
+
+
 def test_a_wheel_that_cannot_be_brought_is_one_warning(
     tmp_path: Path, make_fleet: FleetFactory, wheel: Built, caplog: pytest.LogCaptureFixture
 ) -> None:
