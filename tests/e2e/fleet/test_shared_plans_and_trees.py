@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from support.bench import Bench
-from support.commands import describe, run
+from support.commands import describe, pip_accel_cmd, run
 from support.fixtures import make_wheel
 from support.index import PackageIndex
 from support.s3 import BUCKET, S3Server, worker
@@ -142,6 +142,8 @@ def test_a_damaged_tree_of_a_wheel_never_fetched_is_unpacked_from_the_fetched_wh
     first = accel(b_env, bench.make_venv("b"), "-r", requirements)
     assert USING_SHARED in first.stderr, describe(first)
     data = Path(b_env["PIP_ACCEL_CACHE"])
+    listed = run([*pip_accel_cmd(), "cache", "list", "fleetpkg"], b_env, check=True).stdout
+    assert listed.count(" - fleetpkg-1.0") == 1, listed  # its tree, without its wheel
     (module,) = data.glob("trees/*/fleetpkg-1.0-*/purelib/fleetpkg/more.py")
     module.unlink()
     venv = bench.make_venv("b2")
