@@ -20,7 +20,7 @@ from humanfriendly.text import pluralize
 
 from pip_accel.builds.settings import BuildSettings
 from pip_accel.datadir.lock import DataLock
-from pip_accel.exceptions import ChangedTreeFileError, DamagedTreeError
+from pip_accel.exceptions import ChangedTreeFileError, DamagedTreeError, InstallError
 from pip_accel.install.installer import InstallOptions, WheelInstaller, check_tree
 from pip_accel.install.manifest import UnpackedTree
 from pip_accel.install.transaction import environment_lock, recover
@@ -85,6 +85,9 @@ class PipAccelerator:
             self.trees.listeners.append(progress.compiled)
         self.unpacker: BackgroundUnpacker | None = None
         """Unpacks wheels while the plan is made, when the run installs them itself."""
+        self.absent: dict[Path, PlannedWheel] = {}
+        """The wheels the plan names by their sha256 alone (their trees came from the fleet)."""
+        self.trees.fetch_wheel = self._bring
 
     def install(self) -> Summary:
         """Plan (or reuse a plan), download, build and install; return what was done.
@@ -152,6 +155,10 @@ class PipAccelerator:
     def _described_plan(self) -> tuple[list[PlannedWheel], list[PlannedDistribution]]:
         """The plan (see :meth:`_plan`), described first as ``--dry-run`` and ``--report`` ask."""
         wheels, handed_to_pip = self._plan()
+        self.absent = {Path(item.wheel): item for item in wheels if item.absent}
+        for item in wheels:
+            if item.sha256 is not None:
+                self.trees.digests.expect(Path(item.wheel), item.sha256)
         options = self.command_line.options
         if options.dry_run or options.json_report_file:
             from pip_accel.plan.dry_run import describe  # only then
@@ -163,7 +170,7 @@ class PipAccelerator:
         """The wheels to install and what to hand to pip: from a stored plan, or from pip."""
         plans = self.plans = self._plan_cache()
         stored = plans.load() if plans else None
-        if stored is not None and self._fresh(stored):
+        if stored is not None and self._fresh(stored) and self._trees_of_absent(stored):
             logger.info("Using the plan of an earlier run with the same requirements and target.")
             self.plan_kept = True
             return stored, []
@@ -171,7 +178,7 @@ class PipAccelerator:
             raise StoredPlanOnly()
         self._load_backends()  # only when there is no stored plan: boto3 is slow to import
         if plans and self.fleet:
-            shared = self.fleet.plan(plans.shared_key())
+            shared = self.fleet.plan(plans.shared_key(), self._needs_wheels())
             if shared is not None and self._fresh(shared):
                 plans.store(shared)
                 self.plan_kept = True
@@ -200,6 +207,38 @@ class PipAccelerator:
             return True
         planned = [(item.name, item.version) for item in plan if item.direct_url is None]
         return fresh_plan(FreshnessRecord.of(self.config), planned, self.command_line)
+
+    def _needs_wheels(self) -> bool:
+        """Whether the run needs the wheel files, not only their trees: it hands them to pip
+        (``--target``) or reads their metadata (``--dry-run``, ``--report``)."""
+        options = self.command_line.options
+        return bool(options.dry_run or options.json_report_file or options.target_dir)
+
+    def _trees_of_absent(self, plan: list[PlannedWheel]) -> bool:
+        """Whether every wheel the plan names by its sha256 alone still has its tree here (one
+        ``stat`` each: a tree removed since, by ``max-cache-size``, would need its wheel), and
+        the run needs no wheel file; otherwise the fleet's plan brings the wheels."""
+        if self._needs_wheels() and any(item.absent for item in plan):
+            return False
+        return all(
+            self.trees.location(Path(item.wheel), item.sha256).is_dir()
+            for item in plan
+            if item.absent and item.sha256 is not None
+        )
+
+    def _bring(self, wheel: Path) -> None:
+        """Fetch a wheel the plan names by its sha256 alone, now that it is needed to unpack
+        its tree again (found damaged); the fleet is loaded for it if need be."""
+        item = self.absent.get(wheel)
+        if item is None or wheel.exists():
+            return
+        if self.cache is None:
+            self._load_backends()
+        if self.fleet is None or not self.fleet.bring(item):
+            raise InstallError(
+                f"The wheel {wheel.name} is not in the data directory and the shared cache could"
+                " not give it; run again, which plans anew."
+            )
 
     def _on_archive(self, archive: Path) -> None:
         """Count a downloaded archive, and unpack it now when it is a wheel."""

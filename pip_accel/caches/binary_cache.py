@@ -58,6 +58,9 @@ class BinaryCache:
             slots.append(Slot(name, backend, backend.remote))
         self.slots = sorted(slots, key=lambda slot: slot.backend.priority)
         self.lock = threading.Lock()
+        self.refused: set[str] = set()
+        """The shared objects a backend refused in this run (corrupt, or signed by no trusted
+        key): each was one warning, so that the caller does not warn of it as missing."""
 
     def get(self, key: CacheKey, remote: bool = True) -> Path | None:
         """The wheel stored under ``key``, copied into faster backends when found in a slower one.
@@ -143,10 +146,21 @@ class BinaryCache:
         """
         for slot in list(self.slots):
             if slot.backend.shares_objects:
-                found = self._call(slot, lambda backend: backend.fetch(name, target, sha256))
+                found = self._call(slot, lambda backend: self._fetch(backend, name, target, sha256))
                 if found is not None:
                     return found
         return None
+
+    def _fetch(
+        self, backend: CacheBackend, name: str, target: Path, sha256: str | None
+    ) -> Path | None:
+        """Fetch one shared object from a backend, noting it in :attr:`refused` if refused."""
+        try:
+            return backend.fetch(name, target, sha256)
+        except CorruptObjectError:
+            with self.lock:
+                self.refused.add(name)
+            raise
 
     def store(self, path: Path, name: str, replace: bool = False) -> bool:
         """Store ``path`` as the shared object ``name`` in the writable sharing backends.

@@ -8,8 +8,12 @@ machine, no local index), naming the wheel of each distribution by its
 object and sha256; and it stores the tree of each wheel, its bytecode
 compiled for one interpreter, as one compressed archive. A worker whose own
 data directory has no plan asks the bucket for the plan of the same question,
-then fetches exactly what it names, several objects at a time, checking each
-sha256: no pip process, no package index, no listing of the bucket.
+then fetches what it names, several objects at a time, checking each sha256:
+no pip process, no package index, no listing of the bucket. The tree of a wheel
+is enough to install it, so a wheel is fetched only where its tree is missing
+or refused (or the run needs the wheel files): the plan it keeps names the
+other wheels by their sha256 alone, and a wheel needed later is fetched then
+(:meth:`Fleet.bring`).
 
 Object names, below the cache's root (``<s3-prefix>/v2``)::
 
@@ -22,7 +26,7 @@ Object names, below the cache's root (``<s3-prefix>/v2``)::
 
 Anything missing, corrupt or unsafe is a warning and a fallback: a plan that
 cannot be used means planning as usual, a tree that cannot be used means
-unpacking and compiling the wheel here. A writer then stores its own plan or
+fetching the wheel and unpacking and compiling it here. A writer then stores its own plan or
 tree in place of the one it could not use, so that the next worker finds a
 sound one; a bucket that could not be reached or was lost in the middle is
 one warning (of the binary cache), and the run goes on without it.
@@ -90,28 +94,56 @@ class Fleet:
         self.lock = threading.Lock()
         self.damaged: set[str] = set()
         """Objects (a plan, trees) this run could not use: a writer replaces them."""
+        self.treeless: list[str] = []
+        """The wheels of the shared plan whose trees the bucket lacks (one warning for all)."""
 
     # Reading -------------------------------------------------------------------------------
 
-    def plan(self, shared_key: str) -> list[PlannedWheel] | None:
-        """The wheels of the shared plan of ``shared_key``, fetched with their trees; or None."""
+    def plan(self, shared_key: str, wheels: bool = False) -> list[PlannedWheel] | None:
+        """The wheels of the shared plan of ``shared_key``, fetched with their trees; or None.
+
+        A wheel whose tree is here or in the bucket is not fetched (the plan
+        names it by its sha256), unless ``wheels`` (the run hands wheels to
+        pip or reads their metadata).
+        """
         self.cache.connect()
         entries = self._load(shared_key)
         if entries is None:
             return None
-        jobs = [self.pool.submit(self._fetch, entry, shared_key) for entry in entries]
-        wheels = [job.result() for job in jobs]
-        if any(wheel is None for wheel in wheels):
+        jobs = [self.pool.submit(self._fetch, entry, shared_key, wheels) for entry in entries]
+        planned = [job.result() for job in jobs]
+        if any(wheel is None for wheel in planned):
             if not self.cache.shared:
                 logger.info(
                     "Not using the fleet's plan: the shared cache was lost; planning as usual."
                 )
             return None
+        chosen = [wheel for wheel in planned if wheel is not None]
+        if self.treeless:
+            logger.warning(
+                "The shared cache has no tree of %s (%s); unpacking %s here.",
+                pluralize(len(self.treeless), "wheel"), ", ".join(sorted(self.treeless)),
+                "it" if len(self.treeless) == 1 else "them",
+            )  # fmt: skip
+        absent = sum(wheel.absent for wheel in chosen)
         logger.info(
-            "Using the fleet's plan of the same requirements and target (%s).",
-            pluralize(len(wheels), "wheel"),
+            "Using the fleet's plan of the same requirements and target (%s%s).",
+            pluralize(len(chosen), "wheel"),
+            f", {absent} of them by their trees alone" if absent else "",
         )
-        return [wheel for wheel in wheels if wheel is not None]
+        return chosen
+
+    def bring(self, wheel: PlannedWheel) -> bool:
+        """Fetch a wheel that a plan names by its sha256 alone, now that it is needed."""
+        entry = self._entry(wheel, wheel.sha256)
+        if entry is None:
+            return False
+        self.cache.connect()
+        if self._wheel(entry) is not None:
+            return True
+        if self.cache.shared:
+            logger.warning("The wheel %s is missing from the shared cache or corrupt.", entry.file)
+        return False
 
     def _load(self, shared_key: str) -> list[SharedWheel] | None:
         """The entries of the shared plan, or None when there is none or it is damaged."""
@@ -127,15 +159,26 @@ class Fleet:
                 self.damaged.add(f"plans/{shared_key}.json")
                 return None
 
-    def _fetch(self, entry: SharedWheel, shared_key: str) -> PlannedWheel | None:
-        """Fetch the wheel of one entry (and its tree) into the data directory.
+    def _fetch(self, entry: SharedWheel, shared_key: str, wheels: bool) -> PlannedWheel | None:
+        """The wheel of one entry in the data directory, or its tree alone (see :meth:`plan`).
 
-        Once the shared cache is lost (unreachable, or its connection lost: one
-        warning of the binary cache), no wheel is asked for or warned about.
+        The tree comes first: a wheel is fetched only where the tree is not
+        here nor in the bucket, or was refused (damaged, unsafe), or when
+        ``wheels``. Once the shared cache is lost (unreachable, or its
+        connection lost: one warning of the binary cache), no wheel is asked
+        for or warned about.
         """
         if not self.cache.shared:
             return None
-        wheel = self._wheel(entry)
+        target = self._location(entry)
+        here = target.is_file() and hash_file(target) == entry.sha256
+        tried = not here and not wheels and not os.path.lexists(target)  # a damaged one is fetched
+        if tried and self._tree(target, entry.sha256):
+            return PlannedWheel(
+                entry.name, entry.version, entry.requested, str(target), 0, 0,
+                entry.direct_url, entry.sha256,
+            )  # fmt: skip
+        wheel = target if here else self._wheel(entry)
         if wheel is None:
             if self.cache.shared:
                 logger.warning(
@@ -144,19 +187,23 @@ class Fleet:
                 )  # fmt: skip
                 self.damaged.add(f"plans/{shared_key}.json")
             return None
-        self._tree(wheel, entry.sha256)
+        if not tried:
+            self._tree(wheel, entry.sha256)
         status = wheel.stat()
         return PlannedWheel(
             entry.name, entry.version, entry.requested, str(wheel),
-            status.st_size, status.st_mtime_ns, entry.direct_url,
+            status.st_size, status.st_mtime_ns, entry.direct_url, entry.sha256,
         )  # fmt: skip
+
+    def _location(self, entry: SharedWheel) -> Path:
+        """Where the wheel of an entry is kept in the data directory."""
+        if entry.kind == BINARY and entry.key:
+            return self.config.binary_cache / CacheKey(*entry.key).path / entry.file
+        return self.config.source_index / entry.file
 
     def _wheel(self, entry: SharedWheel) -> Path | None:
         """The local wheel of an entry: found with its sha256, or fetched and recorded."""
-        if entry.kind == BINARY and entry.key:
-            target = self.config.binary_cache / CacheKey(*entry.key).path / entry.file
-        else:
-            target = self.config.source_index / entry.file
+        target = self._location(entry)
         if target.is_file() and hash_file(target) == entry.sha256:
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -172,17 +219,22 @@ class Fleet:
             os.replace(fetched, target)
         return target
 
-    def _tree(self, wheel: Path, sha256: str) -> None:
-        """Fetch and unpack the shared tree of a wheel, unless there is one here already."""
+    def _tree(self, wheel: Path, sha256: str) -> bool:
+        """Whether the tree of a wheel is here: found, or fetched from the bucket and unpacked.
+
+        ``wheel`` may be absent: the tree is named by ``sha256``.
+        """
         if self.trees.find(wheel, sha256) is not None:
-            return
+            return True
         parent = self.trees.directory
         parent.mkdir(parents=True, exist_ok=True)
         with PrivateDirectory(parent, UNPACKING_PREFIX) as directory:
             archive = self.cache.fetch(self._tree_object(sha256), directory / "tree.tar.gz")
-            if archive is None:
-                logger.debug("The fleet has no tree of %s; unpacking it here.", wheel.name)
-                return
+            if archive is None:  # missing (a refused one was a warning of the cache already)
+                if self._tree_object(sha256) not in self.cache.refused:
+                    with self.lock:
+                        self.treeless.append(wheel.name)
+                return False
             try:
                 unpack_tree(archive, directory / "tree")
                 tree = UnpackedTree.load(directory / "tree")
@@ -194,8 +246,9 @@ class Fleet:
             except (UnsafeTreeArchiveError, tarfile.TarError, OSError) as error:
                 logger.warning("Not using the fleet's tree of %s: %s.", wheel.name, error)
                 self.damaged.add(self._tree_object(sha256))
-                return
+                return False
             self.trees.place(wheel, tree, sha256)
+        return True
 
     def _tree_object(self, sha256: str) -> str:
         """The object name of the tree of the wheel with ``sha256``, for this interpreter."""
@@ -225,16 +278,19 @@ class Fleet:
         for wheel, tree in trees.items():
             self.uploads.append(self.pool.submit(self._store_tree, wheel, tree))
 
-    def _entry(self, wheel: PlannedWheel) -> SharedWheel | None:
-        """How a shared plan names one planned wheel, or None when it is not in the cache."""
+    def _entry(self, wheel: PlannedWheel, sha256: str | None = None) -> SharedWheel | None:
+        """How a shared plan names one planned wheel (of ``sha256``, when known: it may be
+        absent), or None when it is not in the cache."""
         path = Path(wheel.wheel)
         if path.parent == self.config.source_index:
-            kind, key, sha256 = SOURCE, None, sha256_of(path)
+            kind, key = SOURCE, None
+            sha256 = sha256 or sha256_of(path)
         elif path.is_relative_to(self.config.binary_cache):
             parts = path.relative_to(self.config.binary_cache).parts
             if len(parts) != 5:
                 return None
-            kind, key, sha256 = BINARY, list(parts[:4]), self.trees.digests.sha256(path)
+            kind, key = BINARY, list(parts[:4])
+            sha256 = sha256 or self.trees.digests.sha256(path)
         else:
             return None
         return SharedWheel(

@@ -132,6 +132,9 @@ class TreeStore:
         self.listeners: list[Callable[[Path], None]] = []
         """Called with each wheel whose tree this store published (from any thread): the live
         progress, the background unpacker."""
+        self.fetch_wheel: Callable[[Path], None] | None = None
+        """Brings a wheel that is not here before it is unpacked: one a fleet's plan names by its
+        sha256 alone, whose tree came from the bucket (see :mod:`pip_accel.fleet.fleet`)."""
 
     def trees_for(self, wheels: Iterable[Path]) -> dict[Path, UnpackedTree]:
         """The tree of every wheel, unpacking and compiling those without one."""
@@ -197,6 +200,10 @@ class TreeStore:
     def _unpack_all(self, wheels: list[Path]) -> dict[Path, UnpackedTree]:
         """Unpack wheels into private directories; publish each tree once it is compiled."""
         logger.info("Unpacking and compiling %s.", pluralize(len(wheels), "new wheel"))
+        if self.fetch_wheel is not None:
+            for wheel in wheels:
+                if not wheel.exists():
+                    self.fetch_wheel(wheel)
         return self.unpack_stream(wheels)
 
     def unpack_stream(self, wheels: Iterable[Path]) -> dict[Path, UnpackedTree]:

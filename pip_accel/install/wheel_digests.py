@@ -35,6 +35,13 @@ class WheelDigests:
         self.prefixes = tuple(os.path.join(directory, "") for directory in self.recorded)
         self.known: dict[Path, tuple[tuple[int, int], str]] = {}
         """The digest of each wheel already asked about in this run, with its size and time."""
+        self.expected: dict[Path, str] = {}
+        """The digest of wheels that are not here: a fleet's plan named them by it."""
+
+    def expect(self, wheel: Path, sha256: str) -> None:
+        """Know the sha256 of a wheel that may be absent (its tree was fetched instead), so
+        that its tree is found by it; once the wheel is here, it is read as usual."""
+        self.expected[wheel] = sha256
 
     @classmethod
     def of(cls, config: Config) -> "WheelDigests":
@@ -46,7 +53,12 @@ class WheelDigests:
 
         Raises :class:`OSError` when the wheel cannot be read.
         """
-        status = os.stat(wheel)
+        try:
+            status = os.stat(wheel)
+        except FileNotFoundError:
+            if wheel in self.expected:
+                return self.expected[wheel]
+            raise
         stamp = (status.st_size, status.st_mtime_ns)
         known = self.known.get(wheel)
         if known is not None and known[0] == stamp:  # asked before in this run: one stat

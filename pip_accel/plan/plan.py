@@ -130,6 +130,9 @@ class PlannedWheel:
     mtime_ns: int
     direct_url: dict[str, Any] | None = field(default=None, hash=False)
     """What ``direct_url.json`` says, for a requirement given as a URL or path."""
+    sha256: str | None = None
+    """The wheel's sha256, when a fleet's plan gave it: its tree is found by it, so the wheel
+    itself may be absent (fetched only when it is needed: see :mod:`pip_accel.fleet.fleet`)."""
 
     @classmethod
     def of(cls, item: PlannedDistribution, wheel: Path) -> "PlannedWheel":
@@ -147,12 +150,20 @@ class PlannedWheel:
 
     @property
     def unchanged(self) -> bool:
-        """Whether the wheel is still there, as it was when the plan was made."""
+        """Whether the wheel is still there, as it was when the plan was made (or still absent,
+        when the plan names it by its sha256 alone)."""
         try:
             status = os.stat(self.wheel)
+        except FileNotFoundError:
+            return self.absent
         except OSError:
             return False
         return (status.st_size, status.st_mtime_ns) == (self.size, self.mtime_ns)
+
+    @property
+    def absent(self) -> bool:
+        """Whether the plan names a wheel that was not fetched: by its sha256, with no size."""
+        return self.sha256 is not None and self.size == self.mtime_ns == 0
 
 
 @dataclass

@@ -21,7 +21,9 @@ key of the cache:
 - the versions of pip-accel and of pip.
 
 A plan names the wheel of every distribution with the wheel's size and
-modification time, and is used only while they are unchanged. Plans with
+modification time, and is used only while they are unchanged; a plan from the
+fleet's names a wheel it did not fetch by its sha256 alone (its tree came from
+the bucket), and is used while that wheel is still absent. Plans with
 source trees or direct URLs (handed to pip, which decides what they become)
 are not kept, and ``-U`` always resolves afresh.
 
@@ -54,7 +56,7 @@ from pip_accel.plan.plan import PlannedWheel
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 """The layout of a stored plan; part of every key."""
 
 PLAN_FIELDS = ENVELOPE
@@ -71,6 +73,9 @@ FILE_OPTIONS = ("requirements", "constraints", "requirements_from_scripts", "bui
 
 GROUPS = "dependency_groups"
 """The option of PEP 735 dependency groups: ``(path, group)`` pairs, the file by its contents."""
+
+SHA256 = re.compile("[0-9a-f]{64}")
+"""The sha256 of a wheel, as a plan names it."""
 
 VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 """An environment variable in a requirements file, the way pip finds them."""
@@ -214,6 +219,9 @@ def _parse_wheel(number: int, item: Any) -> PlannedWheel:
         raise _field_error(number, "direct_url", item["direct_url"], "an object or null")
     if not os.path.isabs(item["wheel"]) or not item["wheel"].endswith(".whl"):
         raise _field_error(number, "wheel", item["wheel"], "the absolute path of a wheel")
+    sha256 = item["sha256"]
+    if sha256 is not None and (not isinstance(sha256, str) or not SHA256.fullmatch(sha256)):
+        raise _field_error(number, "sha256", sha256, "a sha256 in hex or null")
     return PlannedWheel(**item)
 
 

@@ -9,7 +9,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import cast
+from typing import Any, cast
 
 import pytest
 
@@ -104,3 +104,49 @@ def test_a_plan_cache_is_keyed_by_the_build_environment(
     monkeypatch.setattr("pip_accel.accelerator.PlanCache", plan_cache)
     accel._plan_cache()
     assert handed == [{"CFLAGS": "-O0"}]
+
+
+def absent_wheel(accel: PipAccelerator, sha256: str = "a" * 64) -> PlannedWheel:
+    """A wheel of a fleet's plan named by its sha256 alone: not in the data directory."""
+    path = accel.config.source_index / "demo-1.0-py3-none-any.whl"
+    return PlannedWheel("demo", "1.0", True, str(path), 0, 0, None, sha256)
+
+
+def test_a_plan_with_absent_wheels_is_used_while_their_trees_are_here(tmp_path: Path) -> None:
+    """One check per absent wheel: its tree's directory; a run that needs the wheel files
+    (``--dry-run``, ``--report``, ``--target``) does not use such a plan."""
+    accel, _ = accelerator(tmp_path, ["demo"])
+    item = absent_wheel(accel)
+    assert not accel._trees_of_absent([item]), "its tree is gone"
+    accel.trees.location(Path(item.wheel), item.sha256).mkdir(parents=True)
+    assert accel._trees_of_absent([item])
+    dry, _ = accelerator(tmp_path, ["--dry-run", "demo"])
+    assert not dry._trees_of_absent([item]), "--dry-run reads the wheel's metadata"
+
+
+def test_a_wheel_needed_after_all_is_brought_by_the_fleet_or_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    """The tree store asks for an absent wheel of the plan: the fleet fetches it; without a
+    fleet (no shared cache) the run stops with a line that says what to do."""
+    from pip_accel.exceptions import InstallError
+    from pip_accel.fleet.fleet import Fleet
+
+    accel, _ = accelerator(tmp_path, ["demo"])
+    item = absent_wheel(accel)
+    accel.absent = {Path(item.wheel): item}
+    brought: list[PlannedWheel] = []
+
+    def bring(wheel: PlannedWheel) -> bool:
+        brought.append(wheel)
+        return True
+
+    accel.cache = cast(Any, SimpleNamespace())  # the backends are loaded
+    accel.fleet = cast(Fleet, SimpleNamespace(bring=bring))
+    assert accel.trees.fetch_wheel is not None
+    accel.trees.fetch_wheel(Path(item.wheel))
+    assert brought == [item]
+    accel.fleet = None
+    with pytest.raises(InstallError, match="not in the data directory and the shared cache"):
+        accel.trees.fetch_wheel(Path(item.wheel))
+    accel.trees.fetch_wheel(tmp_path / "other-1.0-py3-none-any.whl")  # not the plan's: nothing

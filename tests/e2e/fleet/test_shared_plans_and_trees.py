@@ -21,11 +21,20 @@ from typing import Any
 import pytest
 
 from support.bench import Bench
-from support.commands import describe, run
+from support.commands import describe, pip_accel_cmd, run
 from support.fixtures import make_wheel
 from support.index import PackageIndex
 from support.s3 import BUCKET, S3Server, worker
-from support.venvs import Venv, VenvFactory, accel, accel_without_pip, installed_packages, pip_cmd
+from support.venvs import (
+    Venv,
+    VenvFactory,
+    accel,
+    accel_without_pip,
+    environment_of,
+    files_of,
+    installed_packages,
+    pip_cmd,
+)
 
 pytestmark = pytest.mark.backends
 
@@ -49,10 +58,12 @@ def requirements(package_index: PackageIndex, tmp_path: Path) -> Path:
     return path
 
 
-def prime(env: dict[str, str], make_venv: VenvFactory, requirements: Path) -> None:
-    """Worker A: plan, build, install, and store everything in the bucket."""
-    result = accel(env, make_venv("a"), "-r", requirements)
+def prime(env: dict[str, str], make_venv: VenvFactory, requirements: Path) -> Venv:
+    """Worker A: plan, build, install, and store everything in the bucket; A's venv."""
+    venv = make_venv("a")
+    result = accel(env, venv, "-r", requirements)
     assert "stored in the shared cache" in result.stderr, describe(result)
+    return venv
 
 
 def assert_installed(env: dict[str, str], venv: Venv) -> None:
@@ -61,6 +72,15 @@ def assert_installed(env: dict[str, str], venv: Venv) -> None:
     run([*pip_cmd(venv), "check"], env, check=True)
     code = "import fleetpkg.more, purepkg, chain_c; print(fleetpkg.VALUE)"
     assert run([venv.python, "-c", code], env, check=True).stdout.strip() == "fleet"
+
+
+def wheels_in(data: Path) -> list[str]:
+    """The names of the wheel files in a data directory (not their sha256 records)."""
+    return sorted(
+        path.name
+        for path in data.rglob("*.whl")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(data).parts)
+    )
 
 
 def requests(log: Path, start: int) -> list[str]:
@@ -72,8 +92,10 @@ def requests(log: Path, start: int) -> list[str]:
 def test_an_empty_disk_worker_installs_from_the_bucket_alone(
     bench: Bench, s3: S3Server, requirements: Path
 ) -> None:
-    """B installs A's plan with A's trees: no pip, no index, no compiling, no listing."""
-    prime(worker(bench.env, s3, "a"), bench.make_venv, requirements)
+    """B installs A's plan with A's trees: no pip, no index, no compiling, no listing, and no
+    wheel fetched (the trees are enough): the plan and one object per distribution; its
+    environment is A's, and its next run is warm without the wheels."""
+    primed = prime(worker(bench.env, s3, "a"), bench.make_venv, requirements)
     keys = s3.keys(BUCKET)
     assert sum(key.startswith("ci/v2/plans/") for key in keys) == 1
     assert sum(key.startswith("ci/v2/trees/") for key in keys) == len(EXPECTED)
@@ -90,17 +112,48 @@ def test_an_empty_disk_worker_installs_from_the_bucket_alone(
     assert result.returncode == 0, describe(result)
     assert "AUDIT" not in result.stderr
     assert USING_SHARED in result.stderr
+    assert "WARNING" not in result.stderr, describe(result)
     assert "Unpacking and compiling" not in result.stderr, "the trees were compiled again"
     assert_installed(b_env, venv)
     assert (venv.bin / "fleet").is_file(), "the console script was not made"
+    assert environment_of(venv, b_env) == environment_of(primed, b_env)
+    assert files_of(venv) == files_of(primed)
     served = requests(log, start)
     gets = [line for line in served if line.startswith("GET ")]
     assert not [line for line in gets if "list-type" in line and "sources" in line], served
-    assert len(gets) <= 2 * len(EXPECTED) + 3, served
+    assert not [line for line in gets if ".whl" in line], "a wheel was fetched beside its tree"
+    assert len([line for line in gets if "/ci/v2/" in line]) == 1 + len(EXPECTED), served
     assert not [line for line in gets if "/other" in line], "fetched another job's archive"
-    # B's second run is local: its data directory is warm now.
+    assert wheels_in(Path(b_env["PIP_ACCEL_CACHE"])) == [], "no wheel on B's disk"
+    # B's second run is local: its data directory is warm now, without the wheels.
+    start = len(log.read_text(encoding="utf-8", errors="replace"))
     again = accel(b_env, bench.make_venv("b2"), "-r", requirements)
-    assert "Using the plan of an earlier run" in again.stderr
+    assert "Using the plan of an earlier run" in again.stderr, describe(again)
+    assert requests(log, start) == [], "a warm run asks the bucket nothing"
+
+
+def test_a_damaged_tree_of_a_wheel_never_fetched_is_unpacked_from_the_fetched_wheel(
+    bench: Bench, s3: S3Server, requirements: Path
+) -> None:
+    """B's warm run finds a tree file gone whose wheel B never fetched: one warning, the
+    wheel fetched from the bucket then, the tree unpacked again, the install right."""
+    prime(worker(bench.env, s3, "a"), bench.make_venv, requirements)
+    b_env = worker(bench.env, s3, "b")
+    first = accel(b_env, bench.make_venv("b"), "-r", requirements)
+    assert USING_SHARED in first.stderr, describe(first)
+    data = Path(b_env["PIP_ACCEL_CACHE"])
+    listed = run([*pip_accel_cmd(), "cache", "list", "fleetpkg"], b_env, check=True).stdout
+    assert listed.count(" - fleetpkg-1.0") == 1, listed  # its tree, without its wheel
+    (module,) = data.glob("trees/*/fleetpkg-1.0-*/purelib/fleetpkg/more.py")
+    module.unlink()
+    venv = bench.make_venv("b2")
+    result = accel(b_env, venv, "-r", requirements)
+    assert "Using the plan of an earlier run" in result.stderr, describe(result)
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "lacks" in warnings[0], describe(result)
+    assert "Unpacking fleetpkg-1.0-py3-none-any.whl again" in warnings[0]
+    assert wheels_in(data) == ["fleetpkg-1.0-py3-none-any.whl"]
+    assert_installed(b_env, venv)
 
 
 def test_a_read_only_worker_reads_the_fleet_and_writes_nothing(
@@ -136,7 +189,10 @@ def _evil_tree() -> bytes:
     return stream.getvalue()
 
 
-@pytest.mark.parametrize("damage", ["corrupt tree", "unsafe tree", "corrupt plan", "lost wheel"])
+@pytest.mark.parametrize(
+    "damage",
+    ["corrupt tree", "unsafe tree", "lost tree", "corrupt plan", "lost wheel", "lost both"],
+)
 def test_what_the_bucket_holds_is_checked(
     bench: Bench, s3: S3Server, requirements: Path, damage: str
 ) -> None:
@@ -155,10 +211,16 @@ def test_what_the_bucket_holds_is_checked(
             Bucket=BUCKET, Key=trees[0], Body=evil,
             Metadata={"sha256": hashlib.sha256(evil).hexdigest()},
         )  # fmt: skip
+    elif damage == "lost tree":
+        client.delete_object(Bucket=BUCKET, Key=trees[0])
     elif damage == "corrupt plan":
         _corrupt(s3, plan, json.dumps({"format": 1}).encode())
-    else:
+    else:  # the wheel (not needed: its tree is there), or the wheel and its tree
+        body = client.get_object(Bucket=BUCKET, Key=wheels[0])["Body"].read()
         client.delete_object(Bucket=BUCKET, Key=wheels[0])
+        if damage == "lost both":
+            (tree,) = [key for key in trees if hashlib.sha256(body).hexdigest() in key]
+            client.delete_object(Bucket=BUCKET, Key=tree)
     b_env, venv = worker(bench.env, s3, "b"), bench.make_venv("b")
     result = accel(b_env, venv, "-r", requirements)
     assert "Traceback" not in result.stderr
@@ -166,13 +228,20 @@ def test_what_the_bucket_holds_is_checked(
     warnings = {
         "corrupt tree": "is corrupt",
         "unsafe tree": "would land outside the tree",
+        "lost tree": "The shared cache has no tree of 1 wheel",
         "corrupt plan": "is corrupt",
-        "lost wheel": "fleetpkg-1.0-py3-none-any.whl is missing from the shared cache",
+        "lost wheel": "",
+        "lost both": "fleetpkg-1.0-py3-none-any.whl is missing from the shared cache",
     }
     assert warnings[damage] in result.stderr, describe(result)
-    if damage.endswith("tree"):
+    if damage.endswith("tree"):  # one warning; the wheel of that tree alone is fetched
         assert USING_SHARED in result.stderr
         assert "Unpacking and compiling 1 new wheel" in result.stderr
+        assert len([line for line in result.stderr.splitlines() if "WARNING" in line]) == 1
+        assert len(wheels_in(Path(b_env["PIP_ACCEL_CACHE"]))) == 1
+    elif damage == "lost wheel":  # its tree is enough
+        assert USING_SHARED in result.stderr
+        assert "WARNING" not in result.stderr, describe(result)
     else:
         assert USING_SHARED not in result.stderr
     assert_installed(b_env, venv)

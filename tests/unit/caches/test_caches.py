@@ -204,6 +204,7 @@ def test_a_corrupt_object_leaves_the_backend_enabled(
     assert [slot.name for slot in cache.slots] == ["s3"]
     assert cache.fetch("plans/good.json", tmp_path / "good") == tmp_path / "good"
     assert cache.shares_writes
+    assert cache.refused == {"plans/bad.json"}, "noted, so that no one warns of it as missing"
 
 
 def test_a_failing_backend_is_disabled_once_from_many_threads(

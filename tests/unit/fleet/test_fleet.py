@@ -158,6 +158,8 @@ class SharedCache:
         self.lost_at: str | None = None
         """The object whose fetch loses the backend, as BinaryCache loses a failing one."""
         self.lock = threading.Lock()
+        self.refused: set[str] = set()
+        """The objects found of another sha256, as BinaryCache notes those it warned of."""
 
     def connect(self) -> None:
         """Count the call."""
@@ -172,7 +174,10 @@ class SharedCache:
                 self.shared = self.shares_writes = False
             if not self.shared:
                 return None
-        if data is None or (sha256 is not None and hashlib.sha256(data).hexdigest() != sha256):
+        if data is not None and sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            self.refused.add(name)
+            return None
+        if data is None:
             return None
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
@@ -526,27 +531,33 @@ def test_a_shared_download_goes_into_the_local_index(
     path = tmp_path / "data" / "sources" / wheel.name
     status = path.stat()
     assert planned == [
-        PlannedWheel("fleetpkg", "1.0", True, str(path), status.st_size, status.st_mtime_ns)
-    ]
+        PlannedWheel(
+            "fleetpkg", "1.0", True, str(path), status.st_size, status.st_mtime_ns, None,
+            wheel.sha256,
+        )
+    ]  # fmt: skip
     assert path.read_bytes() == wheel.data
     assert (tmp_path / "data" / "sources" / ".sha256" / wheel.name).is_file()
     assert Record.read(path) == Record.of(path, wheel.sha256)
     assert messages(caplog, logging.INFO) == [
         "Using the fleet's plan of the same requirements and target (1 wheel)."
     ]
-    assert messages(caplog) == []
-    assert wheel.tree_object in cache.fetched, "the tree was asked for"
+    assert messages(caplog) == [
+        f"The shared cache has no tree of 1 wheel ({wheel.name}); unpacking it here."
+    ], "one warning, and the wheel is the fallback"
+    assert cache.fetched[1:] == [wheel.tree_object, f"sources/fleetpkg/{wheel.name}"]
     assert os.listdir(tmp_path / "data" / "trees" / TAG) == [], "no tree, nothing left"
 
 
 def test_a_shared_build_goes_into_the_binary_cache_with_its_tree(
     tmp_path: Path, make_fleet: FleetFactory, wheel: Built
 ) -> None:
-    """The wheel lands under its key with its checksum; its tree is placed, sealed and found."""
+    """The wheel (asked for) lands under its key with its checksum; its tree is placed, sealed
+    and found."""
     cache = published(wheel)
     fleet = make_fleet(tmp_path / "data", cache)
 
-    planned = fleet.plan(KEY)
+    planned = fleet.plan(KEY, wheels=True)
 
     key = CacheKey(NAMESPACE, "fleetpkg", "1.0", SDIST_SHA256)
     path = tmp_path / "data" / "binaries" / str(key.path) / wheel.name
@@ -569,6 +580,101 @@ def test_a_shared_build_goes_into_the_binary_cache_with_its_tree(
     assert store.trees_for([path])[path].directory == store.location(path)
     assert store.unpacked == [], "nothing to unpack here"
     assert sorted(os.listdir(store.directory)) == [store.location(path).name]
+
+
+@pytest.mark.parametrize("kind", [SOURCE, BINARY])
+def test_an_empty_disk_fetches_the_plan_and_the_trees_and_no_wheel(
+    tmp_path: Path,
+    make_fleet: FleetFactory,
+    wheel: Built,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    """The tree is enough: the wheel is not fetched nor recorded, the plan names it by its
+    sha256 with no size, and its tree is found by that sha256."""
+    entry = wheel.source_entry() if kind == SOURCE else wheel.binary_entry()
+    cache = SharedCache({entry.object: wheel.data, wheel.tree_object: wheel.archive})
+    publish(cache, [entry])
+    fleet = make_fleet(tmp_path / "data", cache)
+    with caplog.at_level(logging.INFO, logger="pip_accel.fleet.fleet"):
+        planned = fleet.plan(KEY)
+    assert cache.fetched == [f"plans/{KEY}.json", wheel.tree_object]
+    assert planned is not None
+    (item,) = planned
+    path = Path(item.wheel)
+    assert item.absent and item.unchanged and item.sha256 == wheel.sha256
+    assert (item.size, item.mtime_ns) == (0, 0)
+    assert not path.exists() and not checksum_file(path).exists()
+    assert Record.read(path) is None
+    tree = UnpackedTree.load(fleet.trees.location(path, wheel.sha256))
+    assert tree is not None and tree_contents(tree.directory) == tree_contents(wheel.tree)
+    assert messages(caplog) == []
+    assert messages(caplog, logging.INFO) == [
+        "Using the fleet's plan of the same requirements and target"
+        " (1 wheel, 1 of them by their trees alone)."
+    ]
+    assert fleet.bring(item), "fetched when it is needed after all"
+    assert path.read_bytes() == wheel.data
+    assert cache.fetched[-1] == entry.object
+
+
+def test_a_damaged_local_wheel_is_fetched_again_even_with_its_tree_in_the_bucket(
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built
+) -> None:
+    """A file of another sha256 where the wheel belongs: replaced by the bucket's wheel (its
+    tree would otherwise be looked for by the damaged file's sha256)."""
+    cache = published(wheel)
+    fleet = make_fleet(tmp_path / "data", cache)
+    entry = wheel.binary_entry()
+    path = fleet.config.binary_cache / CacheKey(*(entry.key or [])).path / wheel.name
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"damaged")
+    planned = fleet.plan(KEY)
+    assert planned is not None and not planned[0].absent
+    assert path.read_bytes() == wheel.data
+    assert cache.fetched[1:] == [entry.object, wheel.tree_object]
+
+
+def test_a_wheel_that_cannot_be_brought_is_one_warning(
+    tmp_path: Path, make_fleet: FleetFactory, wheel: Built, caplog: pytest.LogCaptureFixture
+) -> None:
+    """bring: a wheel the bucket lost since its plan was used is one warning and False."""
+    cache = SharedCache({wheel.tree_object: wheel.archive})
+    publish(cache, [wheel.source_entry()])
+    fleet = make_fleet(tmp_path / "data", cache)
+    item = PlannedWheel(
+        "fleetpkg", "1.0", True, str(tmp_path / "data" / "sources" / wheel.name), 0, 0,
+        None, wheel.sha256,
+    )  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
+        assert not fleet.bring(item)
+    assert messages(caplog) == [
+        f"The wheel {wheel.name} is missing from the shared cache or corrupt."
+    ]
+    assert not Path(item.wheel).exists()
+
+
+def test_trees_missing_from_the_bucket_are_one_warning_and_their_wheels_are_fetched(
+    tmp_path: Path,
+    make_fleet: FleetFactory,
+    built: dict[str, Built],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two wheels without trees in the bucket: one warning naming both; both wheels fetched."""
+    entries = [item.source_entry() for item in built.values()]
+    cache = SharedCache(
+        {entry.object: item.data for entry, item in zip(entries, built.values(), strict=True)}
+    )
+    publish(cache, entries)
+    fleet = make_fleet(tmp_path / "data", cache)
+    with caplog.at_level(logging.WARNING, logger="pip_accel.fleet.fleet"):
+        planned = fleet.plan(KEY)
+    assert planned is not None and not any(item.absent for item in planned)
+    assert all(Path(item.wheel).is_file() for item in planned)
+    names = ", ".join(sorted(item.name for item in built.values()))
+    assert messages(caplog) == [
+        f"The shared cache has no tree of 2 wheels ({names}); unpacking them here."
+    ]
 
 
 def test_what_is_here_already_is_not_fetched(
@@ -649,6 +755,7 @@ def test_an_unsafe_tree_is_a_warning_and_the_wheel_is_used(
     ]
     assert os.listdir(tmp_path / "data" / "trees" / TAG) == []
     assert not list(tmp_path.rglob("escape"))
+    assert cache.fetched[1:] == [wheel.tree_object, wheel.source_entry().object], "the fallback"
 
 
 def test_a_tree_without_manifest_is_a_warning(
@@ -763,7 +870,7 @@ def test_a_lost_shared_cache_is_no_warning_here_and_asks_nothing_more(
     assert messages(caplog, logging.INFO) == [
         "Not using the fleet's plan: the shared cache was lost; planning as usual."
     ]
-    assert cache.fetched == [f"plans/{KEY}.json", entries[0].object]
+    assert cache.fetched == [f"plans/{KEY}.json", wheels[0].tree_object, entries[0].object]
     assert fleet.damaged == set(), "a plan that was not checked is not replaced"
 
 
@@ -878,11 +985,13 @@ def test_a_worker_shares_what_an_empty_disk_then_installs_from(
     assert [(item.name, item.requested, item.direct_url) for item in planned] == [
         (item.name, item.requested, item.direct_url) for item in wheels
     ]
-    assert [Path(item.wheel).read_bytes() for item in planned] == [
-        built["fleetpkg"].data, built["otherpkg"].data,
+    assert [item.sha256 for item in planned] == [
+        built["fleetpkg"].sha256, built["otherpkg"].sha256,
     ]  # fmt: skip
+    assert all(item.absent and not Path(item.wheel).exists() for item in planned)
+    assert not set(wheel_objects) & set(cache.fetched), "the trees were enough"
     for item, name in zip(planned, built, strict=True):
-        tree = UnpackedTree.load(second.trees.location(Path(item.wheel)))
+        tree = UnpackedTree.load(second.trees.location(Path(item.wheel), item.sha256))
         assert tree is not None
         assert tree_contents(tree.directory) == tree_contents(built[name].tree)
 

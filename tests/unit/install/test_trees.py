@@ -234,6 +234,34 @@ def test_trees_for_uses_a_published_tree_without_unpacking(
     assert store.trees_for([made]) == {made: first}
 
 
+def test_a_wheel_known_by_its_sha256_alone_finds_its_tree_and_is_fetched_to_unpack(
+    tmp_path: Path,
+) -> None:
+    """A wheel that is not here (a fleet's plan named it by its sha256) finds its tree by that
+    sha256; once the tree is gone, ``fetch_wheel`` brings the wheel before it is unpacked."""
+    made = wheel(tmp_path / "wheels")
+    digest = hash_file(made)
+    store = store_in(tmp_path / "trees")
+    first = store.trees_for([made])[made]
+    absent = tmp_path / "elsewhere" / made.name
+    store.digests.expect(absent, digest)
+    assert store.trees_for([absent]) == {absent: first}
+    fetched: list[Path] = []
+
+    def fetch(path: Path) -> None:
+        fetched.append(path)
+        path.parent.mkdir()
+        path.write_bytes(made.read_bytes())
+
+    store.fetch_wheel = fetch
+    tree = store.replace(absent)
+    assert fetched == [absent]
+    assert tree.directory == store.location(absent) == first.directory
+    assert store.trees_for([absent])[absent] == tree
+    store.trees_for([made])  # a wheel that is here is not fetched
+    assert fetched == [absent]
+
+
 def test_unpack_all_publishes_each_tree_with_its_bytecode(tmp_path: Path) -> None:
     """Two wheels in one batch: each tree is published, compiled for this interpreter's tag."""
     wheels = [wheel(tmp_path / "wheels", "alpha"), wheel(tmp_path / "wheels", "beta")]

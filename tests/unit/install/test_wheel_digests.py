@@ -120,3 +120,16 @@ def test_a_missing_wheel_raises_oserror(tmp_path: Path) -> None:
     """A wheel that is gone cannot be named (callers that may meet one catch OSError)."""
     with pytest.raises(OSError):
         WheelDigests([tmp_path]).sha256(tmp_path / "gone-1.0-py3-none-any.whl")
+
+
+def test_an_expected_wheel_answers_while_absent_and_is_read_once_here(tmp_path: Path) -> None:
+    """The sha256 a fleet's plan gave answers for a wheel that is not here; once a wheel is
+    there, its own contents answer; an absent wheel not expected is an error."""
+    digests = WheelDigests([tmp_path])
+    path = tmp_path / "demo-1.0-py3-none-any.whl"
+    digests.expect(path, "a" * 64)
+    assert digests.sha256(path) == "a" * 64
+    a_wheel(tmp_path)
+    assert digests.sha256(path) == hashlib.sha256(DATA).hexdigest()
+    with pytest.raises(FileNotFoundError):
+        digests.sha256(tmp_path / "other-1.0-py3-none-any.whl")

@@ -45,6 +45,7 @@ def wheel_entry(**changes: Any) -> dict[str, Any]:
         "size": 1234,
         "mtime_ns": 1_700_000_000_000_000_000,
         "direct_url": None,
+        "sha256": None,
     }
     entry.update(changes)
     return entry
@@ -72,6 +73,21 @@ def test_a_sound_plan_is_accepted() -> None:
     assert plan[1].direct_url == direct_url
 
 
+def test_a_plan_may_name_a_wheel_by_its_sha256_alone(tmp_path: Path) -> None:
+    """A fleet's plan names a wheel it did not fetch with its sha256 and no size: it is
+    unchanged while that wheel is absent, and changed once a wheel is there (its stamp is
+    not the plan's)."""
+    absent = wheel_entry(wheel=str(tmp_path / "purepkg-1.0-py3-none-any.whl"), size=0, mtime_ns=0)
+    (item,) = parse_plan(document([{**absent, "sha256": "a" * 64}]), KEY)
+    assert item.absent and item.unchanged
+    Path(item.wheel).write_bytes(b"a wheel fetched since")
+    assert not item.unchanged
+    (named,) = parse_plan(document([absent]), KEY)
+    assert not named.absent, "no sha256: an absent wheel is a changed one"
+    Path(item.wheel).unlink()
+    assert not named.unchanged
+
+
 def test_an_empty_plan_is_accepted() -> None:
     """No wheels is a plan (everything is installed already), inside the stored form."""
     assert parse_plan(document([]), KEY) == []
@@ -83,8 +99,8 @@ DAMAGES: dict[str, tuple[Any, str]] = {
     "null": (None, "is a JSON null"),
     "old format (a bare list)": ([wheel_entry()], "is a JSON array"),
     "unknown field": ({**document([]), "extra": 1}, "unknown fields ['extra']"),
-    "other format": (document([], format=1), "format is 1, not 2"),
-    "format as a string": (document([], format=str(FORMAT)), "format is '2'"),
+    "other format": (document([], format=1), "format is 1, not 3"),
+    "format as a string": (document([], format=str(FORMAT)), "format is '3'"),
     "other key": (document([], key="f" * 64), "stored for another key"),
     "wheels not a list": (document([], wheels={}), "wheels are a JSON object"),
     "digest mismatch": (document([wheel_entry()], sha256="0" * 64), "do not match their sha256"),
@@ -101,6 +117,14 @@ DAMAGES: dict[str, tuple[Any, str]] = {
     "extra field": (
         document([wheel_entry(extra=1)]),
         "entry 1 of its wheels has unknown fields ['extra']",
+    ),
+    "sha256 not hexadecimal": (
+        document([wheel_entry(sha256="Z" * 64)]),
+        "the sha256 of entry 1 of its wheels is 'ZZZ",
+    ),
+    "sha256 a number": (
+        document([wheel_entry(sha256=1)]),
+        "the sha256 of entry 1 of its wheels is 1",
     ),
     "empty name": (document([wheel_entry(name="")]), "the name of entry 1 of its wheels is ''"),
     "version a number": (
