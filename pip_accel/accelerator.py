@@ -158,14 +158,18 @@ class PipAccelerator:
                 plans.store(shared)
                 return shared, []
         from pip_accel.plan.planner import Planner  # only when there is no usable plan
+        from pip_accel.plan.stand_ins import stand_ins
 
         options = self.command_line.options
         if not (options.target_dir or options.dry_run):  # with --target, pip installs them
             self.unpacker = BackgroundUnpacker(self.trees)
-        planner = Planner.for_request(
-            self.request, self.summary, self.cache, self.settings, self._on_archive, self.progress
-        )
-        outcome = planner.plan()
+        with stand_ins(self.request) as local:  # local projects planned without a build
+            planner = Planner.for_request(
+                local.request, self.summary, self.cache, self.settings, self._on_archive,
+                self.progress,
+            )  # fmt: skip
+            planner.downloader.stand_ins = local.names
+            outcome = local.restore(planner.plan())
         if plans and outcome.reusable:
             plans.store(outcome.wheels)
             if self.fleet:

@@ -82,6 +82,9 @@ class Downloader:
         self.spare: list[PipIndex] = []
         """Finders made, not yet taken by a thread (the first, made to try pip's internals)."""
         self.given_up = threading.Event()
+        self.stand_ins: frozenset[str] = frozenset()
+        """File names that ``pip download`` copies but the index never takes: the stand-ins
+        of local projects (:mod:`pip_accel.plan.stand_ins`)."""
 
     def download(self) -> set[Path]:
         """Download every archive the requirements need; return the new ones."""
@@ -337,7 +340,8 @@ class Downloader:
         with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
             self._retry(download_command(incoming, self.index.directory, args), what)
             for path in sorted(incoming.iterdir()):
-                self._take(path, announce)
+                if path.name not in self.stand_ins:
+                    self._take(path, announce)
 
     def download_build_requirements(self, requirements: list[str]) -> bool:
         """Download requirements that a build's back-end asked for into the local index.
