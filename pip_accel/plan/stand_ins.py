@@ -114,7 +114,7 @@ def static_project(directory: Path) -> StaticProject | None:
         return None
     try:
         return _read_project(project)
-    except (TypeError, ValueError, InvalidRequirement, InvalidSpecifier, InvalidVersion):
+    except (KeyError, TypeError, ValueError, InvalidRequirement, InvalidSpecifier, InvalidVersion):
         return None
 
 
