@@ -42,7 +42,7 @@ def project(tmp_path: Path, more: str = "", name: str = "proj") -> Path:
 
 def request(argv: list[str], tmp_path: Path) -> InstallRequest:
     """An install request for ``argv`` (only its command line matters here)."""
-    return cast(InstallRequest, replace_command_line(parse_install(argv)))
+    return replace_command_line(parse_install(argv))
 
 
 def replace_command_line(command_line: CommandLine) -> InstallRequest:
