@@ -29,7 +29,8 @@ from pip_accel.install.trees import TreeStore
 from pip_accel.install.unpacker import BackgroundUnpacker
 from pip_accel.install.wheel_digests import WheelDigests
 from pip_accel.pip.commands import install_command, only_from
-from pip_accel.pip.requirements import names_remote_files, names_source_trees, only_lock_files
+from pip_accel.pip.lock_files import only_lock_files
+from pip_accel.pip.requirements import names_remote_files, names_source_trees
 from pip_accel.plan.freshness import FreshnessRecord, fresh_plan
 from pip_accel.plan.plan import PlannedDistribution, PlannedWheel
 from pip_accel.plan.stored import PlanCache
@@ -44,12 +45,26 @@ if TYPE_CHECKING:  # imported when a run has no stored plan
 logger = logging.getLogger(__name__)
 
 
+class StoredPlanOnly(Exception):
+    """A warm start found no stored plan to answer: the run starts again on the normal path."""
+
+
 class PipAccelerator:
     """Runs one ``pip-accel install``."""
 
-    def __init__(self, request: InstallRequest, progress: Progress | None = None) -> None:
-        """Prepare the install ``request`` asks for, counting its work in ``progress``."""
+    def __init__(
+        self, request: InstallRequest, progress: Progress | None = None, stored_only: bool = False
+    ) -> None:
+        """Prepare the install ``request`` asks for, counting its work in ``progress``.
+
+        ``stored_only``: a warm start (:mod:`pip_accel.cli.fast_start`), which only
+        a fresh stored plan may answer; otherwise :class:`StoredPlanOnly` is
+        raised before anything is changed.
+        """
         self.request = request
+        self.stored_only = stored_only
+        self.plan_kept = False
+        """Whether the run installed from a stored plan or stored the plan it made."""
         config, command_line, target = request.config, request.command_line, request.target
         self.config = config
         self.command_line = command_line
@@ -150,12 +165,16 @@ class PipAccelerator:
         stored = plans.load() if plans else None
         if stored is not None and self._fresh(stored):
             logger.info("Using the plan of an earlier run with the same requirements and target.")
+            self.plan_kept = True
             return stored, []
+        if self.stored_only:
+            raise StoredPlanOnly()
         self._load_backends()  # only when there is no stored plan: boto3 is slow to import
         if plans and self.fleet:
             shared = self.fleet.plan(plans.shared_key())
             if shared is not None and self._fresh(shared):
                 plans.store(shared)
+                self.plan_kept = True
                 return shared, []
         from pip_accel.plan.planner import Planner  # only when there is no usable plan
         from pip_accel.plan.stand_ins import stand_ins
@@ -172,6 +191,7 @@ class PipAccelerator:
             outcome = local.restore(planner.plan())
         if plans and outcome.reusable:
             plans.store(outcome.wheels)
+            self.plan_kept = True
             if self.fleet:
                 self.fleet.share(plans.shared_key(), outcome.wheels)
         return outcome.wheels, outcome.handed_to_pip

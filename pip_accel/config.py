@@ -351,6 +351,16 @@ class Config:
         return self.data_directory / layout.PLANS
 
     @property
+    def probe_cache(self) -> Path:
+        """What the probe of each target interpreter answered (:mod:`pip_accel.probe_cache`)."""
+        return self.data_directory / layout.PROBES
+
+    @property
+    def start_cache(self) -> Path:
+        """What pip's parser made of earlier command lines (:mod:`pip_accel.cli.fast_start`)."""
+        return self.data_directory / layout.STARTS
+
+    @property
     def freshness_record(self) -> Path:
         """When the index was last asked about each project (:mod:`pip_accel.plan.freshness`)."""
         return self.data_directory / layout.FRESHNESS

@@ -17,13 +17,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import packaging
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pip_accel import _probe
 from pip_accel.exceptions import EnvironmentProbeError
+
+if TYPE_CHECKING:
+    from pip_accel.probe_cache import ProbeCache
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +96,10 @@ def _is_own_environment(venv: Path) -> bool:
 class TargetEnvironment:
     """The interpreter pip-accel installs for: its tags, paths and distributions."""
 
-    def __init__(self, python: Path) -> None:
-        """Inspect the interpreter at ``python``."""
+    def __init__(self, python: Path, probes: "ProbeCache | None" = None) -> None:
+        """Inspect the interpreter at ``python``, with the answer ``probes`` kept, if given."""
         self.python = python
-        self.info = self._probe()
+        self.info = probes.info(python, self._probe) if probes else self._probe()
 
     def _probe(self) -> dict[str, Any]:
         """Run the probe with the target interpreter and read its answer."""

@@ -19,8 +19,8 @@ from filelock import FileLock
 from pip_accel.caches import CacheBackend, CacheKey
 from pip_accel.config import Config
 from pip_accel.datadir.layout import LOCKS_OF_BINARIES
+from pip_accel.datadir.records import Record
 from pip_accel.files import copy_atomically, hash_file, write_atomically
-from pip_accel.sources.local_index import Record
 
 logger = logging.getLogger(__name__)
 

@@ -25,17 +25,25 @@ from typing import TextIO
 import coloredlogs
 
 from pip_accel import __version__
-from pip_accel.accelerator import PipAccelerator
+from pip_accel.accelerator import PipAccelerator, StoredPlanOnly
+from pip_accel.cli.fast_start import Start, StartRecords
 from pip_accel.cli.write_failures import explain_write_failure
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
 from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
 from pip_accel.exceptions import BuildError, CacheUsageError, HandOver, PipAcceleratorError
 from pip_accel.interrupts import AfterInterruption, install_handlers, note_interruption
-from pip_accel.pip.command_line import CommandLine, general_dests, parse_install, split_command
+from pip_accel.pip.command_line import (
+    CommandLine,
+    config_files,
+    general_dests,
+    parse_install,
+    split_command,
+)
 from pip_accel.pip.commands import HANDED_OVER, INDEX_ONLY, whole_install
+from pip_accel.pip.lock_files import lock_handed_over
 from pip_accel.pip.output import BUILD_FAILED
-from pip_accel.pip.requirements import lock_handed_over
 from pip_accel.pip.runner import Pip, pass_through, pip_version
+from pip_accel.probe_cache import ProbeCache
 from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest
 
@@ -45,6 +53,9 @@ logger = logging.getLogger("pip_accel")
 def main(argv: Sequence[str] | None = None) -> int:
     """Run pip-accel with ``argv`` (default: the process's arguments); return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    started = warm_start(args)
+    if started is not None:
+        return started
     general, rest = split_command(args)
     if general.version:
         sys.stdout.write(f"pip-accel {__version__} (pip {pip_version()})\n")
@@ -75,10 +86,45 @@ def show_help(words: list[str], general: optparse.Values) -> int:
     return pass_through(["help", *words], active_environment(general.python, os.environ))
 
 
+def warm_start(args: list[str]) -> int | None:
+    """Run an install whose command line a kept start gives (:mod:`pip_accel.cli.fast_start`).
+
+    None when there is none, or when no fresh stored plan answers it: the run
+    then starts again on the normal path, with pip's parser.
+    """
+    if "install" not in args:
+        return None
+    try:
+        records = StartRecords(Config().start_cache)
+    except PipAcceleratorError:
+        return None  # the normal path says what is wrong
+    start = records.load(args, os.environ, os.getcwd())
+    if start is None:
+        return None
+    install_handlers()
+    handlers = list(logger.handlers)
+    code = run_command_line(args, start.command_line, start)
+    if code is None:  # the normal path sets up its own logging
+        logger.handlers[:] = handlers
+    return code
+
+
 def run_install(args: list[str]) -> int:
     """Parse an install command line with pip's parser and run it."""
     position = args.index("install")
     command_line = parse_install(args[:position] + args[position + 1 :])
+    code = run_command_line(args, command_line)
+    assert code is not None  # only a warm start gives none
+    return code
+
+
+def run_command_line(
+    args: list[str], command_line: CommandLine, start: Start | None = None
+) -> int | None:
+    """Run an install command line (``args`` as ``command_line``, or as a warm ``start`` kept it).
+
+    Returns None when a warm start found no stored plan (nothing was changed).
+    """
     verbosity = (command_line.options.verbose or 0) - (command_line.options.quiet or 0)
     config: Config | None = None
     # A live progress line on a terminal, but not with -q, nor with -v (pip's output streams).
@@ -90,12 +136,20 @@ def run_install(args: list[str]) -> int:
         check_keys(config)
         setup_logging(config.log_format, config.log_verbosity, verbosity, progress.stream)
         reason = _handed_over(command_line)
-        if reason:
+        if reason and start is None:
             logger.info("Handing the whole command to pip: %s.", reason)
             return hand_over(command_line)
+        if reason:
+            return None
         with progress:
-            accelerate(config, command_line, verbosity, progress)
+            plan_kept = accelerate(config, command_line, verbosity, progress, start)
+        if start is None and plan_kept:
+            keep_start(config, args, command_line)
+    except StoredPlanOnly:
+        return None
     except HandOver as reason:
+        if start is not None:  # the normal path hands it over, with pip's own parse
+            return None
         logger.info("Handing the whole command to pip: %s.", reason)
         return hand_over(command_line)
     except PipAcceleratorError as error:
@@ -162,15 +216,41 @@ def check_keys(config: Config) -> None:
 
 
 def accelerate(
-    config: Config, command_line: CommandLine, verbosity: int, progress: Progress | None = None
-) -> None:
-    """Run the accelerated install for the chosen target, counting its work in ``progress``."""
+    config: Config,
+    command_line: CommandLine,
+    verbosity: int,
+    progress: Progress | None = None,
+    start: Start | None = None,
+) -> bool:
+    """Run the accelerated install for the chosen target, counting its work in ``progress``.
+
+    Returns whether a stored plan answered, or the plan made was stored.
+
+    With a warm ``start``, only a fresh stored plan may answer (else
+    :class:`StoredPlanOnly`), and pip's general options come from it.
+    """
     python = select_interpreter(command_line.options.python, os.environ)
-    target = TargetEnvironment(python)
+    target = TargetEnvironment(python, ProbeCache(config.probe_cache))
     foreign = None if target.info["prefix"] == sys.prefix else python
-    general = command_line.tokens(general_dests(), {"python", "version", "help"})
+    general = start.general if start else general_tokens(command_line)
     pip = Pip(foreign, general, stream=verbosity > 0)
-    PipAccelerator(InstallRequest(config, command_line, target, pip), progress).install()
+    request = InstallRequest(config, command_line, target, pip)
+    accelerator = PipAccelerator(request, progress, stored_only=start is not None)
+    accelerator.install()
+    return accelerator.plan_kept
+
+
+def general_tokens(command_line: CommandLine) -> list[str]:
+    """The tokens of pip's general options that every pip command of the run is given."""
+    return command_line.tokens(general_dests(), {"python", "version", "help"})
+
+
+def keep_start(config: Config, args: list[str], command_line: CommandLine) -> None:
+    """Keep what pip's parser made of ``args``, for the next warm start of the same install."""
+    if command_line.options.dry_run or command_line.options.target_dir:
+        return
+    start = Start(command_line, general_tokens(command_line))
+    StartRecords(config.start_cache).store(args, os.environ, os.getcwd(), start, config_files())
 
 
 def hand_over(command_line: CommandLine) -> int:

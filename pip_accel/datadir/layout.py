@@ -15,6 +15,8 @@
          .damaged-*/            a damaged tree on its way out
       plans/<key>.json          stored plans
       freshness/<project>.json  when the package index was last asked about a project
+      probes/                   what each target interpreter's probe answered
+      starts/                   what pip's parser made of earlier command lines (warm starts)
       locks/                    the data directory's lock (cache.lock), one lock per environment
       tmp/                      runs' private directories: builds, the fleet's plans and trees
 
@@ -68,6 +70,12 @@ PLANS = "plans"
 FRESHNESS = "freshness"
 """When the package index was last asked about each project."""
 
+PROBES = "probes"
+"""What each target interpreter's probe answered, kept per interpreter."""
+
+STARTS = "starts"
+"""What pip's parser made of earlier command lines, for warm starts."""
+
 LOCKS = "locks"
 """The lock of the data directory and the locks of the environments pip-accel installs into."""
 
@@ -86,7 +94,7 @@ FLEET_PLAN_PREFIX = "plan-"
 FLEET_TREE_PREFIX = "tree-"
 """Tree archives fetched from or stored into the fleet's bucket, in :data:`SCRATCH`."""
 
-PARTS = (SOURCES, BINARIES, TREES, PLANS, FRESHNESS)
+PARTS = (SOURCES, BINARIES, TREES, PLANS, FRESHNESS, PROBES, STARTS)
 """The directories that pip-accel keeps in the data directory (each checked to be writable)."""
 
 LEFTOVERS = {

@@ -45,6 +45,7 @@ from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.caches.local import checksum_file
 from pip_accel.config import Config
 from pip_accel.datadir.layout import FLEET_PLAN_PREFIX, FLEET_TREE_PREFIX, UNPACKING_PREFIX
+from pip_accel.datadir.records import Record, record_sha256, sha256_of
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.environment import TargetEnvironment
 from pip_accel.files import hash_file, write_atomically
@@ -61,7 +62,6 @@ from pip_accel.install.trees import TreeStore
 from pip_accel.install.wheel_digests import WheelDigests
 from pip_accel.plan.document import plan_document
 from pip_accel.plan.plan import PlannedWheel
-from pip_accel.sources.local_index import Record, record_sha256, sha256_of
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The sha256 of wheels, by which their trees are named (:mod:`pip_accel.install.trees`).
 
 A wheel of the data directory carries a record of its sha256 with its size and
-modification time (:class:`pip_accel.sources.local_index.Record`, in ``.sha256/<wheel>``
+modification time (:class:`pip_accel.datadir.records.Record`, in ``.sha256/<wheel>``
 beside it): the local index writes one when an archive arrives, the local
 binary cache when it stores a wheel. While size and time are the recorded
 ones, the record answers without reading the wheel: one small read and one
@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pip_accel.config import Config
+from pip_accel.datadir.records import Record, sha256_of
 from pip_accel.files import hash_file
-from pip_accel.sources.local_index import Record, sha256_of
 
 
 class WheelDigests:

@@ -13,6 +13,7 @@ that understands it, and to no other.
 
 import copy
 import optparse
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -213,3 +214,12 @@ def _short_options(
             return groups, position + 2
         groups.append(OptionGroup(("-" + letter,), option.dest))
     return groups, position + 1
+
+
+def config_files() -> list[str]:
+    """Every configuration file pip may read for a command line (whether it exists or not)."""
+    from pip._internal.configuration import get_configuration_files
+
+    files = [name for names in get_configuration_files().values() for name in names]
+    named = os.environ.get("PIP_CONFIG_FILE")
+    return [*files, named] if named else files

@@ -8,11 +8,13 @@ from its output (:mod:`pip_accel.pip.output`).
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -118,8 +120,28 @@ def pass_through(argv: Sequence[str], target: Path | None = None) -> int:
     return subprocess.run([sys.executable, "-m", "pip", *python, *argv], check=False).returncode
 
 
+@cache
 def pip_version() -> str:
-    """The version of the pip that pip-accel runs."""
+    """The version of the pip that pip-accel runs.
+
+    Read from pip's ``__init__.py`` rather than by importing pip, which a warm
+    run never does (:mod:`pip_accel.cli.fast_start`); imported when the file says
+    it in another way.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("pip")  # finds pip's package, imports nothing of it
+    try:
+        text = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
+    except OSError:
+        text = ""
+    found = PIP_VERSION.search(text)
+    if found:
+        return found.group(1)
     from pip import __version__
 
     return str(__version__)
+
+
+PIP_VERSION = re.compile(r"""^__version__ = ["']([^"']+)["']$""", re.MULTILINE)
+"""How pip's ``__init__.py`` names its version."""

@@ -24,26 +24,49 @@ from collections.abc import Iterable, Mapping, Sequence
 from email.message import Message
 from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from humanfriendly.text import pluralize
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pip_accel.builds.builder import Builder
+from pip_accel.caches import CacheKey
+from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import LockFileError, LockHashMismatchError
 from pip_accel.pip.command_line import CommandLine
-from pip_accel.pip.requirements import FormatChoice, lock_files
+from pip_accel.pip.lock_files import lock_files
+from pip_accel.pip.requirements import FormatChoice
 from pip_accel.plan.lockfile import LeftToPip, LockedArchive, Target, read_lock
 from pip_accel.plan.pinned import NoPinnedPlan, Pin, close_over_dependencies
 from pip_accel.plan.plan import Outcome, PlannedDistribution, PlannedWheel
+from pip_accel.report.summary import Summary
+from pip_accel.sources.download import Downloader
 from pip_accel.sources.local_index import LocalIndex
 from pip_accel.sources.pip_finder import RemoteArchive
 
-if TYPE_CHECKING:
-    from pip_accel.plan.planner import Planner
-
 logger = logging.getLogger(__name__)
+
+
+class PlannerState(Protocol):
+    """What a lock plan takes of the planner that runs it: its request, its parts, and the
+    archives it downloaded (:class:`~pip_accel.plan.planner.Planner` is one)."""
+
+    target: TargetEnvironment
+    command_line: CommandLine
+    index: LocalIndex
+    downloader: Downloader
+    cache: BinaryCache
+    builder: Builder
+    summary: Summary
+    new_archives: set[Path]
+
+    def share_sources(self) -> None:
+        """Give the archives downloaded so far to the cache backends that keep sources."""
+
+    def cache_key(self, name: str, version: str, sdist: Path) -> CacheKey:
+        """The binary cache key of the wheel built from an sdist of the local index."""
 
 
 def locked_archives(command_line: CommandLine, target: TargetEnvironment) -> list[LockedArchive]:
@@ -186,7 +209,7 @@ def planned(archive: LockedArchive, path: Path) -> PlannedDistribution:
 class LockPlanner:
     """Plans an install of lock files alone with a planner's parts (no pip, no resolver)."""
 
-    def __init__(self, planner: "Planner") -> None:
+    def __init__(self, planner: PlannerState) -> None:
         """Fetch into ``planner``'s local index, build with its builder, count in its summary."""
         self.planner = planner
         self.target = planner.target
@@ -241,7 +264,7 @@ class LockPlanner:
             )
             planner.new_archives |= new
             present.update(split_by_index(missing, planner.index)[0])
-            planner._share_sources()
+            planner.share_sources()
         return present
 
     def _from_shared_sources(
@@ -265,7 +288,7 @@ class LockPlanner:
         """The wheel of each archive: itself, or the sdist's wheel (built once, cached)."""
         planner = self.planner
         wheels = {item: paths[item] for item in archives if item.is_wheel}
-        keys = {item: planner._key(item.name, item.version, paths[item])
+        keys = {item: planner.cache_key(item.name, item.version, paths[item])
                 for item in archives if not item.is_wheel}  # fmt: skip
         built = planner.builder.wheels_for({key: paths[item] for item, key in keys.items()})
         wheels.update({item: built[key] for item, key in keys.items()})

@@ -18,9 +18,7 @@ from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.datadir.layout import LOCKS_OF_BINARIES
 from pip_accel.environment import TargetEnvironment
 from pip_accel.pip.commands import build_options
-from pip_accel.pip.requirements import (
-    index_options,
-)
+from pip_accel.pip.requirements import index_options
 from pip_accel.plan.freshness import FreshnessRecord
 from pip_accel.report.progress import Progress
 from pip_accel.request import InstallRequest

@@ -22,6 +22,7 @@ from pip_accel.datadir.layout import BUILD_PREFIX, INCOMING_PREFIX
 from pip_accel.datadir.scratch import remove_leftovers
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.pip.commands import plan_arguments
+from pip_accel.pip.lock_files import only_lock_files
 from pip_accel.pip.output import (
     INCOMPLETE,
     MISSING_PROJECT,
@@ -32,7 +33,6 @@ from pip_accel.pip.requirements import (
     FormatChoice,
     exact_requirements,
     names_remote_files,
-    only_lock_files,
     pins,
     uses_hashes,
 )
@@ -155,7 +155,7 @@ class Planner:
         offline = None if upgrade or not self._may_resolve_offline() else self._resolve_offline()
         stale = self._stale(offline[0]) if offline else None
         if offline and not stale and (self.command_line.options.pre or not offline[0].prereleases):
-            self._share_sources()
+            self.share_sources()
             return offline
         trouble = self.downloader.index_trouble(stale.projects[0]) if stale else None
         try:
@@ -180,7 +180,7 @@ class Planner:
                 raise
             self.guessed = True
             return offline
-        self._share_sources()
+        self.share_sources()
         self._prepare(self.new_archives)
         return self._asked(self._resolve())
 
@@ -206,7 +206,7 @@ class Planner:
             self.freshness.record_answer(items, self.command_line, listings)
         return planned
 
-    def _share_sources(self) -> None:
+    def share_sources(self) -> None:
         """Give the archives downloaded so far to the cache backends, each once."""
         self.cache.put_sources(self.downloader.added - self.shared)
         self.shared |= self.downloader.added
@@ -304,14 +304,14 @@ class Planner:
         for archive in archives:
             name_and_version = None if archive.is_wheel else archive.name_and_version()
             if name_and_version:
-                keys[self._key(*name_and_version, archive.path)] = archive.path
+                keys[self.cache_key(*name_and_version, archive.path)] = archive.path
         return keys
 
     def _namespace(self, project: str) -> str:
         """The cache namespace of a project's builds: the platform's and the build settings'."""
         return self.settings.namespace(self.target.namespace, project)
 
-    def _key(self, name: str, version: str, sdist: Path) -> CacheKey:
+    def cache_key(self, name: str, version: str, sdist: Path) -> CacheKey:
         """The binary cache key of the wheel built from an sdist of the local index."""
         return CacheKey(self._namespace(name), name, version, self.index.sha256(sdist))
 
@@ -355,7 +355,7 @@ class Planner:
             if wheel is not None:
                 wheels[item] = wheel
             else:
-                pending[item] = (self._key(item.name, item.version, archive), archive)
+                pending[item] = (self.cache_key(item.name, item.version, archive), archive)
         built = self.builder.wheels_for(dict(pending.values()))
         wheels.update({item: built[key] for item, (key, _) in pending.items()})
         self._count(wheels, view)

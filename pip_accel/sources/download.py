@@ -15,13 +15,11 @@ import logging
 import os
 import re
 import threading
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from humanfriendly.text import pluralize
-from packaging.utils import canonicalize_name
 
 from pip_accel.datadir.layout import INCOMING_PREFIX, PENDING_BACK_ENDS
 from pip_accel.datadir.scratch import PrivateDirectory
@@ -37,6 +35,7 @@ from pip_accel.pip.output import is_network_trouble
 from pip_accel.pip.requirements import choice_options, index_options
 from pip_accel.pip.runner import Pip
 from pip_accel.sources.back_ends import build_requirements
+from pip_accel.sources.finders import Finders
 from pip_accel.sources.listing import Listing
 from pip_accel.sources.local_index import Archive, LocalIndex
 from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable, RemoteArchive
@@ -77,10 +76,8 @@ class Downloader:
         """Every archive this downloader put into the index, build back-ends included."""
         self.lock = threading.Lock()
         self.pip_index = pip_index
-        self.local = threading.local()
-        self.opened: list[PipIndex] = []
-        self.spare: list[PipIndex] = []
-        """Finders made, not yet taken by a thread (the first, made to try pip's internals)."""
+        self.finders = Finders(self._make_pip_index)
+        """pip's finders in this process, one per thread that fetches."""
         self.given_up = threading.Event()
         self.stand_ins: frozenset[str] = frozenset()
         """File names that ``pip download`` copies but the index never takes: the stand-ins
@@ -133,8 +130,7 @@ class Downloader:
         """
         if not archives:
             return set()
-        self.spare.append(self._make_pip_index())
-        self.opened.extend(self.spare)
+        self.finders.start()
         jobs = max(1, min(self.concurrency, len(archives)))
         logger.info(
             "Downloading %s of the lock file, %s at a time.",
@@ -145,10 +141,7 @@ class Downloader:
                 futures = [executor.submit(self._fetch_url, item, check) for item in archives]
             new = {future.result() for future in futures}
         finally:
-            for pip_index in self.opened:
-                pip_index.close()
-            self.opened.clear()
-            self.spare.clear()
+            self.finders.close()
         logger.info("Downloaded %s into the local index.", pluralize(len(new), "new archive"))
         self._download_build_requirements(sorted(new))
         return new
@@ -158,7 +151,7 @@ class Downloader:
     ) -> Path:
         """Fetch one archive by its URL, check it, and move it into the index."""
         with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
-            path = self._thread_index().fetch(archive, incoming)
+            path = self.finders.for_thread().fetch(archive, incoming)
             check(archive, path)
             self._take(path)
         return self.index.directory / path.name
@@ -179,48 +172,8 @@ class Downloader:
 
     def listings(self, names: Iterable[str]) -> dict[str, Listing]:
         """What the package index lists for each project (by canonical name), asked with
-        pip's finder in this process, ``concurrency`` projects at a time.
-
-        Only a saving (a freshness entry without a listing just asks again), so
-        what fails leaves its project out, and where pip's finder cannot be used
-        the answer is empty.
-        """
-        wanted = sorted({canonicalize_name(name) for name in names})
-        if not wanted:
-            return {}
-        started = time.monotonic()
-        try:
-            self.spare = [self._make_pip_index()]
-        except PipIndexUnavailable as error:
-            logger.debug("Not keeping what the package index lists: %s.", error)
-            return {}
-        self.opened = [*self.spare]
-        try:
-            with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(wanted)))) as pool:
-                found = dict(zip(wanted, pool.map(self._listing, wanted), strict=True))
-        finally:
-            self._close_all()
-        logger.debug(
-            "Asked the package index what it lists for %s in %.2f seconds.",
-            pluralize(len(wanted), "project"), time.monotonic() - started,
-        )  # fmt: skip
-        return {name: listing for name, listing in found.items() if listing is not None}
-
-    def _listing(self, name: str) -> Listing | None:
-        """What the package index lists for one project, or None when that fails."""
-        try:
-            return self._thread_index().listing(name)
-        except Exception as error:  # only a saving: the next run asks the index again
-            logger.debug("Could not tell what the package index lists for %s: %s", name, error)
-            return None
-
-    def _close_all(self) -> None:
-        """Close the finders' sessions, and forget them and each thread's."""
-        for pip_index in self.opened:
-            pip_index.close()
-        self.opened.clear()
-        self.spare.clear()
-        self.local = threading.local()
+        pip's finder in this process (:meth:`Finders.listings`)."""
+        return self.finders.listings(names, self.concurrency)
 
     def _fetch_in_process(self, pins: list[tuple[str, str]]) -> None:
         """Fetch pins with pip's finder and session, several at once, until one fails.
@@ -229,8 +182,7 @@ class Downloader:
         at once: the whole resolution that follows downloads the rest and says
         what is wrong, so a package index that is down costs one wait only.
         """
-        self.spare.append(self._make_pip_index())  # fails at once where pip's internals differ
-        self.opened.extend(self.spare)
+        self.finders.start()  # fails at once where pip's internals differ
         jobs = max(1, min(self.concurrency, len(pins)))
         logger.info(
             "Downloading %s, %s at a time.", pluralize(len(pins), "pinned requirement"), jobs
@@ -239,36 +191,23 @@ class Downloader:
             with ThreadPoolExecutor(max_workers=jobs) as executor:
                 list(executor.map(lambda pin: self._fetch_pin(*pin), pins))
         finally:
-            for pip_index in self.opened:
-                pip_index.close()
+            self.finders.close()
 
     def _fetch_pin(self, name: str, version: str) -> None:
         """Fetch one pin into the index, unless another pin failed already."""
         if self.given_up.is_set():
             return
         try:
-            archive = self._thread_index().find(name, version)
+            archive = self.finders.for_thread().find(name, version)
             if archive is None:
                 raise DownloadError(f"The package index has no archive of {name}=={version} here")
             with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
-                self._take(self._thread_index().fetch(archive, incoming))
+                self._take(self.finders.for_thread().fetch(archive, incoming))
         except Exception as error:  # only a faster way: pip download does the rest, and says why
             if not self.given_up.is_set():
                 logger.info("%s; pip resolves the whole set next.", error)
                 logger.debug("Traceback:", exc_info=True)
             self.given_up.set()
-
-    def _thread_index(self) -> PipIndex:
-        """This thread's finder and session (pip's session is not shared between threads)."""
-        found: PipIndex | None = getattr(self.local, "pip_index", None)
-        if found is None:
-            with self.lock:
-                spare = self.spare.pop() if self.spare else None
-            found = self.local.pip_index = spare or self._make_pip_index()
-            if spare is None:
-                with self.lock:
-                    self.opened.append(found)
-        return found
 
     def _make_pip_index(self) -> PipIndex:
         """pip's finder and session with the user's general, index and binary options."""

@@ -101,8 +101,16 @@ class ReleaseRule:
         control = getattr(self.options, "release_control", None)  # pip 26 and newer
         if control is None:
             return None
-        allowed: bool | None = control.allows_prereleases(canonicalize_name(project))
-        return allowed
+        # pip's ReleaseControl.allows_prereleases(), read from its two sets: a warm
+        # start (pip_accel.cli.fast_start) restores the object by its fields, without methods.
+        name = canonicalize_name(project)
+        all_releases, only_final = control.all_releases, control.only_final
+        for wanted in (name, ":all:"):
+            if wanted in all_releases:
+                return True
+            if wanted in only_final:
+                return False
+        return None
 
     def answers(self, listing: Listing, project: str, version: str) -> bool:
         """Whether ``version`` of ``project`` is what pip takes from ``listing``."""

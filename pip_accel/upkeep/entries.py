@@ -41,9 +41,9 @@ from pip_accel.datadir.layout import (
     TREE_PREFIXES,
     TREES,
 )
+from pip_accel.datadir.records import Record
 from pip_accel.datadir.scratch import remove_leftovers, remove_tree, tree_size
 from pip_accel.filenames import name_and_version
-from pip_accel.sources.local_index import Record
 
 KINDS = ("source", "wheel", "tree", "plan")
 """The kinds of entries, in the order of the parts of the data directory."""

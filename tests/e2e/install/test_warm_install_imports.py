@@ -5,7 +5,6 @@ The run is ``python -X importtime -m pip_accel``, which names every module it im
 """
 
 import sys
-from pathlib import Path
 
 from support.commands import run
 from support.imports import cold_modules
@@ -26,12 +25,9 @@ def test_a_warm_install_imports_no_cold_part(
     isolated_env: dict[str, str],
     package_index: PackageIndex,
     make_venv: VenvFactory,
-    tmp_path: Path,
 ) -> None:
     """A second install of the same requirements, from its stored plan, imports no cold part."""
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text(f"--index-url {package_index.url}\nchain-c\n")
-    install = ["install", "-r", str(requirements), "--python"]
+    install = ["install", "--index-url", package_index.url, "chain-c", "--python"]
     cold = imported_by([*install, str(make_venv("one").python)], isolated_env)
     assert "pip_accel.sources.download" in cold, "the control run (no stored plan) downloaded"
     warm = imported_by([*install, str(make_venv("two").python)], isolated_env)

@@ -288,3 +288,45 @@ def test_the_same_requirements_file_in_another_checkout_reuses_the_plan(bench: B
     assert REUSED in result.stderr
     assert "AUDIT" not in result.stderr
     assert installed_packages(venv, bench.env)["scriptpkg"] == "1.0"
+
+
+def imported_pip_modules(stderr: str) -> list[str]:
+    """The modules of pip that ``python -X importtime`` says the run imported."""
+    names = [line.rpartition("|")[2].strip() for line in stderr.splitlines() if "|" in line]
+    return [name for name in names if name == "pip" or name.startswith("pip.")]
+
+
+def test_warm_start_imports_no_pip_and_a_venv_made_again_is_probed_again(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    tmp_path: Path,
+) -> None:
+    """The same command line, run again (the venv made again at the same path), imports no
+    pip module at all and installs the same environment; the venv made again with another
+    Python is probed again (its bytecode is that Python's) and planned anew."""
+    requirements = requirements_file(tmp_path, package_index)
+    venv = Venv(tmp_path / "venv")
+    env = {**isolated_env, "VIRTUAL_ENV": str(venv.path)}
+    command = [sys.executable, "-X", "importtime", "-m", "pip_accel", "install", "-r"]
+    run([sys.executable, "-m", "venv", "--without-pip", venv.path], env, check=True)
+    first = run([*command, requirements], env, check=True)
+    assert imported_pip_modules(first.stderr), "the first run reads the command line with pip"
+    first_files, first_packages = files_of(venv), installed_packages(venv, isolated_env)
+    shutil.rmtree(venv.path)
+    run([sys.executable, "-m", "venv", "--without-pip", venv.path], env, check=True)
+    second = run([*command, requirements], env, check=True)
+    assert REUSED in second.stderr
+    assert imported_pip_modules(second.stderr) == []
+    assert files_of(venv) == first_files
+    assert installed_packages(venv, isolated_env) == first_packages
+    other = other_python()
+    if other is None:
+        pytest.skip("no Python of another minor version on this machine")
+    shutil.rmtree(venv.path)
+    run([other, "-m", "venv", "--without-pip", venv.path], env, check=True)
+    third = run([*command, requirements], env, check=True)
+    assert REUSED not in third.stderr
+    code = "import sys; print(sys.implementation.cache_tag)"
+    tag = run([venv.python, "-c", code], isolated_env, check=True).stdout.strip()
+    assert list(venv.path.glob(f"lib/*/site-packages/chain_a/__pycache__/*.{tag}.pyc"))
+    run([*pip_cmd(venv), "check"], isolated_env, check=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from pip_accel.config import Config
+from pip_accel.datadir.records import Record
 from pip_accel.install.wheel_digests import WheelDigests
-from pip_accel.sources.local_index import Record
 
 DATA = b"not really a zip, but bytes to hash"
 
@@ -33,7 +33,7 @@ def count_hashing(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         hashed.append(path)
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
-    monkeypatch.setattr("pip_accel.sources.local_index.hash_file", counting)
+    monkeypatch.setattr("pip_accel.datadir.records.hash_file", counting)
     monkeypatch.setattr("pip_accel.install.wheel_digests.hash_file", counting)
     return hashed
 

@@ -15,8 +15,9 @@ import pytest
 from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.datadir.layout import DAMAGED_SOURCES as DAMAGED
 from pip_accel.datadir.layout import HASHES
+from pip_accel.datadir.records import Record, sha256_of
 from pip_accel.files import hash_file
-from pip_accel.sources.local_index import LocalIndex, Record, sha256_of
+from pip_accel.sources.local_index import LocalIndex
 
 from support.fixtures import make_sdist, make_wheel, pure_project
 
@@ -39,6 +40,7 @@ def hashed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         seen.append(path)
         return hash_file(path)
 
+    monkeypatch.setattr("pip_accel.datadir.records.hash_file", counting)
     monkeypatch.setattr("pip_accel.sources.local_index.hash_file", counting)
     return seen
 

@@ -518,7 +518,7 @@ def test_a_store_names_trees_from_the_records_of_its_data_directory(
     )
     tree = store.trees_for([made])[made]
     assert (sources / ".sha256" / made.name).is_file()
-    monkeypatch.setattr("pip_accel.sources.local_index.hash_file", refuse_hashing)
+    monkeypatch.setattr("pip_accel.datadir.records.hash_file", refuse_hashing)
     monkeypatch.setattr("pip_accel.install.wheel_digests.hash_file", refuse_hashing)
     assert store.trees_for([made]) == {made: tree}
 

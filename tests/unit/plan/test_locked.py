@@ -13,7 +13,7 @@ from test_lockfile import HEADER, MARKERS, TAGS, package
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import LockFileError, LockHashMismatchError
 from pip_accel.pip.command_line import parse_install
-from pip_accel.pip.requirements import lock_handed_over, only_lock_files
+from pip_accel.pip.lock_files import lock_handed_over, only_lock_files
 from pip_accel.plan.locked import (
     check_dependencies,
     check_sha256,

@@ -21,6 +21,7 @@ from pip_accel.builds.system import SystemDependencies
 from pip_accel.caches import CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.config import Config
+from pip_accel.datadir.records import Record
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
 from pip_accel.pip.command_line import parse_install
@@ -31,7 +32,7 @@ from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
 from pip_accel.sources.download import Downloader
 from pip_accel.sources.listing import Listing
-from pip_accel.sources.local_index import IndexView, LocalIndex, Record
+from pip_accel.sources.local_index import IndexView, LocalIndex
 
 with warnings.catch_warnings():
     # pip_accel.builds.builder imports a name that humanfriendly deprecated.

@@ -12,6 +12,7 @@ import pip
 import pytest
 from packaging.version import Version
 
+from pip_accel.cli.fast_start import decode, encode
 from pip_accel.config import Config
 from pip_accel.exceptions import ConfigurationError
 from pip_accel.pip.command_line import parse_install
@@ -331,6 +332,22 @@ def test_release_control_options_choose_the_pre_releases(tmp_path: Path) -> None
     assert not record.stale(planned, parse_install(["--all-releases", "alpha", "alpha", "beta"]))
     only_final = parse_install(["--only-final", ":all:", "alpha", "beta"])
     assert list(record.stale(planned, only_final).outdated) == ["alpha"]
+
+
+@pytest.mark.skipif(
+    Version(pip.__version__) < Version("26.0"), reason="--only-final came with pip 26"
+)
+def test_release_control_restored_by_a_warm_start_answers_alike(tmp_path: Path) -> None:
+    """A warm start keeps pip's ReleaseControl by its fields (no methods): the same answer."""
+    record, _ = record_at(tmp_path)
+    record.record([("alpha", "2.0b1")], listed(alpha="1.0 2.0b1"))
+    for args in (["--all-releases", "alpha", "alpha"], ["--only-final", ":all:", "alpha"]):
+        command_line = parse_install(args)
+        original = record.stale([("alpha", "2.0b1")], command_line)
+        control = command_line.options.release_control
+        command_line.options.release_control = decode(encode(control))
+        assert not hasattr(command_line.options.release_control, "allows_prereleases")
+        assert record.stale([("alpha", "2.0b1")], command_line) == original
 
 
 def test_an_entry_of_the_time_only_is_not_fresh(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from pip_accel.caches import CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.caches.local import LocalCacheBackend, checksum_file
 from pip_accel.config import Config
+from pip_accel.datadir.records import Record
 from pip_accel.environment import TargetEnvironment
 from pip_accel.fleet.fleet import Fleet
 from pip_accel.fleet.shared_plan import BINARY, FORMAT, SOURCE, SharedWheel, parse_shared_plan
@@ -45,7 +46,6 @@ from pip_accel.install.manifest import FORMAT as TREE_FORMAT
 from pip_accel.install.manifest import MANIFEST, TreeFile, UnpackedTree
 from pip_accel.install.trees import TreeStore
 from pip_accel.plan.plan import PlannedWheel
-from pip_accel.sources.local_index import Record
 
 from support.fixtures import make_wheel
 from support.plans import lacking, wheels_digest

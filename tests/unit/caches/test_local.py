@@ -12,7 +12,7 @@ import pytest
 from pip_accel.caches import CacheKey
 from pip_accel.caches.local import LocalCacheBackend, checksum_file
 from pip_accel.config import Config
-from pip_accel.sources.local_index import Record
+from pip_accel.datadir.records import Record
 
 KEY = CacheKey("cp311-cp311-x86_64-glibc2.36-debian12", "demo", "1.0", "ab" * 32)
 
