@@ -18,12 +18,18 @@ project (its dependencies, their extras, the other requirements on its name,
 never installed: the project is handed to pip once, after the rest, as the
 user named it (see :meth:`StandIns.restore`).
 
+A plan made so is stored as any other (its key names each such project by its
+directory and the digest of its metadata, :func:`keyed`): a later run with the
+same metadata installs the rest from it and hands the project to pip, with no
+pip process before that.
+
 Not with ``--dry-run`` or ``--report``, whose entries of such projects are
 pip's own, nor in hash-checking mode, which pip refuses for editables and
 which a stand-in would not pass. A project whose metadata is dynamic, or whose
 ``pyproject.toml`` cannot be read, is planned by pip as before.
 """
 
+import hashlib
 import os
 import re
 import tempfile
@@ -162,6 +168,12 @@ class LocalProject:
         """The requirement that names the stand-in ``wheel`` instead of the project."""
         return f"{self.project.name}{self.extras} @ {wheel.as_uri()}"
 
+    def key(self) -> str:
+        """The requirement that names the project in a stored plan's key: by its directory and
+        the digest of its metadata, so that a change of its dependencies asks pip again."""
+        digest = hashlib.sha256(self.project.metadata().encode()).hexdigest()
+        return f"{self.project.name}{self.extras} @ {self.path.as_uri()}#metadata={digest}"
+
     def planned(self) -> PlannedDistribution:
         """The project as the plan hands it to pip: the user's directory, editable or not."""
         url = self.path.as_uri()
@@ -244,6 +256,23 @@ class StandIns:
         only_deps = getattr(self.request.command_line.options, "only_dependencies", False)
         projects = [] if only_deps else [project.planned() for project in self.projects]
         return Outcome(wheels, [*outcome.handed_to_pip, *projects], outcome.reusable)
+
+
+def keyed(request: InstallRequest) -> CommandLine:
+    """The command line as a stored plan's key sees it: each local project with static
+    metadata named by that metadata (:meth:`LocalProject.key`), as its stand-in names it
+    for the planner."""
+    projects = local_projects(request.command_line) if may_stand_in(request) else []
+    return request.command_line.replacing({project.group: project.key() for project in projects})
+
+
+def handed_to_pip(request: InstallRequest) -> list[PlannedDistribution]:
+    """What a stored plan of ``request`` leaves to pip: its local projects with static
+    metadata (other projects and URLs make plans that are never stored)."""
+    if not may_stand_in(request) or getattr(request.command_line.options, "only_dependencies",
+                                            False):  # fmt: skip
+        return []
+    return [project.planned() for project in local_projects(request.command_line)]
 
 
 @contextmanager

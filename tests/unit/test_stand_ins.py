@@ -13,7 +13,14 @@ from pip_accel.environment import TargetEnvironment
 from pip_accel.pip.command_line import CommandLine, OptionGroup, parse_install
 from pip_accel.pip.runner import Pip
 from pip_accel.plan.plan import Outcome, PlannedWheel
-from pip_accel.plan.stand_ins import local_projects, stand_ins, static_project, write_wheel
+from pip_accel.plan.stand_ins import (
+    handed_to_pip,
+    keyed,
+    local_projects,
+    stand_ins,
+    static_project,
+    write_wheel,
+)
 from pip_accel.request import InstallRequest
 
 from support.fixtures import write_files
@@ -197,3 +204,24 @@ def test_replacing_groups_keeps_the_rest_of_the_command_line() -> None:
     assert replaced.options.editables == ["b"]
     assert command_line.options.editables == ["a", "b"]
     assert command_line.replacing({}) is command_line
+
+
+def test_a_stored_plans_key_names_the_projects_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key names each static project by its directory and metadata: changing a dependency
+    changes it; a stored plan hands the project to pip, but with --only-deps."""
+    monkeypatch.chdir(tmp_path)
+    project(tmp_path)
+    before = keyed(request(["-e", "proj", "attrs"], tmp_path))
+    assert before.options.editables == []
+    assert before.arguments[0].startswith(f"My.Proj @ {(tmp_path / 'proj').as_uri()}#metadata=")
+    assert keyed(request(["-e", "proj", "attrs"], tmp_path)).arguments == before.arguments
+    project(tmp_path, 'description = "changes no metadata the plan reads"')
+    assert keyed(request(["-e", "proj", "attrs"], tmp_path)).arguments == before.arguments
+    write_files(tmp_path / "proj", {"pyproject.toml": PYPROJECT.format(more="").replace(
+        '"attrs>=22"', '"attrs>=23"')})  # fmt: skip
+    assert keyed(request(["-e", "proj", "attrs"], tmp_path)).arguments != before.arguments
+    (handed,) = handed_to_pip(request(["-e", "proj"], tmp_path))
+    assert handed.pip_requirement == ["--editable", str(tmp_path / "proj")]
+    assert handed_to_pip(request(["--only-deps", "-e", "proj"], tmp_path)) == []

@@ -9,8 +9,10 @@ the environment with pip's own install of the same command (``pip freeze``,
 environments in pip's verbose output.
 """
 
+import json
 import re
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -25,15 +27,23 @@ PREPARED = r"^\s*(Processing |Obtaining file://){}(\[\w+\])?\s*$"
 for the project's path."""
 
 
-def write_project(directory: Path, dynamic: bool = False) -> Path:
-    """Write ``localproj`` 0.1 (setuptools), which depends on chain-c and, with its extra
-    ``more``, on purepkg<2; with ``dynamic``, its dependencies are the back-end's to say."""
+PIP_STARTED = re.compile(r"pip_accel\.pip\.runner\[\d+\] DEBUG Running .* -m pip ")
+"""pip-accel's verbose line when it starts a pip process."""
+
+
+def write_project(
+    directory: Path, dynamic: bool = False, dependencies: Sequence[str] = ("chain-c",)
+) -> Path:
+    """Write ``localproj`` 0.1 (setuptools), which depends on chain-c (or ``dependencies``)
+    and, with its extra ``more``, on chain-b; with ``dynamic``, its dependencies are the
+    back-end's to say."""
     text = pyproject(
-        "localproj", "0.1", dependencies=["chain-c"], extras={"more": ["purepkg<2"]},
+        "localproj", "0.1", dependencies=dependencies, extras={"more": ["chain-b"]},
         packages=["localproj"],
     )  # fmt: skip
     if dynamic:
-        text = text.replace('dependencies = ["chain-c"]', 'dynamic = ["dependencies"]')
+        text = text.replace(f"dependencies = {json.dumps(list(dependencies))}",
+                            'dynamic = ["dependencies"]')  # fmt: skip
         text += '\n[tool.setuptools.dynamic]\ndependencies = {file = ["requirements.txt"]}\n'
     files = {"localproj/__init__.py": "VALUE = 1\n", "pyproject.toml": text,
              "requirements.txt": "chain-c\n"}  # fmt: skip
@@ -49,7 +59,7 @@ def preparations(result: subprocess.CompletedProcess[str], project: Path) -> int
 @pytest.mark.parametrize(
     ("arguments", "installed"),
     [
-        (["-e", "{project}[more]"], ["chain-c==1.0", "purepkg==1.0"]),
+        (["-e", "{project}[more]"], ["chain-b==1.0", "chain-c==1.0"]),
         (["{project}"], ["chain-c==1.0", "file://{project}"]),
     ],
     ids=["editable-with-extra", "local-directory"],
@@ -77,6 +87,9 @@ def test_local_project_is_prepared_once_into_pips_environment(
         venv = make_venv(name)
         result = accel(isolated_env, venv, "-v", "-i", package_index.url, *args)
         assert preparations(result, project) == 1, describe(result)
+        if name == "later":  # the stored plan, and pip once, for the project
+            assert "Using the plan of an earlier run" in result.stderr, describe(result)
+            assert len(PIP_STARTED.findall(result.stderr)) == 1, describe(result)
         assert environment_of(venv, isolated_env) == expected
         run([*pip_cmd(venv), "check"], isolated_env, check=True)
 
@@ -100,3 +113,24 @@ def test_project_with_dynamic_dependencies_is_planned_by_pip(
     assert "chain-c==1.0" in expected["freeze"]
     assert environment_of(first, isolated_env) == expected
     assert environment_of(later, isolated_env) == expected
+
+
+def test_changed_dependencies_are_planned_again(
+    isolated_env: dict[str, str],
+    package_index: PackageIndex,
+    make_venv: VenvFactory,
+    tmp_path: Path,
+) -> None:
+    """The stored plan counts the project by its metadata: a dependency added to its
+    pyproject.toml is planned (and installed) at once, as pip installs it."""
+    project = write_project(tmp_path / "project")
+    accel(isolated_env, make_venv("before"), "-i", package_index.url, "-e", project)
+    write_project(tmp_path / "project", dependencies=["chain-c", "chain-a"])
+    after, by_pip = make_venv("after"), make_venv("by-pip")
+    result = accel(isolated_env, after, "-i", package_index.url, "-e", project)
+    assert "Using the plan of an earlier run" not in result.stderr
+    run([*pip_cmd(by_pip), "install", "-i", package_index.url, "-e", project], isolated_env,
+        check=True)  # fmt: skip
+    expected = environment_of(by_pip, isolated_env)
+    assert "chain-a==1.0" in expected["freeze"]
+    assert environment_of(after, isolated_env) == expected
