@@ -220,7 +220,7 @@ class PipAccelerator:
 
         self.cache = BinaryCache(load_backends(self.config))
         if self.cache.shared:
-            self.fleet = Fleet(self.cache, self.config, self.target)
+            self.fleet = Fleet(self.cache, self.config, self.target, self.trees)
 
     def _plan_cache(self) -> PlanCache | None:
         """The plan cache for this command line and target, if its plan can be reused.

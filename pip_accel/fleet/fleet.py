@@ -69,12 +69,22 @@ logger = logging.getLogger(__name__)
 class Fleet:
     """Shared plans and trees of one run, and the uploads that run beside the install."""
 
-    def __init__(self, cache: BinaryCache, config: Config, target: TargetEnvironment) -> None:
-        """Share through the backends of ``cache``; place what is fetched in ``config``'s data."""
+    def __init__(
+        self,
+        cache: BinaryCache,
+        config: Config,
+        target: TargetEnvironment,
+        trees: TreeStore | None = None,
+    ) -> None:
+        """Share through the backends of ``cache``; place what is fetched in ``config``'s data.
+
+        ``trees``: the run's tree store, where fetched trees are placed (made from the
+        configuration when not given).
+        """
         self.cache = cache
         self.config = config
         self.target = target
-        self.trees = TreeStore(config.tree_cache, target, WheelDigests.of(config))
+        self.trees = trees or TreeStore(config.tree_cache, target, WheelDigests.of(config))
         self.pool = ThreadPoolExecutor(max_workers=config.s3_concurrency)
         self.uploads: list[Future[bool]] = []
         self.lock = threading.Lock()
