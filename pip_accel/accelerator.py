@@ -173,7 +173,7 @@ class PipAccelerator:
         if stored is not None and self._fresh(stored) and self._trees_of_absent(stored):
             logger.info("Using the plan of an earlier run with the same requirements and target.")
             self.plan_kept = True
-            return stored, []
+            return stored, self._local_projects()
         if self.stored_only:
             raise StoredPlanOnly()
         self._load_backends()  # only when there is no stored plan: boto3 is slow to import
@@ -182,16 +182,20 @@ class PipAccelerator:
             if shared is not None and self._fresh(shared):
                 plans.store(shared)
                 self.plan_kept = True
-                return shared, []
+                return shared, self._local_projects()
         from pip_accel.plan.planner import Planner  # only when there is no usable plan
+        from pip_accel.plan.stand_ins import stand_ins
 
         options = self.command_line.options
         if not (options.target_dir or options.dry_run):  # with --target, pip installs them
             self.unpacker = BackgroundUnpacker(self.trees)
-        planner = Planner.for_request(
-            self.request, self.summary, self.cache, self.settings, self._on_archive, self.progress
-        )
-        outcome = planner.plan()
+        with stand_ins(self.request) as local:  # local projects planned without a build
+            planner = Planner.for_request(
+                local.request, self.summary, self.cache, self.settings, self._on_archive,
+                self.progress,
+            )  # fmt: skip
+            planner.downloader.stand_ins = local.names
+            outcome = local.restore(planner.plan())
         if plans and outcome.reusable:
             plans.store(outcome.wheels)
             self.plan_kept = True
@@ -263,17 +267,31 @@ class PipAccelerator:
         Not with ``-U`` (which asks the index), nor when the plan depends on
         files pip-accel does not read: requirement files named by URL, and the
         source trees and URLs whose dependencies alone ``--only-deps`` installs.
+        A local project with static metadata counts by that metadata.
         """
         options = self.command_line.options
         if options.upgrade or names_remote_files(self.command_line):
             return None
         if getattr(options, "only_dependencies", False) and names_source_trees(self.command_line):
             return None
+        command_line = self.command_line
+        if names_source_trees(command_line):
+            from pip_accel.plan.stand_ins import keyed  # only for local projects
+
+            command_line = keyed(self.request)
         sources = self.config.source_index
         return PlanCache(
-            self.config.plan_cache, sources, self.command_line, self.target,
+            self.config.plan_cache, sources, command_line, self.target,
             self.settings.environment,
         )  # fmt: skip
+
+    def _local_projects(self) -> list[PlannedDistribution]:
+        """The local projects that a stored plan leaves to pip (none for most runs)."""
+        if not names_source_trees(self.command_line):
+            return []
+        from pip_accel.plan.stand_ins import handed_to_pip
+
+        return handed_to_pip(self.request)
 
     def _installer(self) -> WheelInstaller:
         """pip-accel's own installer, with the user's install options."""

@@ -14,7 +14,7 @@ that understands it, and to no other.
 import copy
 import optparse
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -73,6 +73,20 @@ class CommandLine:
     def given(self, dest: str) -> bool:
         """Whether an option with this destination appears on the command line."""
         return any(group.dest == dest for group in self.groups)
+
+    def replacing(self, arguments: Mapping[OptionGroup, str]) -> "CommandLine":
+        """This command line with each group of ``arguments`` replaced by an argument.
+
+        ``-e ./proj`` may become ``proj @ file:///…`` (see
+        :mod:`pip_accel.plan.stand_ins`); the editables left are the options' too.
+        """
+        if not arguments:
+            return self
+        groups = [OptionGroup((arguments[group],)) if group in arguments else group
+                  for group in self.groups]  # fmt: skip
+        options = copy.copy(self.options)
+        options.editables = [group.tokens[-1] for group in groups if group.dest == "editables"]
+        return CommandLine(self.command, groups, options)
 
 
 def _command_parser(command: str) -> optparse.OptionParser:

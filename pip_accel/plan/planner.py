@@ -134,7 +134,9 @@ class Planner:
 
     def _reusable(self, plan: Plan) -> bool:
         """Whether the plan may be stored: nothing of it was left to pip or a guess."""
-        direct = any(item.is_direct for item in plan.distributions)
+        stand_ins = self.downloader.stand_ins  # local projects, handed to pip at the end
+        direct = any(item.is_direct and not (item.local_path and item.local_path.name in stand_ins)
+                     for item in plan.distributions)  # fmt: skip
         return not (direct or plan.handed_to_pip or self.guessed)
 
     def _with_build_requirements(self, step: Callable[[], T]) -> T:

@@ -291,7 +291,8 @@ def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str,
     file in another checkout or CI workspace asks the same question. Paths
     count only where they change what pip plans: local ``--find-links``
     directories (by absolute path and listing); plans of local directories,
-    archives and editables are not stored at all.
+    archives and editables are not stored at all, but those of local projects
+    whose metadata is static, named by it (:mod:`pip_accel.plan.stand_ins`).
     """
     options = {
         dest: value

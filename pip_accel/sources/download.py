@@ -79,6 +79,9 @@ class Downloader:
         self.finders = Finders(self._make_pip_index)
         """pip's finders in this process, one per thread that fetches."""
         self.given_up = threading.Event()
+        self.stand_ins: frozenset[str] = frozenset()
+        """File names that ``pip download`` copies but the index never takes: the stand-ins
+        of local projects (:mod:`pip_accel.plan.stand_ins`)."""
 
     def download(self) -> set[Path]:
         """Download every archive the requirements need; return the new ones."""
@@ -276,7 +279,8 @@ class Downloader:
         with PrivateDirectory(self.index.directory, INCOMING_PREFIX) as incoming:
             self._retry(download_command(incoming, self.index.directory, args), what)
             for path in sorted(incoming.iterdir()):
-                self._take(path, announce)
+                if path.name not in self.stand_ins:
+                    self._take(path, announce)
 
     def download_build_requirements(self, requirements: list[str]) -> bool:
         """Download requirements that a build's back-end asked for into the local index.
