@@ -24,7 +24,7 @@ from pip_accel.exceptions import ChangedTreeFileError, DamagedTreeError, Install
 from pip_accel.install.installer import InstallOptions, WheelInstaller, check_tree
 from pip_accel.install.manifest import UnpackedTree
 from pip_accel.install.transaction import environment_lock, recover
-from pip_accel.install.tree_copies import looks_copied, restore_times
+from pip_accel.install.tree_copies import looks_copied, mend_copy
 from pip_accel.install.trees import TreeStore
 from pip_accel.install.unpacker import BackgroundUnpacker
 from pip_accel.install.wheel_digests import WheelDigests
@@ -331,7 +331,7 @@ class PipAccelerator:
         for item, path in zip(wheels, paths, strict=True):
             tree = trees.get(path) or self._tree(path)
             if looks_copied(tree):  # one stat: mend it now rather than undo a failed install
-                self._retimed(tree)
+                mend_copy(tree)
             logger.info("Installing %s from %s.", item, tree.wheel_name)
             try:
                 if verify:
@@ -351,22 +351,10 @@ class PipAccelerator:
     def _repaired(self, tree: UnpackedTree, wheel: Path, error: DamagedTreeError) -> UnpackedTree:
         """A tree that failed its check, usable again: only copied (its files have new times,
         their contents are the wheel's), or else unpacked again from its wheel."""
-        if isinstance(error, ChangedTreeFileError) and self._retimed(tree):
+        if isinstance(error, ChangedTreeFileError) and mend_copy(tree):
             return tree
         logger.warning("%s Unpacking %s again.", error, tree.wheel_name)
         return self.trees.replace(wheel)
-
-    @staticmethod
-    def _retimed(tree: UnpackedTree) -> bool:
-        """Whether a tree whose files have new times holds its wheel's contents (then each
-        file has its time back: see :mod:`pip_accel.install.tree_copies`)."""
-        if not restore_times(tree):
-            return False
-        logger.info(
-            "The files of the tree of %s have new times (a copied or restored data directory?)"
-            " but the contents of its wheel; using it as it is.", tree.wheel_name,
-        )  # fmt: skip
-        return True
 
     def _tree(self, wheel: Path) -> UnpackedTree:
         """The tree of ``wheel`` once the background unpacker published it (or unpacked now)."""

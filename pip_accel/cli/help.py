@@ -78,7 +78,7 @@ def print_command_help(words: list[str], file: TextIO | None = None) -> bool:
         print_general_help(file)
         return True
     if names[0] == "cache":
-        from pip_accel.cli.cache_command import parser as cache_parser
+        from pip_accel.cli.cache_request import parser as cache_parser
 
         cache_parser().print_help(file)
         return True

@@ -190,11 +190,11 @@ def run_cache(args: list[str], verbosity: int) -> int:
     A wrong command line exits with 2, as pip's usage errors do; a command
     that cannot do its work, with 1. Either is one line (``-v``: and the traceback).
     """
-    from pip_accel.cli import cache_command
+    from pip_accel.cli import cache_command, cache_request
 
     try:
         setup_logging(DEFAULT_LOG_FORMAT, "INFO", verbosity)
-        request = cache_command.parse(args)
+        request = cache_request.parse(args)
         config = Config()
         config.validate()
         check_keys(config)

@@ -23,6 +23,7 @@ files are placed, rather than after an install that failed its check was
 undone (which costs more than the check).
 """
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,8 @@ HEADER = 16
 
 CHECKED_HASH = 0b11
 """The flags of a bytecode file checked against its module's hash at every import."""
+
+logger = logging.getLogger(__name__)
 
 
 def looks_copied(tree: UnpackedTree) -> bool:
@@ -47,6 +50,18 @@ def looks_copied(tree: UnpackedTree) -> bool:
     except OSError:
         return False  # gone: the install's check says so, and the tree is unpacked again
     return (status.st_size, status.st_mtime_ns) != first.stamp
+
+
+def mend_copy(tree: UnpackedTree) -> bool:
+    """Whether a tree whose files have new times holds its wheel's contents, each file given
+    back its time (:func:`restore_times`), said in one line when it does."""
+    if not restore_times(tree):
+        return False
+    logger.info(
+        "The files of the tree of %s have new times (a copied or restored data directory?)"
+        " but the contents of its wheel; using it as it is.", tree.wheel_name,
+    )  # fmt: skip
+    return True
 
 
 def restore_times(tree: UnpackedTree) -> bool:
