@@ -6,10 +6,8 @@ stand-in that counts its calls: no process runs.
 """
 
 import json
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,8 @@ import pytest
 
 from pip_accel.environment import TargetEnvironment
 from pip_accel.probe_cache import ProbeCache
+
+from support.aged import old_and_recent
 
 
 class CountingProbe:
@@ -208,11 +208,7 @@ def test_writing_a_probe_removes_those_written_long_ago(tmp_path: Path) -> None:
     """A probe written more than ``kept_for`` ago goes when another is written (one per
     interpreter path would else pile up); a recent one stays."""
     directory = tmp_path / "probes"
-    directory.mkdir()
-    old, recent = directory / "old.json", directory / "recent.json"
-    for path, age in ((old, 3600.0), (recent, 60.0)):
-        path.write_text("{}")
-        os.utime(path, (time.time() - age, time.time() - age))
+    old, recent = old_and_recent(directory)
     python = executable(tmp_path / "base" / "python3")
     probe = CountingProbe(tmp_path / "base")
     ProbeCache(directory, {}, kept_for=600).info(python, probe)

@@ -5,8 +5,6 @@ pip's parser reads real command lines here (in process); the kept starts live in
 """
 
 import json
-import os
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,8 @@ import pytest
 from pip_accel.cli.fast_start import Start, StartRecords, decode, encode, start_key
 from pip_accel.pip.command_line import parse_install
 from pip_accel.plan.stored import _stable
+
+from support.aged import old_and_recent
 
 ARGV = ["install", "-r", "requirements.txt", "--no-binary", "cext", "--config-settings", "a=b"]
 """A command line with options whose values are pip's objects, sets and dicts."""
@@ -203,11 +203,7 @@ def test_storing_a_start_removes_those_written_long_ago(tmp_path: Path, config: 
     """A start written more than ``kept_for`` ago goes when another is stored; a recent
     one stays (starts do not pile up for ever, say one per CI job's directory)."""
     directory = tmp_path / "starts"
-    directory.mkdir()
-    old, recent = directory / "old.json", directory / "recent.json"
-    for path, age in ((old, 3600.0), (recent, 60.0)):
-        path.write_text("{}")
-        os.utime(path, (time.time() - age, time.time() - age))
+    old, recent = old_and_recent(directory)
     records = StartRecords(directory, kept_for=600)
     records.store(ARGV, ENVIRON, "/work", Start(parse_install(ARGV[1:]), []), [str(config)])
     assert not old.exists() and recent.exists()
