@@ -4,10 +4,11 @@ The cores and the load are stand-ins, so each case is the machine it names.
 """
 
 import os
+from pathlib import Path
 
 import pytest
 
-from pip_accel.workers import workers
+from pip_accel.workers import _load, workers
 
 
 def given(usable: int, machine: int | None, load: float) -> int:
@@ -53,13 +54,38 @@ def test_the_defaults_read_this_machine() -> None:
 
 
 def test_a_load_that_cannot_be_read_is_none(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where the system gives no load average, every usable core is free."""
+    """Where the system does not say what runs now (no /proc), every usable core is free."""
+    real_open = open
 
-    def no_load() -> tuple[float, float, float]:
-        raise OSError("no load average here")
+    def no_proc(path: str, *args: object, **kwargs: object) -> object:
+        if str(path).startswith("/proc/"):
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(os, "getloadavg", no_load)
+    monkeypatch.setattr("builtins.open", no_proc)
     assert workers(usable=lambda: 3, machine=lambda: 3) == 3
+
+
+def fake_proc(root: Path, loadavg: str, states: list[str]) -> str:
+    """A stand-in for ``/proc``: its ``loadavg`` and this process's threads in ``states``."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "loadavg").write_text(loadavg)
+    for number, state in enumerate(states, start=100):
+        task = root / "self" / "task" / str(number)
+        task.mkdir(parents=True)
+        (task / "stat").write_text(f"{number} (py thon) {state} 1 2 3\n")
+    return str(root)
+
+
+def test_other_processes_running_now_count_and_this_ones_threads_do_not(tmp_path: Path) -> None:
+    """3 tasks running now, 2 of them this process's threads: 1 of another process. The load
+    averages (this process's own past minute, say) count for nothing."""
+    proc = fake_proc(tmp_path, "7.50 6.00 5.00 3/180 4242\n", ["R", "R", "S"])
+    assert _load(proc) == 1.0
+    assert given(2, 2, _load(proc)) == 1
+    alone = fake_proc(tmp_path / "alone", "9.00 9.00 9.00 1/180 4242\n", ["R", "S"])
+    assert _load(alone) == 0.0
+    assert given(2, 2, _load(alone)) == 2
 
 
 def test_without_sched_getaffinity_every_core_is_usable(monkeypatch: pytest.MonkeyPatch) -> None:
