@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from pip._internal.commands.install import InstallCommand
 
 from pip_accel.config import Config
 from pip_accel.environment import TargetEnvironment
@@ -40,6 +41,17 @@ dependencies = ["attrs>=22", "tomli; python_version < '3.11'"]
 test = ["pytest", "my-proj[docs]"]
 docs = ["sphinx; sys_platform != 'win32'"]
 """
+
+
+def install_options() -> list[str]:
+    """The option strings of this pip's install command."""
+    return [str(option) for option in InstallCommand("install", "").parser._get_all_options()]
+
+
+NEEDS_ONLY_DEPS = pytest.mark.skipif(
+    not any(option.startswith("--only-deps") for option in install_options()),
+    reason="this pip has no --only-deps",
+)
 
 
 def project(tmp_path: Path, more: str = "", name: str = "proj") -> Path:
