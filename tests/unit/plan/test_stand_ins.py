@@ -43,15 +43,11 @@ docs = ["sphinx; sys_platform != 'win32'"]
 """
 
 
-def install_options() -> list[str]:
-    """The option strings of this pip's install command."""
-    return [str(option) for option in InstallCommand("install", "").parser._get_all_options()]
-
-
-NEEDS_ONLY_DEPS = pytest.mark.skipif(
-    not any(option.startswith("--only-deps") for option in install_options()),
-    reason="this pip has no --only-deps",
-)
+def needs_only_deps() -> None:
+    """Skip the test where pip's install command has no ``--only-deps`` (pip 23.0)."""
+    options = InstallCommand("install", "").parser._get_all_options()
+    if not any(str(option).startswith("--only-deps") for option in options):
+        pytest.skip("this pip has no --only-deps")
 
 
 def project(tmp_path: Path, more: str = "", name: str = "proj") -> Path:
@@ -191,14 +187,12 @@ def test_the_planner_sees_stand_ins_and_the_outcome_hands_the_projects_to_pip(
     ]
 
 
-@pytest.mark.skipif(
-    not hasattr(parse_install([]).options, "only_deps"), reason="this pip has no --only-deps"
-)
 def test_only_deps_hands_nothing_and_reports_keep_pips_plan(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """--only-deps installs the dependencies alone; --dry-run and --report (pip's own entries)
     and hash-checking mode get no stand-in."""
+    needs_only_deps()
     monkeypatch.chdir(tmp_path)
     project(tmp_path)
     with stand_ins(request(["--only-deps", "-e", "proj"], tmp_path)) as local:
@@ -221,14 +215,12 @@ def test_replacing_groups_keeps_the_rest_of_the_command_line() -> None:
     assert command_line.replacing({}) is command_line
 
 
-@pytest.mark.skipif(
-    not hasattr(parse_install([]).options, "only_deps"), reason="this pip has no --only-deps"
-)
 def test_a_stored_plans_key_names_the_projects_metadata(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The key names each static project by its directory and metadata: changing a dependency
     changes it; a stored plan hands the project to pip, but with --only-deps."""
+    needs_only_deps()
     monkeypatch.chdir(tmp_path)
     project(tmp_path)
     before = keyed(request(["-e", "proj", "attrs"], tmp_path))
