@@ -30,9 +30,10 @@ from pip_accel.cli.fast_start import Start, StartRecords
 from pip_accel.cli.repeats import Repeats
 from pip_accel.cli.write_failures import explain_write_failure
 from pip_accel.config import DEFAULT_LOG_FORMAT, Config
-from pip_accel.environment import TargetEnvironment, active_environment, select_interpreter
+from pip_accel.environment import active_environment
 from pip_accel.exceptions import BuildError, CacheUsageError, HandOver, PipAcceleratorError
 from pip_accel.interrupts import AfterInterruption, install_handlers, note_interruption
+from pip_accel.parts import InstallParts, make_request
 from pip_accel.pip.command_line import (
     CommandLine,
     config_files,
@@ -43,10 +44,8 @@ from pip_accel.pip.command_line import (
 from pip_accel.pip.commands import HANDED_OVER, INDEX_ONLY, whole_install
 from pip_accel.pip.lock_files import lock_handed_over
 from pip_accel.pip.output import BUILD_FAILED
-from pip_accel.pip.runner import Pip, pass_through, pip_version
-from pip_accel.probe_cache import ProbeCache
+from pip_accel.pip.runner import pass_through, pip_version
 from pip_accel.report.progress import Progress
-from pip_accel.request import InstallRequest
 
 logger = logging.getLogger("pip_accel")
 
@@ -238,15 +237,9 @@ def accelerate(
     With a warm ``start``, only a fresh stored plan may answer (else
     :class:`StoredPlanOnly`), and pip's general options come from it.
     """
-    python = select_interpreter(command_line.options.python, os.environ)
-    target = TargetEnvironment(python, ProbeCache(config.probe_cache))
-    foreign = None if target.info["prefix"] == sys.prefix else python
     general = start.general if start else general_tokens(command_line)
-    pip = Pip(foreign, general, stream=verbosity > 0)
-    request = InstallRequest(config, command_line, target, pip)
-    accelerator = PipAccelerator(request, progress, stored_only=start is not None)
-    accelerator.install()
-    return accelerator.plan_kept
+    parts = InstallParts(make_request(config, command_line, verbosity, general), progress)
+    return PipAccelerator(parts, stored_only=start is not None).install().plan_kept
 
 
 def general_tokens(command_line: CommandLine) -> list[str]:

@@ -50,7 +50,7 @@ from pip_accel.plan.install_report import (
     write_report,
 )
 from pip_accel.plan.plan import PlannedDistribution, PlannedWheel
-from pip_accel.report.progress import Progress
+from pip_accel.report.reporter import Reporter
 from pip_accel.request import InstallRequest
 from pip_accel.sources.local_index import Archive, LocalIndex, wheel_metadata
 
@@ -61,13 +61,13 @@ def describe(
     request: InstallRequest,
     wheels: Sequence[PlannedWheel],
     handed_to_pip: Sequence[PlannedDistribution],
-    progress: Progress | None = None,
+    reporter: Reporter | None = None,
     stdout: TextIO | None = None,
 ) -> None:
     """Write the report ``--report`` asks for and print the line of ``--dry-run``.
 
     ``wheels`` and ``handed_to_pip`` are the plan, in install order;
-    ``progress``'s live line is taken away while standard output is written.
+    ``reporter``'s live line is taken away while standard output is written.
     """
     options = request.command_line.options
     out = stdout or sys.stdout
@@ -75,7 +75,7 @@ def describe(
     extras = requested_extras(request.command_line)
     items = [wheel_entry(item, index, extras.get(canonicalize_name(item.name), ()))
              for item in wheels] + [pip_entry(item) for item in handed_to_pip]  # fmt: skip
-    with progress.pause() if progress is not None else contextlib.nullcontext():
+    with reporter.pause() if reporter is not None else contextlib.nullcontext():
         if options.json_report_file:
             markers = request.target.info["markers"]
             report = installation_report(items, markers, pip_version())

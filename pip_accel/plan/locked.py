@@ -41,7 +41,7 @@ from pip_accel.pip.requirements import FormatChoice
 from pip_accel.plan.lockfile import LeftToPip, LockedArchive, Target, read_lock
 from pip_accel.plan.pinned import NoPinnedPlan, Pin, close_over_dependencies
 from pip_accel.plan.plan import Outcome, PlannedDistribution, PlannedWheel
-from pip_accel.report.summary import Summary
+from pip_accel.report.reporter import Reporter
 from pip_accel.sources.download import Downloader
 from pip_accel.sources.local_index import LocalIndex
 from pip_accel.sources.pip_finder import RemoteArchive
@@ -59,7 +59,7 @@ class PlannerState(Protocol):
     downloader: Downloader
     cache: BinaryCache
     builder: Builder
-    summary: Summary
+    reporter: Reporter
     new_archives: set[Path]
 
     def share_sources(self) -> None:
@@ -210,7 +210,7 @@ class LockPlanner:
     """Plans an install of lock files alone with a planner's parts (no pip, no resolver)."""
 
     def __init__(self, planner: PlannerState) -> None:
-        """Fetch into ``planner``'s local index, build with its builder, count in its summary."""
+        """Fetch into ``planner``'s local index, build with its builder, tell its reporter."""
         self.planner = planner
         self.target = planner.target
 
@@ -294,7 +294,7 @@ class LockPlanner:
         wheels.update({item: built[key] for item, key in keys.items()})
         for item, wheel in wheels.items():
             if wheel in planner.builder.built:
-                planner.summary.built += 1
+                planner.reporter.wheel_planned(wheel, "built")
             elif paths[item] in planner.new_archives:
-                planner.summary.downloaded += 1
+                planner.reporter.wheel_planned(wheel, "downloaded")
         return {item: wheels[item] for item in archives}

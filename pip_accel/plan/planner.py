@@ -17,7 +17,6 @@ from packaging.version import InvalidVersion, Version
 
 from pip_accel.builds.settings import BuildSettings
 from pip_accel.caches import CacheKey
-from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.datadir.layout import BUILD_PREFIX, INCOMING_PREFIX
 from pip_accel.datadir.scratch import remove_leftovers
 from pip_accel.exceptions import DownloadError, PipFailedError
@@ -37,12 +36,11 @@ from pip_accel.pip.requirements import (
     uses_hashes,
 )
 from pip_accel.plan.freshness import Staleness
-from pip_accel.plan.parts import PlannerParts, make_parts
+from pip_accel.plan.parts import PlannerParts
 from pip_accel.plan.pinned import pinned_plan
 from pip_accel.plan.plan import Outcome, Plan, PlannedDistribution, PlannedWheel
 from pip_accel.plan.retries import with_build_requirements
-from pip_accel.report.progress import Progress
-from pip_accel.report.summary import Summary
+from pip_accel.report.reporter import Reporter
 from pip_accel.request import InstallRequest
 from pip_accel.sources.local_index import Archive, IndexView
 
@@ -61,17 +59,18 @@ class Planner:
         self,
         request: InstallRequest,
         parts: PlannerParts,
-        summary: Summary,
+        reporter: Reporter,
         settings: BuildSettings | None = None,
     ) -> None:
-        """Plan ``request`` with ``parts``; count downloads and builds in ``summary``.
+        """Plan ``request`` with ``parts`` (made by :mod:`pip_accel.parts`); tell ``reporter``
+        which wheels of the plan this run built or downloaded.
 
         ``settings``: what builds are made with (none when not given).
         """
         self.command_line = request.command_line
         self.target = request.target
         self.pip = request.pip
-        self.summary = summary
+        self.reporter = reporter
         self.index = parts.index
         self.cache = parts.cache
         self.downloader = parts.downloader
@@ -87,27 +86,6 @@ class Planner:
         """The downloaded archives given to the cache backends."""
         self.guessed = False
         """Whether the plan holds pre-releases because the index could not be asked."""
-
-    @classmethod
-    def for_request(
-        cls,
-        request: InstallRequest,
-        summary: Summary,
-        cache: BinaryCache | None = None,
-        settings: BuildSettings | None = None,
-        on_archive: Callable[[Path], None] | None = None,
-        progress: Progress | None = None,
-    ) -> "Planner":
-        """A planner with the collaborators of ``request``'s configuration.
-
-        ``cache`` is the binary cache with its backends (made from the
-        configuration when not given); ``on_archive`` is called with each
-        archive as soon as it is downloaded; ``progress`` counts downloads and
-        builds.
-        """
-        settings = settings or BuildSettings()
-        parts = make_parts(request, cache, settings, on_archive, progress)
-        return cls(request, parts, summary, settings)
 
     def plan(self) -> Outcome:
         """Plan (downloading and building as needed), with a retry for system packages.
@@ -379,9 +357,9 @@ class Planner:
             path = item.local_path
             entry = view.lookup(path.name) if path else None
             if wheel in self.builder.built:
-                self.summary.built += 1
+                self.reporter.wheel_planned(wheel, "built")
             elif (entry.archive if entry else path) in self.new_archives:
-                self.summary.downloaded += 1
+                self.reporter.wheel_planned(wheel, "downloaded")
 
 
 def _version_key(name: str, version: str) -> tuple[str, Version | str]:

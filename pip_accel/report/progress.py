@@ -23,12 +23,18 @@ from typing import TextIO
 from humanfriendly import Timer, format_size, format_timespan
 from humanfriendly.text import pluralize
 
+from pip_accel.report.reporter import Origin
+
 CLEAR = "\r\x1b[K"
 """Back to the start of the line, and erase it."""
 
 
 class Progress:
-    """Counts of a run's work, drawn as one live line when ``live``."""
+    """Counts of a run's work, drawn as one live line when ``live``.
+
+    A :class:`~pip_accel.report.reporter.Reporter`: it counts downloads,
+    builds and compiles as they happen; what the plan holds is the summary's.
+    """
 
     def __init__(self, stream: TextIO, live: bool, interval: float = 0.2) -> None:
         """Draw on ``stream`` every ``interval`` seconds while entered, if ``live``."""
@@ -48,22 +54,34 @@ class Progress:
         self.stream = _Stream(self)
         """A stream for log lines, which keeps them apart from the live line."""
 
-    def downloaded(self, archive: Path) -> None:
+    def archive_downloaded(self, archive: Path) -> None:
         """Count an archive that entered the local index."""
         size = archive.stat().st_size if archive.exists() else 0
         with self.lock:
             self.downloads += 1
             self.bytes += size
 
-    def built(self, wheel: Path) -> None:
+    def wheel_built(self, wheel: Path) -> None:
         """Count a wheel built from an sdist."""
         with self.lock:
             self.builds += 1
 
-    def compiled(self, wheel: Path) -> None:
+    def tree_compiled(self, wheel: Path) -> None:
         """Count a wheel unpacked and compiled."""
         with self.lock:
             self.compiles += 1
+
+    def wheel_planned(self, wheel: Path, origin: Origin) -> None:
+        """Not drawn: the summary counts the plan."""
+
+    def wheel_installed(self, wheel: Path) -> None:
+        """Not drawn: the summary counts installs."""
+
+    def handed_to_pip(self, count: int, built_by_pip: bool) -> None:
+        """Not drawn: the summary counts installs."""
+
+    def objects_shared(self, count: int) -> None:
+        """Not drawn: the summary counts shared objects."""
 
     def line(self) -> str:
         """What the live line says now (empty while nothing is done)."""

@@ -14,6 +14,7 @@ from support.imports import cold_modules
 WARM = (
     "pip_accel.cli.main",
     "pip_accel.accelerator",
+    "pip_accel.parts",
     "pip_accel.upkeep.eviction",  # at the end of every install, for the size bound
 )
 """The modules a warm install imports, besides what they import themselves."""

@@ -29,10 +29,10 @@ def test_the_line_counts_downloads_with_bytes_builds_and_compiles(tmp_path: Path
     assert progress.line() == ""
     archive = tmp_path / "demo-1.0-py3-none-any.whl"
     archive.write_bytes(b"x" * 1500)
-    progress.downloaded(archive)
-    progress.downloaded(archive)
-    progress.built(tmp_path / "cext.whl")
-    progress.compiled(archive)
+    progress.archive_downloaded(archive)
+    progress.archive_downloaded(archive)
+    progress.wheel_built(tmp_path / "cext.whl")
+    progress.tree_compiled(archive)
     line = progress.line()
     assert line.startswith("Downloaded 2 archives (3 KB), built 1 sdist, compiled 1 wheel (")
     assert line.endswith("seconds)")
