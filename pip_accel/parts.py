@@ -91,7 +91,9 @@ class InstallParts:
             Reporters(self.summary, progress) if progress is not None else self.summary
         )
         """Every event of the install goes here: the summary and the live line."""
-        self.settings = BuildSettings.of(request.command_line, os.environ, config.build_environment)
+        self.settings = BuildSettings.of(
+            request.command_line, os.environ, config.build_environment, request.requirements
+        )
         """What the builds of this run are made with, part of their cache key."""
         self.trees = TreeStore(config.tree_cache, request.target, WheelDigests.of(config))
         """The one tree store of the run: the installer's, the unpacker's and the fleet's."""
@@ -119,7 +121,7 @@ class InstallParts:
         request = self.request
         command_line = request.command_line
         options = command_line.options
-        if options.upgrade or names_remote_files(command_line):
+        if options.upgrade or names_remote_files(command_line, request.requirements):
             return None
         local = names_source_trees(command_line)
         if local and getattr(options, "only_dependencies", False):
@@ -131,7 +133,7 @@ class InstallParts:
         config = request.config
         return PlanCache(
             config.plan_cache, config.source_index, command_line, request.target,
-            self.settings.environment,
+            self.settings.environment, request.requirements,
         )  # fmt: skip
 
     @cached_property
@@ -229,7 +231,8 @@ class InstallParts:
             request.pip, index, command_line, config.max_retries, config.download_concurrency,
             on_archive, partial(_pip_index, request.target),
         )  # fmt: skip
-        options = [*build_options(command_line), *index_options(command_line, find_links_only=True)]
+        found_in_files = index_options(command_line, True, request.requirements)
+        options = [*build_options(command_line), *found_in_files]
         scratch = config.scratch_directory
         builder = Builder(
             request.pip, cache, index.directory, config.binary_cache / LOCKS_OF_BINARIES, options,

@@ -38,7 +38,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from pip_accel.pip.command_line import CommandLine
-from pip_accel.pip.requirements import logical_lines, requirement_files, split_options
+from pip_accel.pip.requirements import RequirementFiles, split_options
 from pip_accel.pip.runner import pip_version
 
 BUILD_DESTS = frozenset({
@@ -73,15 +73,20 @@ class BuildSettings:
 
     @classmethod
     def of(
-        cls, command_line: CommandLine, environ: Mapping[str, str], names: Iterable[str]
+        cls,
+        command_line: CommandLine,
+        environ: Mapping[str, str],
+        names: Iterable[str],
+        files: RequirementFiles | None = None,
     ) -> "BuildSettings":
-        """The settings of ``command_line`` in ``environ``, counting the variables ``names``."""
+        """The settings of ``command_line`` in ``environ``, counting the variables ``names``
+        (``files``: its requirement files, when read already)."""
         per_project: dict[str, tuple[str, ...]] = {}
-        for path in requirement_files(command_line):
-            for line in logical_lines(path):
-                project, tokens = requirement_options(line)
-                if project and tokens:
-                    per_project[project] = per_project.get(project, ()) + tokens
+        files = files if files is not None else RequirementFiles.of(command_line)
+        for _, line in files.lines():
+            project, tokens = requirement_options(line)
+            if project and tokens:
+                per_project[project] = per_project.get(project, ()) + tokens
         return cls(
             tuple(command_line.tokens(BUILD_DESTS)),
             per_project,

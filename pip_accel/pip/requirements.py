@@ -2,9 +2,12 @@
 
 pip-accel reads them only for what pip's report cannot tell it in advance:
 whether hash-checking mode is on (``--require-hashes``, or any ``--hash``), and
-the index options in them, which pip-accel's own downloads must use too.
+the index options in them, which pip-accel's own downloads must use too. They
+are read once per request into a :class:`RequirementFiles`, which each
+question takes (a caller without a request has them read for its question).
 """
 
+import hashlib
 import itertools
 import os
 import re
@@ -65,15 +68,20 @@ def lock_source(value: str) -> tuple[str, frozenset[str]] | None:
 
 def requirement_files(command_line: CommandLine) -> list[Path]:
     """Every local requirements or constraints file, nested ones included, once each."""
-    seen: dict[Path, None] = {}
+    return list(_read_files(command_line))
+
+
+def _read_files(command_line: CommandLine) -> dict[Path, bytes]:
+    """The contents of every local requirements or constraints file, by its path."""
+    seen: dict[Path, bytes] = {}
     for dest in ("requirements", "constraints"):
         for group in command_line.groups:
             if group.dest == dest:
                 _collect(Path(group.tokens[-1]), seen)
-    return list(seen)
+    return seen
 
 
-def _collect(path: Path, seen: dict[Path, None]) -> None:
+def _collect(path: Path, seen: dict[Path, bytes]) -> None:
     """Add ``path`` and the files it names (URLs are left to pip)."""
     lock = lock_source(str(path))
     path = Path(lock[0]) if lock else path  # a lock file counts without the extras it selects
@@ -82,18 +90,27 @@ def _collect(path: Path, seen: dict[Path, None]) -> None:
     path = Path(os.path.normpath(path.absolute()))  # "a/../b" and "b" are one file
     if path in seen:
         return
-    seen[path] = None
+    seen[path] = path.read_bytes()
     if lock:
         return
-    for line in logical_lines(path):
+    for line in _logical(_text(seen[path])):
         match = NESTED.match(line)
         if match:
             _collect(path.parent / match.group(3), seen)
 
 
+def _text(data: bytes) -> str:
+    """A file's contents as :meth:`Path.read_text` gives them (UTF-8, newlines translated)."""
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def logical_lines(path: Path) -> Iterator[str]:
     """The lines of a requirements file, continuations joined, comments removed."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    yield from _logical(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def _logical(text: str) -> Iterator[str]:
+    """The logical lines of a requirements file's ``text``."""
     for line in text.replace("\\\n", " ").splitlines():
         line = re.sub(r"(^|\s)#.*$", "", line).strip()
         if line:
@@ -106,7 +123,65 @@ def split_options(line: str) -> tuple[str, str]:
     return requirement.strip(), options
 
 
-def exact_requirements(command_line: CommandLine) -> list[tuple[str, str, list[str]]] | None:
+@dataclass(frozen=True)
+class RequirementFile:
+    """One requirements or constraints file, read once: its contents and logical lines."""
+
+    path: Path
+    """The file, by its absolute path."""
+    sha256: str
+    """The sha256 of its contents (a stored plan's key counts the file by it)."""
+    text: str
+    """Its contents."""
+    lines: tuple[str, ...]
+    """Its logical lines (:func:`logical_lines`)."""
+    constraints: bool
+    """Whether the command line names it with ``-c`` (its lines ask for nothing to be
+    installed)."""
+
+
+@dataclass(frozen=True)
+class RequirementFiles:
+    """What the local requirement files of a command line say, read once for every question
+    (:attr:`pip_accel.request.InstallRequest.requirements`): each file, nested ones included,
+    once, in the order :func:`requirement_files` gives."""
+
+    files: tuple[RequirementFile, ...] = ()
+
+    @classmethod
+    def of(cls, command_line: CommandLine) -> "RequirementFiles":
+        """Read the requirement files of ``command_line``, each once."""
+        constraints = {Path(group.tokens[-1]).absolute() for group in command_line.groups
+                       if group.dest == "constraints"}  # fmt: skip
+        files = []
+        for path, data in _read_files(command_line).items():
+            text = _text(data)
+            files.append(RequirementFile(
+                path, hashlib.sha256(data).hexdigest(), text, tuple(_logical(text)),
+                path in constraints,
+            ))  # fmt: skip
+        return cls(tuple(files))
+
+    @property
+    def paths(self) -> list[Path]:
+        """The files, in order."""
+        return [file.path for file in self.files]
+
+    def lines(self) -> Iterator[tuple[Path, str]]:
+        """Every logical line of every file, with the file's path."""
+        for file in self.files:
+            for line in file.lines:
+                yield file.path, line
+
+
+def _files(command_line: CommandLine, files: RequirementFiles | None) -> RequirementFiles:
+    """``files`` when the caller has them (read once on the request), else read now."""
+    return files if files is not None else RequirementFiles.of(command_line)
+
+
+def exact_requirements(
+    command_line: CommandLine, files: RequirementFiles | None = None
+) -> list[tuple[str, str, list[str]]] | None:
     """Every requirement as ``(name, version, extras)``, when all are pins and nothing else.
 
     None when a requirement is not ``name[extras]==version`` (a range, a
@@ -114,17 +189,16 @@ def exact_requirements(command_line: CommandLine) -> list[tuple[str, str, list[s
     anything but pins, nested requirement files, and index and binary options.
     """
     texts = list(command_line.arguments)
-    for path in requirement_files(command_line):
-        for line in logical_lines(path):
-            nested = NESTED.match(line)
-            if nested and nested.group(1) in ("-c", "--constraint"):
-                return None
-            if nested or CHOICE_OPTION.match(line) or INDEX_OPTION.match(line):
-                continue
-            requirement, options = split_options(line)
-            if options or not requirement:
-                return None
-            texts.append(requirement)
+    for _, line in _files(command_line, files).lines():
+        nested = NESTED.match(line)
+        if nested and nested.group(1) in ("-c", "--constraint"):
+            return None
+        if nested or CHOICE_OPTION.match(line) or INDEX_OPTION.match(line):
+            continue
+        requirement, options = split_options(line)
+        if options or not requirement:
+            return None
+        texts.append(requirement)
     found = [PIN.match(text.strip()) for text in texts]
     if not all(found):
         return None
@@ -139,29 +213,29 @@ def exact_requirements(command_line: CommandLine) -> list[tuple[str, str, list[s
     ]
 
 
-def pins(command_line: CommandLine) -> list[tuple[str, str]]:
+def pins(command_line: CommandLine, files: RequirementFiles | None = None) -> list[tuple[str, str]]:
     """The requirements on exactly one version: arguments and lines of requirement files.
 
     Each is ``(canonical name, version)``. Constraints do not count: they
     ask for nothing to be installed.
     """
-    found = [PIN.match(text.strip()) for text in requirement_texts(command_line)]
+    found = [PIN.match(text.strip()) for text in requirement_texts(command_line, files)]
     return [(canonicalize_name(match["name"]), match["version"]) for match in found if match]
 
 
-def requirement_texts(command_line: CommandLine) -> list[str]:
+def requirement_texts(
+    command_line: CommandLine, files: RequirementFiles | None = None
+) -> list[str]:
     """The requirements as written: arguments and lines of requirement files (their options
     and comments off; constraints files left out, they ask for nothing to be installed)."""
     texts = list(command_line.arguments)
-    for path in requirement_files(command_line):
-        if any(group.dest == "constraints" and Path(group.tokens[-1]).absolute() == path
-               for group in command_line.groups):  # fmt: skip
-            continue
-        texts += [split_options(line)[0] for line in logical_lines(path)]
+    for file in _files(command_line, files).files:
+        if not file.constraints:
+            texts += [split_options(line)[0] for line in file.lines]
     return texts
 
 
-def names_remote_files(command_line: CommandLine) -> bool:
+def names_remote_files(command_line: CommandLine, files: RequirementFiles | None = None) -> bool:
     """Whether a requirements or constraints file is a URL, on the command line or nested.
 
     pip-accel cannot tell whether such a file changed without fetching it.
@@ -171,8 +245,8 @@ def names_remote_files(command_line: CommandLine) -> bool:
         for group in command_line.groups
         if group.dest in ("requirements", "constraints")
     ]
-    for path in requirement_files(command_line):
-        named += [match.group(3) for match in map(NESTED.match, logical_lines(path)) if match]
+    lines = (line for _, line in _files(command_line, files).lines())
+    named += [match.group(3) for match in map(NESTED.match, lines) if match]
     return any("://" in name for name in named)
 
 
@@ -195,7 +269,7 @@ def names_source_trees(command_line: CommandLine) -> bool:
     return False
 
 
-def uses_hashes(command_line: CommandLine) -> bool:
+def uses_hashes(command_line: CommandLine, files: RequirementFiles | None = None) -> bool:
     """Whether pip checks hashes for this command line: ``--require-hashes``, or any ``--hash``.
 
     ``--no-require-hashes`` keeps a ``--hash`` from requiring hashes of every
@@ -205,11 +279,7 @@ def uses_hashes(command_line: CommandLine) -> bool:
     """
     if command_line.given("require_hashes"):
         return True
-    for path in requirement_files(command_line):
-        for line in logical_lines(path):
-            if HASH_OPTION.search(line):
-                return True
-    return False
+    return any(HASH_OPTION.search(line) for _, line in _files(command_line, files).lines())
 
 
 CHOICE_OPTION = re.compile(
@@ -218,7 +288,7 @@ CHOICE_OPTION = re.compile(
 """A line of a requirements file that changes which archive pip chooses for a requirement."""
 
 
-def choice_options(command_line: CommandLine) -> list[str]:
+def choice_options(command_line: CommandLine, files: RequirementFiles | None = None) -> list[str]:
     """The options inside the requirement files that change which archive pip takes.
 
     ``--no-binary``, ``--only-binary``, ``--prefer-binary``, ``--pre`` and
@@ -226,17 +296,18 @@ def choice_options(command_line: CommandLine) -> list[str]:
     reads them; pip-accel's own fetching of pins must take them too.
     """
     tokens: list[str] = []
-    for path in requirement_files(command_line):
-        for line in logical_lines(path):
-            match = CHOICE_OPTION.match(line)
-            if match and match.group(4):
-                tokens.append(match.group(4))
-            elif match:
-                tokens += [match.group(1), match.group(3)]
+    for _, line in _files(command_line, files).lines():
+        match = CHOICE_OPTION.match(line)
+        if match and match.group(4):
+            tokens.append(match.group(4))
+        elif match:
+            tokens += [match.group(1), match.group(3)]
     return tokens
 
 
-def index_options(command_line: CommandLine, find_links_only: bool = False) -> list[str]:
+def index_options(
+    command_line: CommandLine, find_links_only: bool = False, files: RequirementFiles | None = None
+) -> list[str]:
     """The index options inside the requirement files, as command-line tokens.
 
     pip obeys them for the requirements of the files, and so must every other
@@ -246,21 +317,20 @@ def index_options(command_line: CommandLine, find_links_only: bool = False) -> l
     taken from the file's directory when it exists there, as pip does.
     """
     tokens: list[str] = []
-    for path in requirement_files(command_line):
-        for line in logical_lines(path):
-            match = INDEX_OPTION.match(line)
-            if match is None:
-                continue
-            option, _, value = match.groups()
-            find_links = option in ("-f", "--find-links")
-            if find_links_only and not find_links:
-                continue
-            if option is None:
-                tokens.append(line)
-            elif find_links and (path.parent / value).exists():
-                tokens += [option, str(path.parent / value)]
-            else:
-                tokens += [option, value]
+    for path, line in _files(command_line, files).lines():
+        match = INDEX_OPTION.match(line)
+        if match is None:
+            continue
+        option, _, value = match.groups()
+        find_links = option in ("-f", "--find-links")
+        if find_links_only and not find_links:
+            continue
+        if option is None:
+            tokens.append(line)
+        elif find_links and (path.parent / value).exists():
+            tokens += [option, str(path.parent / value)]
+        else:
+            tokens += [option, value]
     return tokens
 
 
@@ -278,13 +348,14 @@ class FormatChoice:
     only_binary: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, command_line: CommandLine) -> "FormatChoice":
-        """The choice of a command line (its options first, then its files' lines)."""
+    def of(cls, command_line: CommandLine, files: RequirementFiles | None = None) -> "FormatChoice":
+        """The choice of a command line (its options first, then its files' lines: ``files``,
+        when read already)."""
         control = getattr(command_line.options, "format_control", None)
         choice = cls(
             set(getattr(control, "no_binary", ())), set(getattr(control, "only_binary", ()))
         )
-        for option, value in itertools.pairwise(choice_options(command_line)):
+        for option, value in itertools.pairwise(choice_options(command_line, files)):
             if option == "--no-binary":
                 _exclude(value, choice.no_binary, choice.only_binary)
             elif option == "--only-binary":

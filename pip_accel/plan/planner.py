@@ -78,7 +78,9 @@ class Planner:
         self.system_packages = parts.system_packages
         self.scratch = parts.scratch
         self.freshness = parts.freshness
-        self.hashes = uses_hashes(request.command_line)
+        self.files = request.requirements
+        """What the requirement files say, read once."""
+        self.hashes = uses_hashes(request.command_line, self.files)
         self.settings = settings or BuildSettings()
         self.new_archives: set[Path] = set()
         """The archives downloaded during this run."""
@@ -180,7 +182,7 @@ class Planner:
         if self.freshness is not None:
             items = [(item.name, item.version) for item in planned[0].distributions
                      if not item.is_direct]  # fmt: skip
-            pinned = {name for name, _ in pins(self.command_line)}
+            pinned = {name for name, _ in pins(self.command_line, self.files)}
             loose = [name for name, _ in items if canonicalize_name(name) not in pinned]
             listings = self.downloader.listings(loose) if loose else {}
             self.freshness.record_answer(items, self.command_line, listings)
@@ -209,13 +211,14 @@ class Planner:
         """The requirements on one version of which the local index has no archive pip
         may take (a wheel for another Python, or one that ``--no-binary`` refuses, does
         not count)."""
-        choice = FormatChoice.of(self.command_line)
+        choice = FormatChoice.of(self.command_line, self.files)
         tags = set(self.target.tags)
         archives = [archive for archive in self.index.archives() if archive.usable(choice, tags)]
         have = {
             _version_key(*found) for archive in archives if (found := archive.name_and_version())
         }
-        return [pin for pin in pins(self.command_line) if _version_key(*pin) not in have]
+        wanted = pins(self.command_line, self.files)
+        return [pin for pin in wanted if _version_key(*pin) not in have]
 
     def _may_resolve_offline(self) -> bool:
         """Whether the local index may satisfy the requirements: it is not empty, lacks no pin."""
@@ -311,10 +314,10 @@ class Planner:
     def _pinned_plan(self, view: IndexView) -> Plan | None:
         """The plan of a set of pins from its wheels' metadata, when pip has no choice to
         make (see :mod:`pip_accel.plan.pinned`); None when pip must make it."""
-        requirements = exact_requirements(self.command_line)
-        if requirements is None or names_remote_files(self.command_line):
+        requirements = exact_requirements(self.command_line, self.files)
+        if requirements is None or names_remote_files(self.command_line, self.files):
             return None
-        choice, tags = FormatChoice.of(self.command_line), self.target.tags
+        choice, tags = FormatChoice.of(self.command_line, self.files), self.target.tags
         fitting = set(tags)
         wheels = [view.directory / name for name in view.entries if name.endswith(".whl")
                   and Archive(view.directory / name).usable(choice, fitting)]  # fmt: skip

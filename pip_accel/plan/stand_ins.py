@@ -218,7 +218,8 @@ def may_stand_in(request: InstallRequest) -> bool:
     """Whether the planner may see stand-ins for this run (not for pip's own report entries,
     nor in hash-checking mode)."""
     options = request.command_line.options
-    return not (options.dry_run or options.json_report_file or uses_hashes(request.command_line))
+    hashes = uses_hashes(request.command_line, request.requirements)
+    return not (options.dry_run or options.json_report_file or hashes)
 
 
 class StandIns:

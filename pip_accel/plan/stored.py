@@ -39,7 +39,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from pip_accel.environment import TargetEnvironment
 from pip_accel.files import write_atomically
 from pip_accel.pip.command_line import CommandLine
 from pip_accel.pip.commands import UNRELATED_TO_PLANS
-from pip_accel.pip.requirements import index_options, requirement_files
+from pip_accel.pip.requirements import RequirementFiles, index_options
 from pip_accel.pip.runner import pip_version
 from pip_accel.plan.document import ENVELOPE, checksum, plan_document
 from pip_accel.plan.plan import PlannedWheel
@@ -94,16 +94,17 @@ class PlanCache:
         command_line: CommandLine,
         target: TargetEnvironment,
         build_environment: Mapping[str, str] | None = None,
+        files: RequirementFiles | None = None,
     ) -> None:
         """Key plans by this command line and target; ``index`` is the local index.
 
         ``build_environment``: the variables of the build settings that are
         set (:class:`~pip_accel.builds.settings.BuildSettings`), since a plan
-        names wheels built with them.
+        names wheels built with them; ``files``: the requirement files, if read already.
         """
         self.directory = directory
         self.index = index
-        self.question = _question(command_line, target)
+        self.question = _question(command_line, target, files)
         self.question["build_environment"] = dict(build_environment or {})
 
     def shared_key(self) -> str:
@@ -284,15 +285,16 @@ def _remove(path: Path) -> None:
         logger.warning("The damaged plan %s could not be removed (%s).", path, error)
 
 
-def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str, Any]:
+def _question(
+    command_line: CommandLine, target: TargetEnvironment, files: RequirementFiles | None = None
+) -> dict[str, Any]:
     """Everything but the local index that the plan depends on, and no path of this machine.
 
-    Requirement files count by their contents, so a copy of a requirements
-    file in another checkout or CI workspace asks the same question. Paths
-    count only where they change what pip plans: local ``--find-links``
-    directories (by absolute path and listing); plans of local directories,
-    archives and editables are not stored at all, but those of local projects
-    whose metadata is static, named by it (:mod:`pip_accel.plan.stand_ins`).
+    Requirement files (``files``, if read) count by their contents, so a copy of a
+    requirements file in another checkout or CI workspace asks the same question. Paths count
+    only where they change what pip plans: local ``--find-links`` directories (by absolute
+    path and listing); plans of local directories, archives and editables are not stored at
+    all, save those of local projects with static metadata (:mod:`pip_accel.plan.stand_ins`).
     """
     options = {
         dest: value
@@ -303,21 +305,22 @@ def _question(command_line: CommandLine, target: TargetEnvironment) -> dict[str,
         options[dest] = [_contents(name) for name in options.get(dest) or []]
     if options.get(GROUPS):  # pip 25.1 and newer
         options[GROUPS] = [(_contents(path), group) for path, group in options[GROUPS]]
-    files = requirement_files(command_line)
+    files = files or RequirementFiles.of(command_line)
+    texts = [file.text for file in files.files]
     return {
         "format": FORMAT,
         "versions": [__version__, pip_version()],
         "options": options,
         "arguments": command_line.arguments,
-        "files": [_digest(path) for path in files],
-        "variables": _variables(files),
-        "find_links": _find_links(command_line),
-        "interpreter": _interpreter(target, [*files, *_other_sources(command_line)]),
+        "files": [file.sha256 for file in files.files],
+        "variables": _variables(texts),
+        "find_links": _find_links(command_line, files),
+        "interpreter": _interpreter(target, [*texts, *_other_sources(command_line)]),
         "installed": _installed(target.info["sys_path"]),
     }
 
 
-def _interpreter(target: TargetEnvironment, files: Iterable[Path]) -> dict[str, Any]:
+def _interpreter(target: TargetEnvironment, texts: Sequence[str]) -> dict[str, Any]:
     """What the plan depends on of the target interpreter.
 
     The kernel's release and version (markers ``platform_release`` and
@@ -326,7 +329,6 @@ def _interpreter(target: TargetEnvironment, files: Iterable[Path]) -> dict[str, 
     count only when a requirement file names them.
     """
     info = {key: target.info[key] for key in INTERPRETER}
-    texts = [path.read_text(errors="replace") for path in files]
     info["markers"] = {
         name: value
         for name, value in target.info["markers"].items()
@@ -335,15 +337,16 @@ def _interpreter(target: TargetEnvironment, files: Iterable[Path]) -> dict[str, 
     return info
 
 
-def _other_sources(command_line: CommandLine) -> list[Path]:
-    """The local files besides requirement files that name requirements: the
+def _other_sources(command_line: CommandLine) -> list[str]:
+    """The texts of the local files besides requirement files that name requirements: the
     ``pyproject.toml`` (or lock file) of each dependency group, scripts with
     inline metadata, and build constraints."""
     options = command_line.options
     names = [path for path, _ in getattr(options, GROUPS, None) or []]
     for dest in FILE_OPTIONS[2:]:
         names += getattr(options, dest, None) or []
-    return [Path(name) for name in names if "://" not in name and Path(name).is_file()]
+    paths = [Path(name) for name in names if "://" not in name and Path(name).is_file()]
+    return [path.read_text(errors="replace") for path in paths]
 
 
 def _contents(name: str) -> str:
@@ -357,15 +360,16 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _variables(files: Iterable[Path]) -> dict[str, str | None]:
-    """The environment variables that requirement files name as ``${NAME}`` (pip expands them)."""
-    names = {name for path in files for name in VARIABLE.findall(path.read_text(errors="replace"))}
+def _variables(texts: Iterable[str]) -> dict[str, str | None]:
+    """The environment variables that requirement files (their ``texts``) name as ``${NAME}``
+    (pip expands them)."""
+    names = {name for text in texts for name in VARIABLE.findall(text)}
     return {name: os.environ.get(name) for name in sorted(names)}
 
 
-def _find_links(command_line: CommandLine) -> dict[str, list[str]]:
+def _find_links(command_line: CommandLine, files: RequirementFiles) -> dict[str, list[str]]:
     """The listing of every local ``--find-links`` directory (new archives change plans)."""
-    tokens = index_options(command_line, find_links_only=True)
+    tokens = index_options(command_line, True, files)
     places = list(command_line.options.find_links or []) + tokens[1::2]
     return {
         os.path.abspath(place): sorted(os.listdir(place))

@@ -60,7 +60,7 @@ def test_a_plan_cache_is_keyed_by_the_build_environment(
     made_once = cast(PlanCache, SimpleNamespace())
 
     def plan_cache(*args: object) -> PlanCache:
-        handed.append(args[-1])
+        handed.append(args[-2])
         return made_once
 
     monkeypatch.setattr("pip_accel.parts.PlanCache", plan_cache)

@@ -4,6 +4,7 @@ The files are real small files in ``tmp_path``; the command lines are read by pi
 parser (``parse_install``), which runs in-process and touches no index.
 """
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,16 @@ import pytest
 from pip_accel.pip.command_line import parse_install
 from pip_accel.pip.requirements import (
     FormatChoice,
+    RequirementFiles,
     choice_options,
     exact_requirements,
     index_options,
     logical_lines,
     names_remote_files,
     names_source_trees,
+    pins,
     requirement_files,
+    requirement_texts,
     uses_hashes,
 )
 
@@ -191,3 +195,34 @@ def test_anything_but_pins_is_no_set_of_exact_requirements(tmp_path: Path, line:
 def test_source_trees_and_urls_are_told_from_names(arguments: list[str], expected: bool) -> None:
     """A path, a URL or an editable is read by pip; a named requirement is not."""
     assert names_source_trees(parse_install(arguments)) is expected
+
+
+def test_the_files_are_read_once_into_a_value_that_answers_every_question(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file once (nested ones too), with its sha256, text and logical lines (a
+    continuation over a Windows line end joined, as a text read joins it); the questions
+    answer from the value without reading a file again, as they answer from the files."""
+    nested = write(tmp_path / "sub" / "more.txt", "-i http://127.0.0.1:9/simple\nbeta==2.0\n")
+    top = tmp_path / "requirements.txt"
+    top.write_bytes(b"alpha==1.0 \\\r\n  --hash=sha256:00\r\n-r sub/more.txt\n")
+    limits = write(tmp_path / "constraints.txt", "gamma<3\n")
+    command_line = parse_install(["-r", str(top), "-c", str(limits)])
+    files = RequirementFiles.of(command_line)
+    assert files.paths == [top, nested, limits]
+    first = files.files[0]
+    assert first.sha256 == hashlib.sha256(top.read_bytes()).hexdigest()
+    assert first.lines == tuple(logical_lines(top)) == ("alpha==1.0    --hash=sha256:00",
+                                                        "-r sub/more.txt")  # fmt: skip
+    assert [file.constraints for file in files.files] == [False, False, True]
+    answers = (uses_hashes, index_options, choice_options, names_remote_files, pins,
+               requirement_texts, exact_requirements)  # fmt: skip
+    expected = [question(command_line) for question in answers]
+
+    def no_reading(path: Path) -> bytes:
+        raise AssertionError(f"{path} was read again")
+
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    assert [question(command_line, files=files) for question in answers] == expected
+    assert expected[0] and expected[4] == [("alpha", "1.0"), ("beta", "2.0")]
+    assert FormatChoice.of(command_line, files) == FormatChoice()

@@ -25,6 +25,7 @@ from pip_accel.datadir.records import Record
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import BuildError, DownloadError, PipFailedError
 from pip_accel.pip.command_line import parse_install
+from pip_accel.pip.requirements import RequirementFiles
 from pip_accel.pip.runner import Pip
 from pip_accel.plan.freshness import FreshnessRecord
 from pip_accel.plan.plan import Plan
@@ -196,6 +197,7 @@ def planner_for(tmp_path: Path, args: list[str], archives: list[str]) -> Planner
     """A planner of an install command line, with these archives in its local index."""
     planner = Planner.__new__(Planner)
     planner.command_line = parse_install(args)
+    planner.files = RequirementFiles.of(planner.command_line)
     planner.target = cast(TargetEnvironment, SimpleNamespace(tags=TAGS))
     planner.index = LocalIndex(tmp_path / "sources")
     planner.index.directory.mkdir(parents=True, exist_ok=True)
