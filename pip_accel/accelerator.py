@@ -190,7 +190,9 @@ class PipAccelerator:
         if only_lock_files(self.command_line):  # a lock file never asks the package index
             return True
         planned = [(item.name, item.version) for item in plan if item.direct_url is None]
-        return fresh_plan(self.parts.freshness, planned, self.command_line)
+        return fresh_plan(
+            self.parts.freshness, planned, self.command_line, self.request.requirements
+        )
 
     def _needs_wheels(self) -> bool:
         """Whether the run needs the wheel files, not only their trees: it hands them to pip

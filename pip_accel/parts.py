@@ -228,10 +228,10 @@ class InstallParts:
                 unpacker.add(archive)
 
         downloader = Downloader(
-            request.pip, index, command_line, config.max_retries, config.download_concurrency,
-            on_archive, partial(_pip_index, request.target),
+            request.pip, index, command_line, request.requirements, config.max_retries,
+            config.download_concurrency, on_archive, partial(_pip_index, request.target),
         )  # fmt: skip
-        found_in_files = index_options(command_line, True, request.requirements)
+        found_in_files = index_options(request.requirements, True)
         options = [*build_options(command_line), *found_in_files]
         scratch = config.scratch_directory
         builder = Builder(

@@ -11,7 +11,7 @@ from packaging.version import Version
 
 from pip_accel.exceptions import LockFileError
 from pip_accel.pip.command_line import CommandLine
-from pip_accel.pip.requirements import FormatChoice, lock_source
+from pip_accel.pip.requirements import FormatChoice, RequirementFiles, lock_source
 
 LOCK_PIP = "26.1"
 """The first pip that reads a lock file named with ``-r`` (older ones read it as requirements)."""
@@ -95,7 +95,7 @@ def check_dist_restrictions(command_line: CommandLine) -> None:
     if not any(getattr(options, dest, None) for dest in DIST_RESTRICTIONS):
         return
     names = "--python-version, --platform, --abi, or --implementation"
-    choice = FormatChoice.of(command_line)
+    choice = FormatChoice.of(command_line, RequirementFiles.of(command_line))
     binary_only = choice.only_binary == {":all:"} and not choice.no_binary
     if not (binary_only or options.ignore_dependencies):
         raise LockFileError(

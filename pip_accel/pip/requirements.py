@@ -71,32 +71,41 @@ def requirement_files(command_line: CommandLine) -> list[Path]:
     return list(_read_files(command_line))
 
 
-def _read_files(command_line: CommandLine) -> dict[Path, bytes]:
-    """The contents of every local requirements or constraints file, by its path."""
-    seen: dict[Path, bytes] = {}
+def _read_files(command_line: CommandLine) -> dict[Path, tuple[bytes, bool]]:
+    """The contents of every local requirements or constraints file, by its path, and whether
+    it is a constraints file."""
+    seen: dict[Path, tuple[bytes, bool]] = {}
     for dest in ("requirements", "constraints"):
         for group in command_line.groups:
             if group.dest == dest:
-                _collect(Path(group.tokens[-1]), seen)
+                _collect(Path(group.tokens[-1]), dest == "constraints", seen)
     return seen
 
 
-def _collect(path: Path, seen: dict[Path, bytes]) -> None:
-    """Add ``path`` and the files it names (URLs are left to pip)."""
+def _collect(path: Path, constraints: bool, seen: dict[Path, tuple[bytes, bool]]) -> None:
+    """Add ``path`` and the files it names (URLs are left to pip).
+
+    As pip reads them, a file named by ``-c`` is a constraints file wherever it
+    is named, and one named by ``-r`` a requirements file, also inside a
+    constraints file. A file named both ways counts as a requirements file.
+    """
     lock = lock_source(str(path))
     path = Path(lock[0]) if lock else path  # a lock file counts without the extras it selects
     if "://" in str(path) or not path.is_file():
         return
     path = Path(os.path.normpath(path.absolute()))  # "a/../b" and "b" are one file
     if path in seen:
+        data, known = seen[path]
+        seen[path] = (data, known and constraints)
         return
-    seen[path] = path.read_bytes()
+    data = path.read_bytes()
+    seen[path] = (data, constraints)
     if lock:
         return
-    for line in _logical(_text(seen[path])):
+    for line in _logical(_text(data)):
         match = NESTED.match(line)
         if match:
-            _collect(path.parent / match.group(3), seen)
+            _collect(path.parent / match.group(3), match.group(1) in ("-c", "--constraint"), seen)
 
 
 def _text(data: bytes) -> str:
@@ -136,8 +145,8 @@ class RequirementFile:
     lines: tuple[str, ...]
     """Its logical lines (:func:`logical_lines`)."""
     constraints: bool
-    """Whether the command line names it with ``-c`` (its lines ask for nothing to be
-    installed)."""
+    """Whether it is a constraints file: named by ``-c``, on the command line or in a file
+    (its lines ask for nothing to be installed)."""
 
 
 @dataclass(frozen=True)
@@ -151,14 +160,11 @@ class RequirementFiles:
     @classmethod
     def of(cls, command_line: CommandLine) -> "RequirementFiles":
         """Read the requirement files of ``command_line``, each once."""
-        constraints = {Path(group.tokens[-1]).absolute() for group in command_line.groups
-                       if group.dest == "constraints"}  # fmt: skip
         files = []
-        for path, data in _read_files(command_line).items():
+        for path, (data, constraints) in _read_files(command_line).items():
             text = _text(data)
             files.append(RequirementFile(
-                path, hashlib.sha256(data).hexdigest(), text, tuple(_logical(text)),
-                path in constraints,
+                path, hashlib.sha256(data).hexdigest(), text, tuple(_logical(text)), constraints
             ))  # fmt: skip
         return cls(tuple(files))
 
@@ -174,13 +180,8 @@ class RequirementFiles:
                 yield file.path, line
 
 
-def _files(command_line: CommandLine, files: RequirementFiles | None) -> RequirementFiles:
-    """``files`` when the caller has them (read once on the request), else read now."""
-    return files if files is not None else RequirementFiles.of(command_line)
-
-
 def exact_requirements(
-    command_line: CommandLine, files: RequirementFiles | None = None
+    command_line: CommandLine, files: RequirementFiles
 ) -> list[tuple[str, str, list[str]]] | None:
     """Every requirement as ``(name, version, extras)``, when all are pins and nothing else.
 
@@ -189,7 +190,7 @@ def exact_requirements(
     anything but pins, nested requirement files, and index and binary options.
     """
     texts = list(command_line.arguments)
-    for _, line in _files(command_line, files).lines():
+    for _, line in files.lines():
         nested = NESTED.match(line)
         if nested and nested.group(1) in ("-c", "--constraint"):
             return None
@@ -213,7 +214,7 @@ def exact_requirements(
     ]
 
 
-def pins(command_line: CommandLine, files: RequirementFiles | None = None) -> list[tuple[str, str]]:
+def pins(command_line: CommandLine, files: RequirementFiles) -> list[tuple[str, str]]:
     """The requirements on exactly one version: arguments and lines of requirement files.
 
     Each is ``(canonical name, version)``. Constraints do not count: they
@@ -223,19 +224,17 @@ def pins(command_line: CommandLine, files: RequirementFiles | None = None) -> li
     return [(canonicalize_name(match["name"]), match["version"]) for match in found if match]
 
 
-def requirement_texts(
-    command_line: CommandLine, files: RequirementFiles | None = None
-) -> list[str]:
+def requirement_texts(command_line: CommandLine, files: RequirementFiles) -> list[str]:
     """The requirements as written: arguments and lines of requirement files (their options
     and comments off; constraints files left out, they ask for nothing to be installed)."""
     texts = list(command_line.arguments)
-    for file in _files(command_line, files).files:
+    for file in files.files:
         if not file.constraints:
             texts += [split_options(line)[0] for line in file.lines]
     return texts
 
 
-def names_remote_files(command_line: CommandLine, files: RequirementFiles | None = None) -> bool:
+def names_remote_files(command_line: CommandLine, files: RequirementFiles) -> bool:
     """Whether a requirements or constraints file is a URL, on the command line or nested.
 
     pip-accel cannot tell whether such a file changed without fetching it.
@@ -245,7 +244,7 @@ def names_remote_files(command_line: CommandLine, files: RequirementFiles | None
         for group in command_line.groups
         if group.dest in ("requirements", "constraints")
     ]
-    lines = (line for _, line in _files(command_line, files).lines())
+    lines = (line for _, line in files.lines())
     named += [match.group(3) for match in map(NESTED.match, lines) if match]
     return any("://" in name for name in named)
 
@@ -269,7 +268,7 @@ def names_source_trees(command_line: CommandLine) -> bool:
     return False
 
 
-def uses_hashes(command_line: CommandLine, files: RequirementFiles | None = None) -> bool:
+def uses_hashes(command_line: CommandLine, files: RequirementFiles) -> bool:
     """Whether pip checks hashes for this command line: ``--require-hashes``, or any ``--hash``.
 
     ``--no-require-hashes`` keeps a ``--hash`` from requiring hashes of every
@@ -279,7 +278,7 @@ def uses_hashes(command_line: CommandLine, files: RequirementFiles | None = None
     """
     if command_line.given("require_hashes"):
         return True
-    return any(HASH_OPTION.search(line) for _, line in _files(command_line, files).lines())
+    return any(HASH_OPTION.search(line) for _, line in files.lines())
 
 
 CHOICE_OPTION = re.compile(
@@ -288,7 +287,7 @@ CHOICE_OPTION = re.compile(
 """A line of a requirements file that changes which archive pip chooses for a requirement."""
 
 
-def choice_options(command_line: CommandLine, files: RequirementFiles | None = None) -> list[str]:
+def choice_options(files: RequirementFiles) -> list[str]:
     """The options inside the requirement files that change which archive pip takes.
 
     ``--no-binary``, ``--only-binary``, ``--prefer-binary``, ``--pre`` and
@@ -296,7 +295,7 @@ def choice_options(command_line: CommandLine, files: RequirementFiles | None = N
     reads them; pip-accel's own fetching of pins must take them too.
     """
     tokens: list[str] = []
-    for _, line in _files(command_line, files).lines():
+    for _, line in files.lines():
         match = CHOICE_OPTION.match(line)
         if match and match.group(4):
             tokens.append(match.group(4))
@@ -305,9 +304,7 @@ def choice_options(command_line: CommandLine, files: RequirementFiles | None = N
     return tokens
 
 
-def index_options(
-    command_line: CommandLine, find_links_only: bool = False, files: RequirementFiles | None = None
-) -> list[str]:
+def index_options(files: RequirementFiles, find_links_only: bool = False) -> list[str]:
     """The index options inside the requirement files, as command-line tokens.
 
     pip obeys them for the requirements of the files, and so must every other
@@ -317,7 +314,7 @@ def index_options(
     taken from the file's directory when it exists there, as pip does.
     """
     tokens: list[str] = []
-    for path, line in _files(command_line, files).lines():
+    for path, line in files.lines():
         match = INDEX_OPTION.match(line)
         if match is None:
             continue
@@ -348,14 +345,14 @@ class FormatChoice:
     only_binary: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, command_line: CommandLine, files: RequirementFiles | None = None) -> "FormatChoice":
+    def of(cls, command_line: CommandLine, files: RequirementFiles) -> "FormatChoice":
         """The choice of a command line (its options first, then its files' lines: ``files``,
         when read already)."""
         control = getattr(command_line.options, "format_control", None)
         choice = cls(
             set(getattr(control, "no_binary", ())), set(getattr(control, "only_binary", ()))
         )
-        for option, value in itertools.pairwise(choice_options(command_line, files)):
+        for option, value in itertools.pairwise(choice_options(files)):
             if option == "--no-binary":
                 _exclude(value, choice.no_binary, choice.only_binary)
             elif option == "--only-binary":

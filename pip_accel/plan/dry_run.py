@@ -29,7 +29,7 @@ import contextlib
 import logging
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -38,7 +38,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from pip_accel.exceptions import ReportError
 from pip_accel.pip.command_line import CommandLine
-from pip_accel.pip.requirements import NESTED, logical_lines, split_options
+from pip_accel.pip.requirements import RequirementFiles, requirement_texts
 from pip_accel.pip.runner import pip_version
 from pip_accel.plan.install_report import (
     STDOUT,
@@ -72,7 +72,7 @@ def describe(
     options = request.command_line.options
     out = stdout or sys.stdout
     index = LocalIndex(request.config.source_index)
-    extras = requested_extras(request.command_line)
+    extras = requested_extras(request.command_line, request.requirements)
     items = [wheel_entry(item, index, extras.get(canonicalize_name(item.name), ()))
              for item in wheels] + [pip_entry(item) for item in handed_to_pip]  # fmt: skip
     with reporter.pause() if reporter is not None else contextlib.nullcontext():
@@ -132,7 +132,9 @@ def source_archive(wheel: Path, index: LocalIndex) -> Path:
     return sdists[0] if sdists and wanted is not None else wheel
 
 
-def requested_extras(command_line: CommandLine) -> dict[NormalizedName, set[str]]:
+def requested_extras(
+    command_line: CommandLine, files: RequirementFiles
+) -> dict[NormalizedName, set[str]]:
     """The extras asked for of each project the user named (in arguments and ``-r`` files).
 
     pip reports them (normalized, sorted) for the distributions the user asked
@@ -140,8 +142,7 @@ def requested_extras(command_line: CommandLine) -> dict[NormalizedName, set[str]
     project (options, paths, URLs) are skipped: what they name pip reports.
     """
     found: dict[NormalizedName, set[str]] = defaultdict(set)
-    for line in [*command_line.arguments, *_requirement_lines(command_line)]:
-        text, _ = split_options(line)
+    for text in requirement_texts(command_line, files):
         if not text or text.startswith("-"):
             continue
         try:
@@ -151,21 +152,3 @@ def requested_extras(command_line: CommandLine) -> dict[NormalizedName, set[str]
         extras = map(canonicalize_name, requirement.extras)
         found[canonicalize_name(requirement.name)].update(extras)
     return dict(found)
-
-
-def _requirement_lines(command_line: CommandLine) -> Iterator[str]:
-    """The lines of every requirements file (``-r``, nested ones included, once each)."""
-    seen: set[Path] = set()
-    pending = [Path(group.tokens[-1]) for group in command_line.groups
-               if group.dest == "requirements"]  # fmt: skip
-    while pending:
-        path = pending.pop(0)
-        if "://" in str(path) or not path.is_file() or path.resolve() in seen:
-            continue
-        seen.add(path.resolve())
-        for line in logical_lines(path):
-            nested = NESTED.match(line)
-            if nested and nested.group(1) in ("-r", "--requirement"):
-                pending.append(path.parent / nested.group(3))
-            elif not nested:
-                yield line

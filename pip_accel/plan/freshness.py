@@ -49,7 +49,7 @@ from pip_accel.config import Config
 from pip_accel.datadir.scratch import remove_tree, tree_size
 from pip_accel.files import write_atomically
 from pip_accel.pip.command_line import CommandLine
-from pip_accel.pip.requirements import pins
+from pip_accel.pip.requirements import RequirementFiles, pins
 
 if TYPE_CHECKING:  # imported where a listing is read: a warm run of pins reads none
     from pip_accel.sources.listing import Listing
@@ -187,16 +187,19 @@ class FreshnessRecord:
         self,
         planned: Iterable[tuple[str, str]],
         command_line: CommandLine,
+        files: RequirementFiles,
         listings: "Mapping[str, Listing] | None" = None,
     ) -> None:
         """Record the projects of a plan made after asking the package index, with what it
         listed for each, but those the user pinned: a pin is fetched by its version, which
         says nothing of newer releases, so a later loose requirement must still ask."""
-        pinned = {canonicalize_name(name) for name, _ in pins(command_line)}
+        pinned = {canonicalize_name(name) for name, _ in pins(command_line, files)}
         items = [item for item in planned if canonicalize_name(item[0]) not in pinned]
         self.record(items, listings)
 
-    def stale(self, planned: Iterable[tuple[str, str]], command_line: CommandLine) -> Staleness:
+    def stale(
+        self, planned: Iterable[tuple[str, str]], command_line: CommandLine, files: RequirementFiles
+    ) -> Staleness:
         """What of a plan of these ``(project, version)`` the package index must be asked about.
 
         Projects the user pinned to one version never need asking; the others
@@ -213,11 +216,11 @@ class FreshnessRecord:
         names: list[str] = sorted(versions)
         if ":all:" in refresh:
             return Staleness([], names, self.ttl)
-        known = refresh | {name for name, _ in pins(command_line)} if names else refresh
+        known = refresh | {name for name, _ in pins(command_line, files)} if names else refresh
         loose = [name for name in names if name not in known]
         expired = [name for name in loose if not self.is_fresh(name)]
         asked = {name: versions[name] for name in loose if name not in expired}
-        outdated = self._outdated(asked, command_line) if asked else {}
+        outdated = self._outdated(asked, command_line, files) if asked else {}
         return Staleness(expired, sorted(refresh), self.ttl, outdated)
 
     def projects(self) -> list[str]:
@@ -234,7 +237,9 @@ class FreshnessRecord:
         remove_tree(self.directory)
         return freed
 
-    def _outdated(self, asked: dict[str, str], command_line: CommandLine) -> dict[str, str]:
+    def _outdated(
+        self, asked: dict[str, str], command_line: CommandLine, files: RequirementFiles
+    ) -> dict[str, str]:
         """Of the projects asked within the TTL, by planned version, those whose version is
         not the one the index's listing gives, each with why."""
         from pip_accel.sources.listing import ReleaseRule, undecidable
@@ -243,7 +248,7 @@ class FreshnessRecord:
         if option is not None:
             clause = f"the listing cannot tell pip's answer under {option}"
             return {name: f"{clause} for {name}" for name in asked}
-        rule = ReleaseRule.of(command_line)
+        rule = ReleaseRule.of(command_line, files)
         outdated = {}
         for name, version in asked.items():
             listing = self.listing(name)
@@ -259,11 +264,14 @@ class FreshnessRecord:
 
 
 def fresh_plan(
-    record: FreshnessRecord, planned: Iterable[tuple[str, str]], command_line: CommandLine
+    record: FreshnessRecord,
+    planned: Iterable[tuple[str, str]],
+    command_line: CommandLine,
+    files: RequirementFiles,
 ) -> bool:
     """Whether a stored plan of these ``(project, version)`` may answer; says why not when it
     may not."""
-    stale = record.stale(planned, command_line)
+    stale = record.stale(planned, command_line, files)
     if stale:
         logger.info("Not using the plan of an earlier run: %s.", stale.reason())
     return not stale

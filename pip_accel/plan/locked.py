@@ -37,7 +37,7 @@ from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import LockFileError, LockHashMismatchError
 from pip_accel.pip.command_line import CommandLine
 from pip_accel.pip.lock_files import lock_files
-from pip_accel.pip.requirements import FormatChoice
+from pip_accel.pip.requirements import FormatChoice, RequirementFiles
 from pip_accel.plan.lockfile import LeftToPip, LockedArchive, Target, read_lock
 from pip_accel.plan.pinned import NoPinnedPlan, Pin, close_over_dependencies
 from pip_accel.plan.plan import Outcome, PlannedDistribution, PlannedWheel
@@ -55,6 +55,7 @@ class PlannerState(Protocol):
 
     target: TargetEnvironment
     command_line: CommandLine
+    files: RequirementFiles
     index: LocalIndex
     downloader: Downloader
     cache: BinaryCache
@@ -69,13 +70,15 @@ class PlannerState(Protocol):
         """The binary cache key of the wheel built from an sdist of the local index."""
 
 
-def locked_archives(command_line: CommandLine, target: TargetEnvironment) -> list[LockedArchive]:
+def locked_archives(
+    command_line: CommandLine, files: RequirementFiles, target: TargetEnvironment
+) -> list[LockedArchive]:
     """The archives pip installs from the lock files of a command line, in their order.
 
     :raises LockFileError: pip refuses a lock file, with pip's reason.
     :raises LeftToPip: pip plans these lock files itself (says why).
     """
-    choice = FormatChoice.of(command_line)
+    choice = FormatChoice.of(command_line, files)
     wants_sdist = lambda name: choice.allows_sdists(name) and not choice.allows_wheels(name)  # noqa: E731
     chosen = Target(target.info["markers"], target.tags, wants_sdist)
     found: dict[str, LockedArchive] = {}
@@ -217,7 +220,7 @@ class LockPlanner:
     def plan(self) -> Outcome:
         """The wheels of the lock files' packages the target lacks, fetched and built."""
         planner = self.planner
-        archives = locked_archives(planner.command_line, self.target)
+        archives = locked_archives(planner.command_line, planner.files, self.target)
         installed = self._satisfied(archives)
         wanted = [archive for archive in archives if archive.name not in installed]
         if wanted:

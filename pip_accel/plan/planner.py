@@ -171,7 +171,7 @@ class Planner:
         if self.freshness is None:
             return None
         planned = [(item.name, item.version) for item in plan.distributions if not item.is_direct]
-        stale = self.freshness.stale(planned, self.command_line)
+        stale = self.freshness.stale(planned, self.command_line, self.files)
         if stale:
             logger.info("Asking the package index: %s.", stale.reason())
         return stale
@@ -185,7 +185,7 @@ class Planner:
             pinned = {name for name, _ in pins(self.command_line, self.files)}
             loose = [name for name, _ in items if canonicalize_name(name) not in pinned]
             listings = self.downloader.listings(loose) if loose else {}
-            self.freshness.record_answer(items, self.command_line, listings)
+            self.freshness.record_answer(items, self.command_line, self.files, listings)
         return planned
 
     def share_sources(self) -> None:

@@ -369,7 +369,7 @@ def _variables(texts: Iterable[str]) -> dict[str, str | None]:
 
 def _find_links(command_line: CommandLine, files: RequirementFiles) -> dict[str, list[str]]:
     """The listing of every local ``--find-links`` directory (new archives change plans)."""
-    tokens = index_options(command_line, True, files)
+    tokens = index_options(files, True)
     places = list(command_line.options.find_links or []) + tokens[1::2]
     return {
         os.path.abspath(place): sorted(os.listdir(place))

@@ -32,7 +32,7 @@ from pip_accel.pip.commands import (
     without_dependencies,
 )
 from pip_accel.pip.output import is_network_trouble
-from pip_accel.pip.requirements import choice_options, index_options
+from pip_accel.pip.requirements import RequirementFiles, choice_options, index_options
 from pip_accel.pip.runner import Pip
 from pip_accel.sources.back_ends import build_requirements
 from pip_accel.sources.finders import Finders
@@ -51,6 +51,7 @@ class Downloader:
         pip: Pip,
         index: LocalIndex,
         command_line: CommandLine,
+        files: RequirementFiles,
         retries: int,
         concurrency: int = 1,
         on_archive: Callable[[Path], None] = lambda path: None,
@@ -69,6 +70,8 @@ class Downloader:
         self.pip = pip
         self.index = index
         self.command_line = command_line
+        self.files = files
+        """What the command line's requirement files say (read once, on the request)."""
         self.retries = retries
         self.concurrency = concurrency
         self.on_archive = on_archive
@@ -219,8 +222,8 @@ class Downloader:
         """The user's options that apply to downloading pins, requirement files' included."""
         return [
             *pin_options(self.command_line),
-            *index_options(self.command_line),
-            *choice_options(self.command_line),
+            *index_options(self.files),
+            *choice_options(self.files),
         ]
 
     def _take(self, path: Path, announce: bool = True) -> None:
@@ -287,7 +290,7 @@ class Downloader:
 
         Whether it worked; a failure is a warning (the build's error follows).
         """
-        index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
+        index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.files)]
         what = ", ".join(requirements)
         try:
             self._download([*index, "--", *requirements], what, False)
@@ -306,7 +309,7 @@ class Downloader:
         pins = sorted({pin for pin in map(_pin, archives) if pin})
         if not pins:
             return
-        index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
+        index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.files)]
         try:
             self._download([*index, *without_dependencies(pins)], ", ".join(pins))
         except DownloadError as error:
@@ -363,7 +366,7 @@ class Downloader:
 
     def _download_back_ends(self, requirements: tuple[str, ...], sdists: list[Path]) -> None:
         """Download one set of build requirements, for these sdists; a failure is a warning."""
-        index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.command_line)]
+        index = [*self.command_line.tokens(INDEX_DESTS), *index_options(self.files)]
         try:
             # Build back-ends are not installed: no need to unpack them now.
             self._download([*index, "--", *requirements], "the build requirements", False)

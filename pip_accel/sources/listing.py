@@ -31,7 +31,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pip_accel.pip.command_line import CommandLine
-from pip_accel.pip.requirements import requirement_texts
+from pip_accel.pip.requirements import RequirementFiles, requirement_texts
 
 logger = logging.getLogger(__name__)
 
@@ -80,10 +80,10 @@ class ReleaseRule:
     options: Any
 
     @classmethod
-    def of(cls, command_line: CommandLine) -> "ReleaseRule":
+    def of(cls, command_line: CommandLine, files: RequirementFiles) -> "ReleaseRule":
         """The rule of a command line's requirements: arguments, requirement files,
         dependency groups and scripts' inline metadata."""
-        texts = [*requirement_texts(command_line), *read_by_pip(command_line.options)]
+        texts = [*requirement_texts(command_line, files), *read_by_pip(command_line.options)]
         return cls(top_level_specifiers(texts), command_line.options)
 
     def specifier(self, project: str) -> SpecifierSet:

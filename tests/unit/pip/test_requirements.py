@@ -25,6 +25,8 @@ from pip_accel.pip.requirements import (
     uses_hashes,
 )
 
+from support.requirements import with_files
+
 
 def write(path: Path, text: str) -> Path:
     """Write a requirements file (and its directory) and return its path."""
@@ -77,22 +79,22 @@ def test_hash_mode_is_found_in_files(tmp_path: Path, text: str, expected: bool) 
     """Any ``--hash`` or ``--require-hashes`` in a (nested) file turns hash mode on."""
     write(tmp_path / "nested.txt", text)
     top = write(tmp_path / "top.txt", "-r nested.txt\n")
-    assert uses_hashes(parse_install(["-r", str(top)])) is expected
+    assert uses_hashes(*with_files(parse_install(["-r", str(top)]))) is expected
 
 
 def test_hash_mode_from_the_command_line() -> None:
     """``--require-hashes`` on the command line is enough."""
-    assert uses_hashes(parse_install(["--require-hashes", "demo==1.0"]))
-    assert not uses_hashes(parse_install(["demo==1.0"]))
+    assert uses_hashes(*with_files(parse_install(["--require-hashes", "demo==1.0"])))
+    assert not uses_hashes(*with_files(parse_install(["demo==1.0"])))
 
 
 def test_remote_files_are_noticed(tmp_path: Path) -> None:
     """A URL as a requirements file, named directly or nested, is remote."""
-    assert names_remote_files(parse_install(["-r", "https://example.org/r.txt"]))
+    assert names_remote_files(*with_files(parse_install(["-r", "https://example.org/r.txt"])))
     top = write(tmp_path / "top.txt", "-c https://example.org/c.txt\n")
-    assert names_remote_files(parse_install(["-r", str(top)]))
+    assert names_remote_files(*with_files(parse_install(["-r", str(top)])))
     local = write(tmp_path / "local.txt", "demo\n")
-    assert not names_remote_files(parse_install(["-r", str(local)]))
+    assert not names_remote_files(*with_files(parse_install(["-r", str(local)])))
 
 
 def test_index_options_of_the_files(tmp_path: Path) -> None:
@@ -101,7 +103,7 @@ def test_index_options_of_the_files(tmp_path: Path) -> None:
     text = "-i https://mirror/simple\n--find-links links\n-f elsewhere\n--no-index\ndemo\n"
     top = write(tmp_path / "r.txt", text)
     command_line = parse_install(["-r", str(top)])
-    assert index_options(command_line) == [
+    assert index_options(RequirementFiles.of(command_line)) == [
         "-i",
         "https://mirror/simple",
         "--find-links",
@@ -110,7 +112,7 @@ def test_index_options_of_the_files(tmp_path: Path) -> None:
         "elsewhere",
         "--no-index",
     ]
-    assert index_options(command_line, find_links_only=True) == [
+    assert index_options(RequirementFiles.of(command_line), find_links_only=True) == [
         "--find-links",
         str(tmp_path / "links"),
         "-f",
@@ -126,7 +128,7 @@ def test_choice_options_of_the_files_are_read(tmp_path: Path) -> None:
         f"-r {nested.name}\n--no-binary bitarray\nbitarray==3.1\n--prefer-binary\n"
         "--trusted-host 127.0.0.1\n-i http://127.0.0.1:9/simple\n",
     )
-    assert choice_options(parse_install(["-r", str(top)])) == [
+    assert choice_options(RequirementFiles.of(parse_install(["-r", str(top)]))) == [
         "--no-binary", "bitarray", "--prefer-binary", "--trusted-host", "127.0.0.1",
         "--only-binary", ":all:", "--pre",
     ]  # fmt: skip
@@ -137,14 +139,20 @@ def test_format_choice_follows_pips_rules(tmp_path: Path) -> None:
     naming a project decides; :none: empties a set."""
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("--no-binary Lxml,pyyaml\n--only-binary pyyaml\nlxml==6.1\n")
-    choice = FormatChoice.of(parse_install(["--only-binary", ":all:", "-r", str(requirements)]))
+    choice = FormatChoice.of(
+        *with_files(parse_install(["--only-binary", ":all:", "-r", str(requirements)]))
+    )
     assert not choice.allows_wheels("lxml") and choice.allows_sdists("lxml")
     assert choice.allows_wheels("PyYAML") and not choice.allows_sdists("pyyaml")
     assert choice.allows_wheels("numpy") and not choice.allows_sdists("numpy")  # :all: stays
-    everything = FormatChoice.of(parse_install(["--no-binary", ":all:", "--only-binary", "six"]))
+    everything = FormatChoice.of(
+        *with_files(parse_install(["--no-binary", ":all:", "--only-binary", "six"]))
+    )
     assert not everything.allows_wheels("numpy") and everything.allows_sdists("numpy")
     assert everything.allows_wheels("six") and not everything.allows_sdists("six")
-    cleared = FormatChoice.of(parse_install(["--no-binary", "numpy", "--no-binary", ":none:"]))
+    cleared = FormatChoice.of(
+        *with_files(parse_install(["--no-binary", "numpy", "--no-binary", ":none:"]))
+    )
     assert cleared.allows_wheels("numpy")
 
 
@@ -157,7 +165,7 @@ def test_exact_requirements_are_pins_with_their_extras(tmp_path: Path) -> None:
         "-i https://mirror/simple\n--no-binary lxml\n-r more.txt\ncelery[redis, msgpack]==5.4\n"
     )
     command_line = parse_install(["-r", str(requirements), "attrs==24.2.0"])
-    assert exact_requirements(command_line) == [
+    assert exact_requirements(*with_files(command_line)) == [
         ("attrs", "24.2.0", []), ("celery", "5.4", ["redis", "msgpack"]), ("Six", "1.17.0", []),
     ]  # fmt: skip
 
@@ -179,7 +187,7 @@ def test_anything_but_pins_is_no_set_of_exact_requirements(tmp_path: Path, line:
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"six==1.17.0\n{line}\n")
     (tmp_path / "constraints.txt").write_text("six==1.17.0\n")
-    assert exact_requirements(parse_install(["-r", str(requirements)])) is None
+    assert exact_requirements(*with_files(parse_install(["-r", str(requirements)]))) is None
 
 
 @pytest.mark.parametrize(
@@ -215,14 +223,25 @@ def test_the_files_are_read_once_into_a_value_that_answers_every_question(
     assert first.lines == tuple(logical_lines(top)) == ("alpha==1.0    --hash=sha256:00",
                                                         "-r sub/more.txt")  # fmt: skip
     assert [file.constraints for file in files.files] == [False, False, True]
-    answers = (uses_hashes, index_options, choice_options, names_remote_files, pins,
-               requirement_texts, exact_requirements)  # fmt: skip
-    expected = [question(command_line) for question in answers]
 
     def no_reading(path: Path) -> bytes:
         raise AssertionError(f"{path} was read again")
 
     monkeypatch.setattr(Path, "read_bytes", no_reading)
-    assert [question(command_line, files=files) for question in answers] == expected
-    assert expected[0] and expected[4] == [("alpha", "1.0"), ("beta", "2.0")]
+    assert uses_hashes(command_line, files) and not names_remote_files(command_line, files)
+    assert pins(command_line, files) == [("alpha", "1.0"), ("beta", "2.0")]
+    assert requirement_texts(command_line, files) == ["alpha==1.0", "", "", "beta==2.0"]
+    assert exact_requirements(command_line, files) is None  # a constraints file: not all pins
+    assert index_options(files) == ["-i", "http://127.0.0.1:9/simple"] and not choice_options(files)
     assert FormatChoice.of(command_line, files) == FormatChoice()
+
+
+def test_a_file_named_by_c_is_a_constraints_file_wherever_it_is_named(tmp_path: Path) -> None:
+    """pip reads ``-c`` inside a requirements file as a constraint and ``-r`` inside a
+    constraints file as requirements: a nested constraint asks for nothing to be installed."""
+    write(tmp_path / "limits.txt", "gamma==3.0\n-r more.txt\n")
+    write(tmp_path / "more.txt", "beta==2.0\n")
+    top = write(tmp_path / "requirements.txt", "alpha==1.0\n-c limits.txt\n")
+    command_line, files = with_files(parse_install(["-r", str(top)]))
+    assert [file.constraints for file in files.files] == [False, True, False]
+    assert pins(command_line, files) == [("alpha", "1.0"), ("beta", "2.0")]

@@ -6,6 +6,8 @@ from pip_accel.pip.command_line import parse_install
 from pip_accel.plan.dry_run import requested_extras, source_archive
 from pip_accel.sources.local_index import LocalIndex
 
+from support.requirements import with_files
+
 
 def test_source_archive_is_the_index_wheel_or_the_sdist_it_was_built_from(tmp_path: Path) -> None:
     """A downloaded wheel is itself; a built one is its sdist, told apart by the cache's sha256."""
@@ -34,7 +36,7 @@ def test_requested_extras_come_from_arguments_and_requirement_files(tmp_path: Pa
     constraints.write_text("third[never]==1.0\n")
     arguments = ["demo[socks]==1.0", "-r", str(requirements), "-c", str(constraints)]
     command_line = parse_install(arguments)
-    assert requested_extras(command_line) == {
+    assert requested_extras(*with_files(command_line)) == {
         "demo": {"socks", "use-chardet"},
         "other": {"a", "b"},
     }

@@ -19,6 +19,8 @@ from pip_accel.pip.command_line import parse_install
 from pip_accel.plan.freshness import FreshnessRecord, Staleness, fresh_plan
 from pip_accel.sources.listing import Listing
 
+from support.requirements import with_files
+
 
 class Clock:
     """A clock that moves only when a test moves it."""
@@ -160,7 +162,7 @@ def test_pinned_projects_never_need_asking(tmp_path: Path) -> None:
     command_line = parse_install(["-r", str(requirements), "certifi==2025.1.31", "urllib3"])
     record, _ = record_at(tmp_path)
     projects = ["requests", "idna", "certifi", "urllib3", "charset_normalizer"]
-    stale = record.stale([(name, "1.0") for name in projects], command_line)
+    stale = record.stale([(name, "1.0") for name in projects], *with_files(command_line))
     assert stale.expired == ["charset-normalizer", "idna", "urllib3"]
     assert stale.refreshed == []
 
@@ -169,7 +171,9 @@ def test_a_set_of_pins_is_never_stale(tmp_path: Path) -> None:
     """Exact pins ask the index for nothing, whatever the record (here: none at all)."""
     record, _ = record_at(tmp_path, ttl=0)
     command_line = parse_install(["rich==13.9.4", "markdown-it-py==3.0.0"])
-    assert not record.stale([("rich", "13.9.4"), ("markdown-it-py", "3.0.0")], command_line)
+    assert not record.stale(
+        [("rich", "13.9.4"), ("markdown-it-py", "3.0.0")], *with_files(command_line)
+    )
     assert not record.directory.exists()
 
 
@@ -178,9 +182,11 @@ def test_an_answer_for_pins_leaves_the_pinned_projects_unrecorded(tmp_path: Path
     (an earlier run of ``rich==13.9.4`` must not make ``rich`` answer 13.9.4)."""
     record, _ = record_at(tmp_path)
     pinned = parse_install(["rich==13.9.4"])
-    record.record_answer([("rich", "13.9.4"), ("Pygments", "2.19.1")], pinned)
+    record.record_answer([("rich", "13.9.4"), ("Pygments", "2.19.1")], *with_files(pinned))
     loose = parse_install(["rich"])
-    assert record.stale([("rich", "13.9.4"), ("pygments", "2.19.1")], loose).expired == ["rich"]
+    assert record.stale(
+        [("rich", "13.9.4"), ("pygments", "2.19.1")], *with_files(loose)
+    ).expired == ["rich"]
 
 
 def test_projects_asked_within_the_ttl_are_fresh(tmp_path: Path) -> None:
@@ -192,10 +198,10 @@ def test_projects_asked_within_the_ttl_are_fresh(tmp_path: Path) -> None:
     )
     command_line = parse_install(["rich"])
     planned = [("rich", "14.0.0"), ("pygments", "2.19.1"), ("markdown-it-py", "3.0.0")]
-    stale = record.stale(planned, command_line)
+    stale = record.stale(planned, *with_files(command_line))
     assert stale.expired == ["markdown-it-py"] and stale.outdated == {}
     clock.now += 601
-    stale = record.stale(planned[:2], command_line)
+    stale = record.stale(planned[:2], *with_files(command_line))
     assert stale.expired == ["pygments", "rich"]
 
 
@@ -207,11 +213,11 @@ def test_refresh_package_makes_a_project_stale(tmp_path: Path) -> None:
     record, _ = record_at(tmp_path)
     planned = [("rich", "14.0.0"), ("pygments", "2.19.1")]
     record.record(planned, listed(rich="14.0.0", pygments="2.19.1"))
-    stale = record.stale(planned, parse_install(["--refresh-package", "Rich", "rich"]))
+    stale = record.stale(planned, *with_files(parse_install(["--refresh-package", "Rich", "rich"])))
     assert stale.refreshed == ["rich"] and stale.expired == [] and stale.outdated == {}
     pinned = parse_install(["--refresh-package", "rich", "rich==14.0.0"])
-    assert record.stale(planned[:1], pinned).projects == ["rich"]
-    every = record.stale(planned, parse_install(["--refresh-package", ":all:", "x"]))
+    assert record.stale(planned[:1], *with_files(pinned)).projects == ["rich"]
+    every = record.stale(planned, *with_files(parse_install(["--refresh-package", ":all:", "x"])))
     assert every.refreshed == ["pygments", "rich"]
 
 
@@ -232,26 +238,28 @@ def test_a_stale_stored_plan_is_not_used(tmp_path: Path, caplog: pytest.LogCaptu
     caplog.set_level("INFO")
     record, _ = record_at(tmp_path)
     command_line = parse_install(["rich"])
-    assert fresh_plan(record, [], command_line)
-    assert not fresh_plan(record, [("rich", "14.0.0")], command_line)
+    assert fresh_plan(record, [], *with_files(command_line))
+    assert not fresh_plan(record, [("rich", "14.0.0")], *with_files(command_line))
     assert "Not using the plan of an earlier run" in caplog.text
     record.record([("rich", "14.0.0")], listed(rich="14.0.0"))
-    assert fresh_plan(record, [("rich", "14.0.0")], command_line)
+    assert fresh_plan(record, [("rich", "14.0.0")], *with_files(command_line))
 
 
 def test_a_bounded_answer_does_not_answer_an_unbounded_requirement(tmp_path: Path) -> None:
     """``rich<14`` asked the index (13.9.4, and 15.0.0 listed): ``rich<14`` is fresh with the
     local index's 13.9.4, ``rich`` is not (pip takes 15.0.0), nor is ``rich<15``."""
     record, _ = record_at(tmp_path)
-    record.record_answer([("rich", "13.9.4")], parse_install(["rich<14"]),
+    record.record_answer([("rich", "13.9.4")], *with_files(parse_install(["rich<14"])),
                          listed(rich="13.8.0 13.9.4 14.1.0 15.0.0"))  # fmt: skip
-    assert not record.stale([("rich", "13.9.4")], parse_install(["rich<14"]))
-    stale = record.stale([("rich", "13.9.4")], parse_install(["rich"]))
+    assert not record.stale([("rich", "13.9.4")], *with_files(parse_install(["rich<14"])))
+    stale = record.stale([("rich", "13.9.4")], *with_files(parse_install(["rich"])))
     assert stale.projects == ["rich"] and stale.expired == []
     assert stale.reason() == "the package index listed rich 15.0.0 where the local index has 13.9.4"
-    assert record.stale([("rich", "13.9.4")], parse_install(["Rich<15,>=13"])).outdated
-    assert not record.stale([("rich", "15.0.0")], parse_install(["rich"]))
-    assert record.stale([("rich", "13.9.4")], parse_install(["rich>=16"])).outdated == {
+    assert record.stale([("rich", "13.9.4")], *with_files(parse_install(["Rich<15,>=13"]))).outdated
+    assert not record.stale([("rich", "15.0.0")], *with_files(parse_install(["rich"])))
+    assert record.stale(
+        [("rich", "13.9.4")], *with_files(parse_install(["rich>=16"]))
+    ).outdated == {
         "rich": "the package index listed no release of rich that fits where the local index"
         " has 13.9.4"
     }
@@ -263,7 +271,9 @@ def test_a_dependency_is_fresh_only_at_the_newest_listed_release(tmp_path: Path)
     record, _ = record_at(tmp_path)
     record.record([("mdurl", "0.1.2"), ("pygments", "2.18.0")],
                   listed(mdurl="0.1.0 0.1.2", pygments="2.18.0 2.19.1"))  # fmt: skip
-    stale = record.stale([("mdurl", "0.1.2"), ("pygments", "2.18.0")], parse_install(["rich"]))
+    stale = record.stale(
+        [("mdurl", "0.1.2"), ("pygments", "2.18.0")], *with_files(parse_install(["rich"]))
+    )
     assert list(stale.outdated) == ["pygments"]
 
 
@@ -276,14 +286,16 @@ def test_a_dependency_group_and_a_script_bound_their_projects(tmp_path: Path) ->
     record.record([("rich", "13.9.4"), ("idna", "3.9")], listed(rich="13.9.4 15.0", idna="3.9 4"))
     (tmp_path / "pyproject.toml").write_text('[dependency-groups]\ntest = ["rich<14"]\n')
     planned = [("rich", "13.9.4")]
-    assert not record.stale(planned, parse_install(["--group", f"{tmp_path}/pyproject.toml:test"]))
+    assert not record.stale(
+        planned, *with_files(parse_install(["--group", f"{tmp_path}/pyproject.toml:test"]))
+    )
     missing = parse_install(["--group", f"{tmp_path}/absent/pyproject.toml:test"])
-    assert record.stale(planned, missing).outdated
+    assert record.stale(planned, *with_files(missing)).outdated
     script = tmp_path / "script.py"
     script.write_text('# /// script\n# dependencies = ["idna<4"]\n# ///\nprint(1)\n')
     if hasattr(parse_install([]).options, "requirements_from_scripts"):
         from_script = parse_install(["--requirements-from-script", str(script)])
-        assert not record.stale([("idna", "3.9")], from_script)
+        assert not record.stale([("idna", "3.9")], *with_files(from_script))
 
 
 def test_a_requirement_with_a_marker_counts_as_a_dependency(tmp_path: Path) -> None:
@@ -291,7 +303,7 @@ def test_a_requirement_with_a_marker_counts_as_a_dependency(tmp_path: Path) -> N
     record, _ = record_at(tmp_path)
     record.record([("rich", "13.9.4")], listed(rich="13.9.4 15.0.0"))
     command_line = parse_install(["rich<14; python_version < '3'", "rich-extras"])
-    assert record.stale([("rich", "13.9.4")], command_line).outdated
+    assert record.stale([("rich", "13.9.4")], *with_files(command_line)).outdated
 
 
 @pytest.mark.parametrize(
@@ -317,7 +329,7 @@ def test_pre_releases_and_yanked_releases_follow_pips_rule(
     say, yanked ones last; with ``--prefer-binary`` the index is asked."""
     record, _ = record_at(tmp_path)
     record.record([("alpha", planned)], listed(alpha=versions))
-    assert bool(record.stale([("alpha", planned)], parse_install(args))) is not fresh
+    assert bool(record.stale([("alpha", planned)], *with_files(parse_install(args)))) is not fresh
 
 
 @pytest.mark.skipif(
@@ -329,9 +341,11 @@ def test_release_control_options_choose_the_pre_releases(tmp_path: Path) -> None
     record.record([("alpha", "2.0b1"), ("beta", "1.0")],
                   listed(alpha="1.0 2.0b1", beta="1.0 1.1rc1"))  # fmt: skip
     planned = [("alpha", "2.0b1"), ("beta", "1.0")]
-    assert not record.stale(planned, parse_install(["--all-releases", "alpha", "alpha", "beta"]))
+    assert not record.stale(
+        planned, *with_files(parse_install(["--all-releases", "alpha", "alpha", "beta"]))
+    )
     only_final = parse_install(["--only-final", ":all:", "alpha", "beta"])
-    assert list(record.stale(planned, only_final).outdated) == ["alpha"]
+    assert list(record.stale(planned, *with_files(only_final)).outdated) == ["alpha"]
 
 
 @pytest.mark.skipif(
@@ -343,11 +357,11 @@ def test_release_control_restored_by_a_warm_start_answers_alike(tmp_path: Path) 
     record.record([("alpha", "2.0b1")], listed(alpha="1.0 2.0b1"))
     for args in (["--all-releases", "alpha", "alpha"], ["--only-final", ":all:", "alpha"]):
         command_line = parse_install(args)
-        original = record.stale([("alpha", "2.0b1")], command_line)
+        original = record.stale([("alpha", "2.0b1")], *with_files(command_line))
         control = command_line.options.release_control
         command_line.options.release_control = decode(encode(control))
         assert not hasattr(command_line.options.release_control, "allows_prereleases")
-        assert record.stale([("alpha", "2.0b1")], command_line) == original
+        assert record.stale([("alpha", "2.0b1")], *with_files(command_line)) == original
 
 
 def test_an_entry_of_the_time_only_is_not_fresh(tmp_path: Path) -> None:
@@ -357,7 +371,7 @@ def test_an_entry_of_the_time_only_is_not_fresh(tmp_path: Path) -> None:
     entry = {"project": "rich", "asked": clock.now, "version": "13.9.4"}
     (record.directory / "rich.json").write_text(json.dumps(entry))
     assert record.is_fresh("rich") and record.listing("rich") is None
-    stale = record.stale([("rich", "13.9.4")], parse_install(["rich"]))
+    stale = record.stale([("rich", "13.9.4")], *with_files(parse_install(["rich"])))
     unknown = "the record does not say what the package index listed for rich"
     assert stale.outdated == {"rich": unknown}
     damaged_listings: list[object] = [{"versions": "13.9.4"}, {"versions": [1]}, {"yanked": []}, []]

@@ -27,6 +27,7 @@ from pip_accel.plan.lockfile import LeftToPip, LockedArchive
 from pip_accel.sources.local_index import LocalIndex
 
 from support.fixtures import make_wheel, pkg_info
+from support.requirements import with_files
 
 SHA = "a" * 64
 
@@ -52,9 +53,13 @@ def test_the_archives_of_the_lock_files_are_chosen_for_the_target(tmp_path: Path
     """The wheel that fits; the sdist with ``--no-binary``; the same package in two locks once."""
     text = package("a", wheels=("a-1.0-py3-none-any.whl",), sdist=True) + package("b", sdist=True)
     first, second = write_lock(tmp_path, text), write_lock(tmp_path, text, "pylock.dev.toml")
-    found = locked_archives(parse_install(["-r", str(first), "-r", str(second)]), target())
+    found = locked_archives(
+        *with_files(parse_install(["-r", str(first), "-r", str(second)])), target()
+    )
     assert [item.filename for item in found] == ["a-1.0-py3-none-any.whl", "b-1.0.tar.gz"]
-    found = locked_archives(parse_install(["-r", str(first), "--no-binary", "a"]), target())
+    found = locked_archives(
+        *with_files(parse_install(["-r", str(first), "--no-binary", "a"])), target()
+    )
     assert [item.filename for item in found] == ["a-1.0.tar.gz", "b-1.0.tar.gz"]
 
 
@@ -62,17 +67,19 @@ def test_what_the_options_refuse_or_two_locks_disagree_on_is_left_to_pip(tmp_pat
     """``--only-binary`` against a locked sdist, two different archives of one package."""
     path = write_lock(tmp_path, package("b", sdist=True))
     with pytest.raises(LeftToPip, match="refuse the archive"):
-        locked_archives(parse_install(["-r", str(path), "--only-binary", ":all:"]), target())
+        locked_archives(
+            *with_files(parse_install(["-r", str(path), "--only-binary", ":all:"])), target()
+        )
     other = write_lock(tmp_path, package("b", wheels=("b-1.0-py3-none-any.whl",)), "pylock.x.toml")
     with pytest.raises(LeftToPip, match="two lock files"):
-        locked_archives(parse_install(["-r", str(path), "-r", str(other)]), target())
+        locked_archives(*with_files(parse_install(["-r", str(path), "-r", str(other)])), target())
 
 
 def test_a_missing_lock_file_is_refused_in_pips_words(tmp_path: Path) -> None:
     """pip: ``Error reading pylock file '...': ...``."""
     missing = tmp_path / "pylock.toml"
     with pytest.raises(LockFileError, match="Error reading pylock file"):
-        locked_archives(parse_install(["-r", str(missing)]), target())
+        locked_archives(*with_files(parse_install(["-r", str(missing)])), target())
 
 
 def test_an_archive_of_another_sha256_is_refused_with_both_hashes(tmp_path: Path) -> None:

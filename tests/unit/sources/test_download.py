@@ -29,6 +29,7 @@ from pip_accel.sources.local_index import LocalIndex
 from pip_accel.sources.pip_finder import PipIndex, PipIndexUnavailable, RemoteArchive
 
 from support.fixtures import make_sdist, make_wheel, pure_project, pyproject
+from support.requirements import with_files
 
 #: What a scripted pip does with one command: write files into ``dest``, or raise.
 Answer = Callable[[Path], None]
@@ -82,7 +83,7 @@ def sdist(tmp_path: Path, name: str, requires: Sequence[str] = ("flit_core>=3.4"
 def downloader(tmp_path: Path, pip: Pip, argv: Sequence[str], retries: int = 0) -> Downloader:
     """A downloader into the local index ``tmp_path/sources``."""
     index = LocalIndex(tmp_path / "sources")
-    return Downloader(pip, index, parse_install(argv), retries)
+    return Downloader(pip, index, *with_files(parse_install(argv)), retries)
 
 
 def test_download_asks_pip_for_the_requirements_and_their_back_ends(tmp_path: Path) -> None:
@@ -253,8 +254,9 @@ def test_pins_are_fetched_in_process_and_announced_but_not_their_back_ends(
     requirements = tmp_path / "r.txt"
     requirements.write_text("--no-binary beta\n")
     fetcher = Downloader(
-        pip, LocalIndex(tmp_path / "sources"), parse_install(["-i", "http://127.0.0.1:9/s", "-r",
-        str(requirements)]), 0, 2, lambda path: announced.append(path.name),
+        pip, LocalIndex(tmp_path / "sources"),
+        *with_files(parse_install(["-i", "http://127.0.0.1:9/s", "-r", str(requirements)])),
+        0, 2, lambda path: announced.append(path.name),
         cast(Callable[[Sequence[str]], PipIndex], pip_index),
     )  # fmt: skip
     new = fetcher.download_pins([("alpha", "1.0"), ("beta", "1.0")])
@@ -280,7 +282,7 @@ def test_listings_are_asked_in_process_and_a_failure_leaves_a_project_out(
         return made[-1]
 
     fetcher = Downloader(
-        ScriptedPip([]), LocalIndex(tmp_path / "sources"), parse_install([]), 0, 2,
+        ScriptedPip([]), LocalIndex(tmp_path / "sources"), *with_files(parse_install([])), 0, 2,
         pip_index=cast(Callable[[Sequence[str]], PipIndex], pip_index),
     )  # fmt: skip
     found = fetcher.listings(["Alpha", "beta", "broken-one"])
@@ -296,7 +298,7 @@ def test_without_pips_finder_nothing_is_listed(tmp_path: Path) -> None:
         raise PipIndexUnavailable("another pip")
 
     fetcher = Downloader(
-        ScriptedPip([]), LocalIndex(tmp_path / "sources"), parse_install([]), 0, 2,
+        ScriptedPip([]), LocalIndex(tmp_path / "sources"), *with_files(parse_install([])), 0, 2,
         pip_index=unavailable,
     )  # fmt: skip
     assert fetcher.listings(["alpha"]) == {}
@@ -307,7 +309,7 @@ def test_the_first_pin_that_fails_ends_the_fetching(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path / "made", "alpha", "1.0", pure_project("alpha", "1.0"))
     finder = StandInIndex({("alpha", "1.0"): wheel}, [])
     fetcher = Downloader(
-        ScriptedPip([]), LocalIndex(tmp_path / "sources"), parse_install([]), 0, 1,
+        ScriptedPip([]), LocalIndex(tmp_path / "sources"), *with_files(parse_install([])), 0, 1,
         pip_index=cast(Callable[[Sequence[str]], PipIndex], lambda options: finder),
     )  # fmt: skip
     new = fetcher.download_pins([("aaa-missing", "1.0"), ("alpha", "1.0")])
@@ -324,7 +326,12 @@ def test_without_pips_finder_pins_go_to_pip_download(tmp_path: Path) -> None:
 
     pip = ScriptedPip([writes(wheel)])
     fetcher = Downloader(
-        pip, LocalIndex(tmp_path / "sources"), parse_install([]), 0, 2, pip_index=unavailable
+        pip,
+        LocalIndex(tmp_path / "sources"),
+        *with_files(parse_install([])),
+        0,
+        2,
+        pip_index=unavailable,
     )
     assert [path.name for path in fetcher.download_pins([("alpha", "1.0")])] == [wheel.name]
     assert pip.commands[0][-3:] == ["--no-deps", "--", "alpha==1.0"]
@@ -379,7 +386,7 @@ def test_any_failure_of_pips_finder_ends_the_fetching_quietly(tmp_path: Path) ->
             """Nothing to close."""
 
     fetcher = Downloader(
-        ScriptedPip([]), LocalIndex(tmp_path / "sources"), parse_install([]), 0, 1,
+        ScriptedPip([]), LocalIndex(tmp_path / "sources"), *with_files(parse_install([])), 0, 1,
         pip_index=cast(Callable[[Sequence[str]], PipIndex], lambda options: Broken()),
     )  # fmt: skip
     assert fetcher.download_pins([("alpha", "1.0"), ("beta", "1.0")]) == set()
