@@ -157,8 +157,8 @@ def _zstd_reader(source: Readable) -> Readable:
             "it is compressed with zstandard, which is not installed; install it with:"
             " pip install 'pip-accel[s3]'"
         ) from error
-    decompressor = zstandard.ZstdDecompressor()
-    reader: Readable = decompressor.stream_reader(cast(IO[bytes], source), read_size=CHUNK)
+    # zstandard's own read size (128 KiB): several trees stream at once, each with its buffers.
+    reader: Readable = zstandard.ZstdDecompressor().stream_reader(cast(IO[bytes], source))
     return reader
 
 
