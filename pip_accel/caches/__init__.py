@@ -17,14 +17,18 @@ add another.
 """
 
 import logging
+import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO, TypeVar
 
 from pip_accel.config import Config
+
+T = TypeVar("T")
+"""What the reader of a streamed object makes of it."""
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +125,25 @@ class CacheBackend(ABC):
     def fetch(self, name: str, target: Path, sha256: str | None = None) -> Path | None:
         """Download the named object to ``target`` and return it, or None; by default None."""
         return None
+
+    def stream(
+        self, name: str, consume: Callable[[BinaryIO], T], sha256: str | None = None
+    ) -> T | None:
+        """Give the named object to ``consume`` as it arrives; what it returned, or None if absent.
+
+        The object's checks (``sha256``, else the one it was stored with, and its
+        signature) are made once ``consume`` has read it, and the rest of it
+        that ``consume`` left: what ``consume`` made of an object that fails
+        them is not to be used (:class:`~pip_accel.exceptions.CorruptObjectError`).
+        By default the object is fetched whole with :meth:`fetch` into a
+        temporary file, then read.
+        """
+        with tempfile.TemporaryDirectory(prefix="pip-accel-stream-") as directory:
+            path = self.fetch(name, Path(directory, "object"), sha256)
+            if path is None:
+                return None
+            with path.open("rb") as stream:
+                return consume(stream)
 
     def store(self, path: Path, name: str) -> bool:
         """Upload ``path`` as the named object; whether it did. By default nothing is stored."""

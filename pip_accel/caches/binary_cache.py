@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, Generic, TypeVar
 
 from pip_accel.caches import CacheBackend, CacheKey, as_backend, describe
 from pip_accel.exceptions import CacheError, CacheWriteRefusedError, CorruptObjectError
@@ -26,6 +26,14 @@ T = TypeVar("T")
 def _upload(backend: CacheBackend, path: Path, name: str, replace: bool) -> bool:
     """Store a named object in a backend, over the one it has when ``replace``."""
     return backend.replace(path, name) if replace else backend.store(path, name)
+
+
+@dataclass
+class _Outcome(Generic[T]):
+    """What the reader of a streamed object made of it, or the exception it raised."""
+
+    value: T | None = None
+    error: Exception | None = None
 
 
 @dataclass(eq=False)
@@ -157,6 +165,54 @@ class BinaryCache:
         """Fetch one shared object from a backend, noting it in :attr:`refused` if refused."""
         try:
             return backend.fetch(name, target, sha256)
+        except CorruptObjectError:
+            with self.lock:
+                self.refused.add(name)
+            raise
+
+    def stream(
+        self, name: str, consume: Callable[[BinaryIO], T], sha256: str | None = None
+    ) -> T | None:
+        """Give the shared object ``name`` to ``consume`` as it arrives, from the first backend
+        that has it; what ``consume`` returned, once the object passed its checks.
+
+        None when no backend has it, or it was refused (corrupt, untrusted: one
+        warning) or the backend failed (one warning): whatever ``consume`` made
+        of it must then be thrown away. An exception of ``consume`` itself (the
+        contents are not what it reads) is raised here, after the object
+        passed its checks, so that a corrupt object is reported as corrupt; one
+        the backend raised through it (a lost connection) is the backend's.
+        """
+
+        def guarded(stream: BinaryIO) -> _Outcome[T]:
+            try:
+                return _Outcome(consume(stream))
+            except CacheError:
+                raise
+            except Exception as error:
+                return _Outcome(error=error)
+
+        for slot in list(self.slots):
+            if slot.backend.shares_objects:
+                outcome = self._call(
+                    slot, lambda backend: self._stream(backend, name, guarded, sha256)
+                )
+                if outcome is not None:
+                    if outcome.error is not None:
+                        raise outcome.error
+                    return outcome.value
+        return None
+
+    def _stream(
+        self,
+        backend: CacheBackend,
+        name: str,
+        consume: Callable[[BinaryIO], T],
+        sha256: str | None,
+    ) -> T | None:
+        """Stream one shared object from a backend, noting it in :attr:`refused` if refused."""
+        try:
+            return backend.stream(name, consume, sha256)
         except CorruptObjectError:
             with self.lock:
                 self.refused.add(name)

@@ -25,10 +25,10 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 
 from humanfriendly.text import pluralize
 from packaging.utils import canonicalize_name
@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
 """How many bytes are read at a time from S3."""
+
+T = TypeVar("T")
+"""What the reader of a streamed object makes of it."""
 
 
 def source_object(filename: str) -> str | None:
@@ -178,6 +181,38 @@ class S3CacheBackend(CacheBackend, shares_objects=True):
                 return None
             raise
 
+    def stream(
+        self, name: str, consume: Callable[[BinaryIO], T], sha256: str | None = None
+    ) -> T | None:
+        """Give the object ``name`` to ``consume`` as it is downloaded; None if absent.
+
+        What ``consume`` does not read is read after it, so that the sha256
+        (``sha256`` when given, else the one the object was stored with) and
+        the signature are checked on the whole object before this returns:
+        :class:`CorruptObjectError` (or :class:`UntrustedObjectError`) says that
+        what ``consume`` made of it must not be used. A connection lost while
+        ``consume`` reads is a :class:`CacheError` raised through it.
+        """
+        full = f"{self.root}/{name}"
+        if self._was_refused(full):
+            return None
+        action = f"download {full} from"
+        try:
+            with self._errors(action):
+                response = self.client.get_object(Bucket=self.bucket, Key=full)
+        except CacheError as error:
+            if isinstance(error.__cause__, Exception) and _missing(error.__cause__):
+                return None
+            raise
+        body = _HashingBody(response["Body"], lambda: self._errors(action))
+        try:
+            result = consume(cast(BinaryIO, body))
+            body.drain()
+        finally:
+            response["Body"].close()
+        self._verify(full, body.digest.hexdigest(), sha256, response.get("Metadata", {}))
+        return result
+
     def store(self, path: Path, name: str) -> bool:
         """Upload ``path`` as the object ``name`` unless the bucket has it; return whether so.
 
@@ -238,18 +273,21 @@ class S3CacheBackend(CacheBackend, shares_objects=True):
                     for chunk in response["Body"].iter_chunks(CHUNK):
                         digest.update(chunk)
                         stream.write(chunk)
-            metadata = response.get("Metadata", {})
-            try:
-                self._check(name, digest.hexdigest(), sha256, metadata)
-            except CorruptObjectError:
-                self.refused.add(name)
-                if metadata.get("sha256") != digest.hexdigest():  # not only another wheel's
-                    self.corrupt.add(name)
-                raise
+            self._verify(name, digest.hexdigest(), sha256, response.get("Metadata", {}))
             partial.replace(target)
         finally:
             partial.unlink(missing_ok=True)
         return target
+
+    def _verify(self, name: str, digest: str, sha256: str | None, metadata: dict[str, str]) -> None:
+        """:meth:`_check` a downloaded object, noting a refused one (absent from then on)."""
+        try:
+            self._check(name, digest, sha256, metadata)
+        except CorruptObjectError:
+            self.refused.add(name)
+            if metadata.get("sha256") != digest:  # not only another wheel's
+                self.corrupt.add(name)
+            raise
 
     def _check(self, name: str, digest: str, sha256: str | None, metadata: dict[str, str]) -> None:
         """Refuse an object whose contents (of ``digest``) are corrupt, or not to be trusted.
@@ -298,3 +336,25 @@ class S3CacheBackend(CacheBackend, shares_objects=True):
 
             doing = f"Could not {action} the S3 bucket {self.bucket}"
             raise translate(error, doing, writing) from error
+
+
+class _HashingBody:
+    """An object's body as it is downloaded: its sha256 taken, a lost connection a CacheError."""
+
+    def __init__(self, body: Any, errors: Callable[[], contextlib.AbstractContextManager[None]]):
+        """Read ``body`` (boto3's streaming body), translating its failures with ``errors``."""
+        self.body = body
+        self.errors = errors
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes of the object (the rest when negative); empty at its end."""
+        with self.errors():
+            data: bytes = self.body.read(None if size < 0 else size)
+        self.digest.update(data)
+        return data
+
+    def drain(self) -> None:
+        """Read what is left of the object (for its sha256)."""
+        while self.read(CHUNK):
+            pass

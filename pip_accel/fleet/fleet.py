@@ -19,7 +19,8 @@ Object names, below the cache's root (``<s3-prefix>/v2``)::
 
    plans/<shared key>.json                 a shared plan
    trees/<cache tag>/<wheel sha256>-<tree format>.tar.gz
-                                           a compiled tree
+                                           a compiled tree (zstandard or gzip:
+                                           see :mod:`~pip_accel.fleet.tree_archive`)
    sources/<project>/<archive>             a downloaded wheel (or sdist)
    <namespace>/<name>/<version>/<sdist sha256>/<wheel>
                                            a wheel built from an sdist
@@ -35,11 +36,12 @@ one warning (of the binary cache), and the run goes on without it.
 import json
 import logging
 import os
-import tarfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 from humanfriendly.text import pluralize
 
@@ -55,10 +57,12 @@ from pip_accel.environment import TargetEnvironment
 from pip_accel.files import hash_file, write_atomically
 from pip_accel.fleet.shared_plan import BINARY, FORMAT, SOURCE, SharedWheel, parse_shared_plan
 from pip_accel.fleet.tree_archive import (
+    MissingDecompressorError,
+    TreeArchiveError,
     UnsafeTreeArchiveError,
     check_manifest,
     pack_tree,
-    unpack_tree,
+    unpack_stream,
 )
 from pip_accel.install.manifest import FORMAT as TREE_FORMAT
 from pip_accel.install.manifest import UnpackedTree
@@ -222,33 +226,43 @@ class Fleet:
     def _tree(self, wheel: Path, sha256: str) -> bool:
         """Whether the tree of a wheel is here: found, or fetched from the bucket and unpacked.
 
-        ``wheel`` may be absent: the tree is named by ``sha256``.
+        ``wheel`` may be absent: the tree is named by ``sha256``. The archive is
+        unpacked as it arrives, into a private directory that becomes the tree
+        only once the whole archive passed its checks (sha256, signature) and
+        the tree's manifest was checked; anything else leaves nothing.
         """
         if self.trees.find(wheel, sha256) is not None:
             return True
         parent = self.trees.directory
         parent.mkdir(parents=True, exist_ok=True)
+        name = self._tree_object(sha256)
         with PrivateDirectory(parent, UNPACKING_PREFIX) as directory:
-            archive = self.cache.fetch(self._tree_object(sha256), directory / "tree.tar.gz")
-            if archive is None:  # missing (a refused one was a warning of the cache already)
-                if self._tree_object(sha256) not in self.cache.refused:
-                    with self.lock:
-                        self.treeless.append(wheel.name)
-                return False
             try:
-                unpack_tree(archive, directory / "tree")
-                tree = UnpackedTree.load(directory / "tree")
+                unpacked = self.cache.stream(name, partial(self._unpack, directory / "tree"))
+                if unpacked is None:  # missing (a refused one was a warning of the cache already)
+                    if name not in self.cache.refused:
+                        with self.lock:
+                            self.treeless.append(wheel.name)
+                    return False
+                tree = UnpackedTree.load(unpacked)
                 if tree is None:
                     raise UnsafeTreeArchiveError("it has no readable manifest")
                 check_manifest(tree)
                 tree.seal()  # the times of the files are this machine's now
                 tree.save()
-            except (UnsafeTreeArchiveError, tarfile.TarError, OSError) as error:
+            except (TreeArchiveError, OSError) as error:
                 logger.warning("Not using the fleet's tree of %s: %s.", wheel.name, error)
-                self.damaged.add(self._tree_object(sha256))
+                if not isinstance(error, MissingDecompressorError):
+                    self.damaged.add(name)
                 return False
             self.trees.place(wheel, tree, sha256)
         return True
+
+    @staticmethod
+    def _unpack(directory: Path, stream: BinaryIO) -> Path:
+        """Unpack a tree archive as it arrives into ``directory``; the directory."""
+        unpack_stream(stream, directory)
+        return directory
 
     def _tree_object(self, sha256: str) -> str:
         """The object name of the tree of the wheel with ``sha256``, for this interpreter."""
@@ -320,7 +334,7 @@ class Fleet:
         """Pack a tree into an archive and store it under its wheel's sha256."""
         name = self._tree_object(self.trees.digests.sha256(wheel))
         with PrivateDirectory(self.config.scratch_directory, FLEET_TREE_PREFIX) as directory:
-            archive = directory / "tree.tar.gz"
+            archive = directory / "tree.tar"
             pack_tree(tree.directory, archive)
             return self._store(archive, name)
 

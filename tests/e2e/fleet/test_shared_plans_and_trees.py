@@ -7,6 +7,7 @@ with no pip process, no package index and no listing of the bucket, and fall bac
 as usual, with a warning, when what the bucket holds is missing, corrupt or unsafe.
 """
 
+import gzip
 import hashlib
 import http.client
 import http.server
@@ -19,6 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
+
+from pip_accel.fleet.tree_archive import GZIP_MAGIC, ZSTD_MAGIC
 
 from support.bench import Bench
 from support.commands import describe, pip_accel_cmd, run
@@ -191,28 +195,43 @@ def _evil_tree() -> bytes:
 
 @pytest.mark.parametrize(
     "damage",
-    ["corrupt tree", "unsafe tree", "lost tree", "corrupt plan", "lost wheel", "lost both"],
-)
+    [
+        "corrupt tree", "truncated tree", "another tree", "unsafe tree", "lost tree",
+        "corrupt plan", "lost wheel", "lost both",
+    ],
+)  # fmt: skip
 def test_what_the_bucket_holds_is_checked(
     bench: Bench, s3: S3Server, requirements: Path, damage: str
 ) -> None:
-    """A missing, corrupt or unsafe object is one warning and a fallback; the install is right."""
+    """A missing, corrupt or unsafe object is one warning and a fallback; the install is right.
+
+    A tree archive is unpacked as it streams in: one cut short, and one that unpacks whole
+    (another wheel's tree) but whose sha256 mismatches at its end, leave nothing: the tree
+    of that wheel is unpacked from the wheel instead, and no private directory is left.
+    """
     prime(worker(bench.env, s3, "a"), bench.make_venv, requirements)
     keys = s3.keys(BUCKET)
     (plan,) = [key for key in keys if key.startswith("ci/v2/plans/")]
     trees = [key for key in keys if key.startswith("ci/v2/trees/")]
     wheels = [key for key in keys if key.endswith("fleetpkg-1.0-py3-none-any.whl")]
     client = s3.client()
+    fleet_tree = next(key for key in trees if wheel_sha256(client, wheels[0]) in key)
     if damage == "corrupt tree":
-        _corrupt(s3, trees[0], b"not a tree")
+        _corrupt(s3, fleet_tree, b"not a tree")
+    elif damage == "truncated tree":
+        body = client.get_object(Bucket=BUCKET, Key=fleet_tree)["Body"].read()
+        _corrupt(s3, fleet_tree, body[: len(body) // 2])
+    elif damage == "another tree":  # a sound archive, of another wheel's tree
+        other = next(key for key in trees if key != fleet_tree)
+        _corrupt(s3, fleet_tree, client.get_object(Bucket=BUCKET, Key=other)["Body"].read())
     elif damage == "unsafe tree":
         evil = _evil_tree()
         client.put_object(
-            Bucket=BUCKET, Key=trees[0], Body=evil,
+            Bucket=BUCKET, Key=fleet_tree, Body=evil,
             Metadata={"sha256": hashlib.sha256(evil).hexdigest()},
         )  # fmt: skip
     elif damage == "lost tree":
-        client.delete_object(Bucket=BUCKET, Key=trees[0])
+        client.delete_object(Bucket=BUCKET, Key=fleet_tree)
     elif damage == "corrupt plan":
         _corrupt(s3, plan, json.dumps({"format": 1}).encode())
     else:  # the wheel (not needed: its tree is there), or the wheel and its tree
@@ -227,6 +246,8 @@ def test_what_the_bucket_holds_is_checked(
     assert "Not using the s3 cache backend" not in result.stderr, "one bad object disabled S3"
     warnings = {
         "corrupt tree": "is corrupt",
+        "truncated tree": "is corrupt",
+        "another tree": "is corrupt",
         "unsafe tree": "would land outside the tree",
         "lost tree": "The shared cache has no tree of 1 wheel",
         "corrupt plan": "is corrupt",
@@ -238,7 +259,13 @@ def test_what_the_bucket_holds_is_checked(
         assert USING_SHARED in result.stderr
         assert "Unpacking and compiling 1 new wheel" in result.stderr
         assert len([line for line in result.stderr.splitlines() if "WARNING" in line]) == 1
-        assert len(wheels_in(Path(b_env["PIP_ACCEL_CACHE"]))) == 1
+        assert wheels_in(Path(b_env["PIP_ACCEL_CACHE"])) == ["fleetpkg-1.0-py3-none-any.whl"]
+        (published,) = Path(b_env["PIP_ACCEL_CACHE"]).glob("trees/*/fleetpkg-1.0-*")
+        assert (published / "purelib" / "fleetpkg" / "more.py").is_file()
+        names = {path.name for path in (published / "purelib").iterdir()}
+        assert names == {"fleetpkg", "fleetpkg-1.0.dist-info"}, "another tree was published"
+        leftovers = list(Path(b_env["PIP_ACCEL_CACHE"]).glob("trees/*/.*"))
+        assert leftovers == [], "a private directory was left"
     elif damage == "lost wheel":  # its tree is enough
         assert USING_SHARED in result.stderr
         assert "WARNING" not in result.stderr, describe(result)
@@ -252,6 +279,43 @@ def test_what_the_bucket_holds_is_checked(
         assert stored["Metadata"]["sha256"] == hashlib.sha256(body).hexdigest()
     assert not (bench.tmp_path / "evil.txt").exists()
     assert not list(Path(b_env["PIP_ACCEL_CACHE"]).rglob("evil.txt"))
+
+
+def wheel_sha256(client: Any, key: str) -> str:
+    """The sha256 of a wheel in the bucket, which names its tree."""
+    return hashlib.sha256(client.get_object(Bucket=BUCKET, Key=key)["Body"].read()).hexdigest()
+
+
+def _recompressed_as_gzip(body: bytes) -> bytes:
+    """A zstandard tree archive as older writers stored it: the same tar, in gzip."""
+    assert body.startswith(ZSTD_MAGIC), "the writer stores zstandard"
+    tar = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(body)).read()
+    return gzip.compress(tar, compresslevel=4)
+
+
+def test_trees_stored_in_gzip_by_older_writers_are_read(
+    bench: Bench, s3: S3Server, requirements: Path
+) -> None:
+    """A bucket whose trees older writers stored in gzip: B reads them as they are (no
+    warning, nothing compiled) and replaces none of them; A's own are zstandard."""
+    primed = prime(worker(bench.env, s3, "a"), bench.make_venv, requirements)
+    client = s3.client()
+    trees = [key for key in s3.keys(BUCKET) if key.startswith("ci/v2/trees/")]
+    assert trees
+    for key in trees:
+        body = _recompressed_as_gzip(client.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+        client.put_object(
+            Bucket=BUCKET, Key=key, Body=body, Metadata={"sha256": hashlib.sha256(body).hexdigest()}
+        )
+    b_env, venv = worker(bench.env, s3, "b"), bench.make_venv("b")
+    result = accel(b_env, venv, "-r", requirements)
+    assert USING_SHARED in result.stderr, describe(result)
+    assert "WARNING" not in result.stderr, describe(result)
+    assert "Unpacking and compiling" not in result.stderr, "a gzip tree was not used"
+    assert_installed(b_env, venv)
+    assert files_of(venv) == files_of(primed)
+    for key in trees:
+        assert client.get_object(Bucket=BUCKET, Key=key)["Body"].read().startswith(GZIP_MAGIC)
 
 
 class Outage(http.server.BaseHTTPRequestHandler):

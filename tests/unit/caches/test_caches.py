@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 
@@ -332,9 +332,22 @@ class Body:
         """Serve ``data``."""
         self.data = data
 
+        self.position = 0
+        self.closed = False
+
     def iter_chunks(self, size: int) -> list[bytes]:
         """The data in pieces of ``size`` bytes."""
         return [self.data[start : start + size] for start in range(0, len(self.data), size)]
+
+    def read(self, size: int | None = None) -> bytes:
+        """The next ``size`` bytes (all that is left when None)."""
+        end = len(self.data) if size is None else self.position + size
+        data, self.position = self.data[self.position : end], min(end, len(self.data))
+        return data
+
+    def close(self) -> None:
+        """Note that the body was closed."""
+        self.closed = True
 
 
 class Client:
@@ -397,6 +410,58 @@ def test_s3_fetch_checks_the_sha256_stored_with_the_object(tmp_path: Path) -> No
     with pytest.raises(CorruptObjectError):
         backend.fetch("trees/t.tar.gz", tmp_path / "t.tar.gz")
     assert not (tmp_path / "t.tar.gz").exists()
+
+
+def first_bytes(stream: BinaryIO) -> bytes:
+    """A reader of a streamed object that reads only its start, as tar stops at its end."""
+    return stream.read(4)
+
+
+def test_s3_stream_checks_the_whole_object_once_the_reader_is_done(tmp_path: Path) -> None:
+    """stream gives what the reader made of the object once the whole object (the rest read
+    after the reader) has its sha256; otherwise CorruptObjectError, and the object is refused
+    for the rest of the run."""
+    backend, client = s3_backend(tmp_path)
+    client.objects["ci/v2/trees/t.tar.gz"] = (b"tree archive", {"sha256": sha256(b"tree archive")})
+    assert backend.stream("trees/t.tar.gz", first_bytes) == b"tree"
+    client.objects["ci/v2/trees/t.tar.gz"] = (b"tree archivX", {"sha256": sha256(b"tree archive")})
+    read: list[bytes] = []
+    with pytest.raises(CorruptObjectError, match=r"ci/v2/trees/t\.tar\.gz is corrupt"):
+        backend.stream("trees/t.tar.gz", lambda stream: read.append(first_bytes(stream)))
+    assert read == [b"tree"], "the reader ran first: the check is at the end"
+    assert backend.stream("trees/t.tar.gz", first_bytes) is None, "refused from then on"
+
+
+def test_a_readers_failure_is_raised_only_for_a_sound_object(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """BinaryCache.stream raises the reader's own exception once the object passed its
+    checks; for a corrupt object it is the one warning of a corrupt object, and None."""
+    backend, client = s3_backend(tmp_path)
+    cache = cache_of(s3=backend)
+
+    def unreadable(stream: BinaryIO) -> bytes:
+        stream.read(4)
+        raise ValueError("not a tree archive")
+
+    client.objects["ci/v2/trees/a.tar.gz"] = (b"sound", {"sha256": sha256(b"sound")})
+    with pytest.raises(ValueError, match="not a tree archive"):
+        cache.stream("trees/a.tar.gz", unreadable)
+    client.objects["ci/v2/trees/b.tar.gz"] = (b"damaged", {"sha256": sha256(b"sound")})
+    assert cache.stream("trees/b.tar.gz", unreadable) is None
+    assert cache.refused == {"trees/b.tar.gz"}
+    assert len(warnings_of(caplog)) == 1 and "is corrupt" in warnings_of(caplog)[0]
+    assert cache.shared, "the backend stays in use"
+
+
+def test_a_backend_without_stream_is_streamed_from_its_fetch(tmp_path: Path) -> None:
+    """The contract's default stream fetches the object whole, then gives it to the reader."""
+    backend = SharingBackend(1)
+    backend.objects["trees/t.tar.gz"] = b"tree archive"
+    cache = cache_of(shared=backend)
+    assert cache.stream("trees/t.tar.gz", first_bytes) == b"tree"
+    assert cache.stream("trees/none.tar.gz", first_bytes) is None
+    assert backend.calls == ["1:fetch trees/t.tar.gz", "1:fetch trees/none.tar.gz"]
 
 
 def test_s3_store_skips_an_object_the_bucket_has(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ by :func:`pip_accel.fleet.tree_archive.pack_tree`.
 No S3, no pip, no index.
 """
 
+import gzip
 import hashlib
 import io
 import json
@@ -23,9 +24,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 import pytest
+import zstandard
 
 from pip_accel import __version__
 from pip_accel.caches import CacheKey
@@ -37,9 +39,13 @@ from pip_accel.environment import TargetEnvironment
 from pip_accel.fleet.fleet import Fleet
 from pip_accel.fleet.shared_plan import BINARY, FORMAT, SOURCE, SharedWheel, parse_shared_plan
 from pip_accel.fleet.tree_archive import (
+    GZIP_MAGIC,
+    ZSTD_MAGIC,
+    TreeArchiveError,
     UnsafeTreeArchiveError,
     check_member,
     pack_tree,
+    unpack_stream,
     unpack_tree,
 )
 from pip_accel.install.manifest import FORMAT as TREE_FORMAT
@@ -59,6 +65,10 @@ KEY = "c" * 64
 NAMESPACE = "cp311-manylinux"
 SDIST_SHA256 = "b" * 64
 """The platform namespace and source sha256 of the binary cache keys of these tests."""
+
+
+T = TypeVar("T")
+"""What the reader of a streamed object makes of it."""
 
 
 class FakeTarget:
@@ -182,6 +192,24 @@ class SharedCache:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         return target
+
+    def stream(
+        self, name: str, consume: Callable[[BinaryIO], T], sha256: str | None = None
+    ) -> T | None:
+        """Give the object ``name`` to ``consume`` from memory, as BinaryCache does: None when
+        absent or of another sha256 (checked after ``consume``, whose result is dropped)."""
+        with self.lock:
+            self.fetched.append(name)
+            data = self.objects.get(name)
+            if name == self.lost_at:
+                self.shared = self.shares_writes = False
+            if not self.shared or data is None:
+                return None
+        result = consume(io.BytesIO(data))
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            self.refused.add(name)
+            return None
+        return result
 
     def store(self, path: Path, name: str, replace: bool = False) -> bool:
         """Keep the contents of ``path`` as the object ``name``, unless it has one (and not
@@ -392,8 +420,21 @@ def test_the_object_of_each_kind_of_wheel() -> None:
 # pack_tree and unpack_tree --------------------------------------------------------------------
 
 
-def test_pack_and_unpack_keep_names_modes_and_times(tmp_path: Path) -> None:
-    """Names relative to the tree (files only), the executable bit, the time to the second."""
+def tar_names(archive: Path) -> list[str]:
+    """The member names of a tree archive, zstandard or gzip."""
+    data = archive.read_bytes()
+    if data.startswith(ZSTD_MAGIC):
+        data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read()
+    else:
+        data = gzip.decompress(data)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return tar.getnames()
+
+
+@pytest.mark.parametrize("zstd", [True, False], ids=["zstd", "gzip"])
+def test_pack_and_unpack_keep_names_modes_and_times(tmp_path: Path, zstd: bool) -> None:
+    """Names relative to the tree (files only), the executable bit, the time to the second;
+    in zstandard, and in gzip (where zstandard is not installed, and older writers' trees)."""
     source = tmp_path / "source"
     files = {"manifest.json": b"{}", "purelib/pkg/__init__.py": b"A = 1\n", "scripts/tool": b"#!"}
     for number, (name, data) in enumerate(files.items()):
@@ -402,12 +443,13 @@ def test_pack_and_unpack_keep_names_modes_and_times(tmp_path: Path) -> None:
         path.write_bytes(data)
         path.chmod(0o555 if name.startswith("scripts") else 0o444)
         os.utime(path, (1_600_000_000.5 + number, 1_600_000_000.75 + number))
-    archive = tmp_path / "tree.tar.gz"
-    pack_tree(source, archive)
-    with tarfile.open(archive) as tar:
-        assert tar.getnames() == ["manifest.json", "purelib/pkg/__init__.py", "scripts/tool"]
+    archive = tmp_path / "tree.tar"
+    pack_tree(source, archive, zstd=zstd)
+    assert archive.read_bytes().startswith(ZSTD_MAGIC if zstd else GZIP_MAGIC)
+    assert tar_names(archive) == ["manifest.json", "purelib/pkg/__init__.py", "scripts/tool"]
 
-    unpack_tree(archive, tmp_path / "tree")
+    with archive.open("rb") as stream:
+        unpack_stream(OneByteAtATime(stream), tmp_path / "tree")  # a download's short reads
 
     assert tree_contents(tmp_path / "tree") == tree_contents(source)
     assert (tmp_path / "tree" / MANIFEST).read_bytes() == b"{}"
@@ -416,6 +458,48 @@ def test_pack_and_unpack_keep_names_modes_and_times(tmp_path: Path) -> None:
         assert int(after.st_mtime) == int(before.st_mtime), name
         expected = 0o755 if name.startswith("scripts") else 0o644
         assert stat.S_IMODE(after.st_mode) == expected, name
+
+
+class OneByteAtATime:
+    """A stream that gives one byte per read, as a slow download may."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        """Read ``stream``."""
+        self.stream = stream
+
+    def read(self, size: int = -1, /) -> bytes:
+        """One byte (or none at the end)."""
+        return self.stream.read(1)
+
+
+def test_pack_tree_writes_zstandard_where_it_is_installed(tmp_path: Path) -> None:
+    """The writer decides: zstandard by default (the s3 extra brings it)."""
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / MANIFEST).write_text("{}")
+    pack_tree(tmp_path / "source", tmp_path / "tree.tar")
+    assert (tmp_path / "tree.tar").read_bytes().startswith(ZSTD_MAGIC)
+
+
+@pytest.mark.parametrize("zstd", [True, False], ids=["zstd", "gzip"])
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "neither"])
+def test_an_unreadable_archive_is_a_tree_archive_error(
+    tmp_path: Path, zstd: bool, damage: str
+) -> None:
+    """Cut short, garbled or of no known compression: TreeArchiveError (the fleet's warning),
+    not a traceback; what was written stays in the caller's private directory."""
+    source = tmp_path / "source"
+    (source / "purelib").mkdir(parents=True)
+    (source / MANIFEST).write_text("{}")
+    (source / "purelib" / "big.py").write_bytes(os.urandom(200_000).hex().encode())
+    pack_tree(source, tmp_path / "tree.tar", zstd=zstd)
+    data = (tmp_path / "tree.tar").read_bytes()
+    damaged = {
+        "truncated": data[: len(data) // 2],
+        "garbled": data[:20] + bytes(255 - byte for byte in data[20:]),
+        "neither": b"PK\x03\x04" + data,
+    }[damage]
+    with pytest.raises(TreeArchiveError):
+        unpack_stream(io.BytesIO(damaged), tmp_path / "private")
 
 
 def member(name: str, kind: bytes = tarfile.REGTYPE, linkname: str = "") -> tarfile.TarInfo:
@@ -474,7 +558,7 @@ def test_an_unsafe_archive_is_refused_before_the_member_is_written(
     )
     assert set(written) <= {"purelib", "purelib/ok.py"}
     assert not [path for path in tree.rglob("*") if path.is_symlink() or path.is_fifo()]
-    with tarfile.open(archive) as tar:
+    with tarfile.open(archive) as tar:  # gzip, as older writers made them
         members = tar.getmembers()
     check_member(members[0])
     check_member(members[1])
