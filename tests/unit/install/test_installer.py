@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import cast
 
 import pytest
-
 from installer.records import RecordEntry
 from installer.utils import Scheme
 
@@ -480,7 +479,7 @@ def test_write_record_writes_what_installer_writes(target: FakeTarget, tmp_path:
     rows = [
         ("purelib", "pkg/b.py", "sha256=bbb", "3"),
         ("scripts", "pkg-cli", "sha256=ccc", "20"),
-        ("purelib", "pkg/a,odd \"name\".py", "sha256=aaa", "1"),
+        ("purelib", 'pkg/a,odd "name".py', "sha256=aaa", "1"),
         ("purelib", "pkg/__pycache__/a.pyc", "", ""),
         ("headers", "pkg/h.h", "sha256=ddd", "4"),
         ("purelib", "pkg-1.0.dist-info/RECORD", "", ""),
