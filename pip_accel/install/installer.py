@@ -110,7 +110,8 @@ class Destination(SchemeDictionaryDestination):
             else f"{bases[item.scheme]}/{item.path}"
             for item in items
         ]
-        self.linker.make_directories(target.rpartition("/")[0] for target in targets)
+        roots = [*bases.values(), *([staging[:-1]] if staging is not None else [])]
+        self.linker.make_directories((target.rpartition("/")[0] for target in targets), roots)
         self.linker.place_all(sources, targets)
         return [(item.scheme, item.path, item.hash or "", _size(item.size)) for item in items]
 

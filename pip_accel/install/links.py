@@ -32,22 +32,30 @@ class Linker:
         self.mode = mode
         self.directories: set[str] = set()
 
-    def make_directories(self, directories: Iterable[str]) -> None:
+    def make_directories(self, directories: Iterable[str], roots: Iterable[str] = ()) -> None:
         """Create the directories that files will be placed in, each once per run.
 
-        Sorted, a directory comes before those inside it, so one ``mkdir`` each
-        is enough; one whose parent is not there (a directory without files of
-        its own) is made with its parents.
+        Their parents are made too, up to ``roots`` (the scheme directories, made
+        only if missing). Sorted, a directory comes before those inside it, so one
+        ``mkdir`` each is enough.
         """
-        for directory in sorted(set(directories).difference(self.directories)):
+        known, stops = self.directories, set(roots)
+        wanted: set[str] = set()
+        for directory in directories:
+            while directory and directory not in wanted and directory not in known:
+                if directory in stops:
+                    break
+                wanted.add(directory)
+                directory = directory.rpartition("/")[0]
+        for directory in sorted(wanted):
             try:
                 os.mkdir(directory)
             except FileExistsError:
                 if not os.path.isdir(directory):
                     raise
-            except FileNotFoundError:
+            except FileNotFoundError:  # a root that is not there yet
                 os.makedirs(directory, exist_ok=True)
-            self.directories.add(directory)
+            known.add(directory)
 
     def place_all(self, sources: list[str], targets: list[str]) -> None:
         """Place each of ``sources`` as the target beside it, their directories made already

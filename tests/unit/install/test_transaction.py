@@ -521,3 +521,30 @@ def test_environment_lock_is_per_library(tmp_path: Path) -> None:
         probe = FileLock(str(lock_file))
         probe.acquire(timeout=0)  # raises Timeout if the block had kept it
         probe.release()
+
+
+def test_in_the_way_lists_no_directory_inside_a_missing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file in the way is found at any depth; nothing inside a missing directory is listed."""
+    site = tmp_path / "site"
+    (site / "old/sub").mkdir(parents=True)
+    (site / "old/sub/mod.py").write_text("")
+    planned = [
+        f"{site}/old/sub/mod.py",
+        f"{site}/new/a.py",
+        f"{site}/new/sub/b.py",
+        f"{site}/new/sub/deeper/c.py",
+        f"{site}/new/no-files/deeper/d.py",
+    ]
+    listed: list[str] = []
+    real_listdir = os.listdir
+
+    def listdir(path: str) -> list[str]:
+        listed.append(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", listdir)
+    found = in_the_way(None, site / "pkg-2.0.dist-info", planned)
+    assert found == [site / "old/sub/mod.py"]
+    assert listed == [f"{site}/new", f"{site}/old/sub"]
