@@ -111,13 +111,19 @@ class Transaction:
         return cls(private.path, journal, private.lock)
 
     def stash(self, in_the_way: Iterable[Path]) -> None:
-        """Write the journal, move what is in the way aside, and get ready to place files."""
+        """Write the journal, move what is in the way aside, and get ready to place files.
+
+        With nothing in the way (into a new environment), the journal is written once, in
+        state ``placing``: there is nothing to put back, and nothing at a path the new
+        version writes but what it placed.
+        """
         journal = self.journal
         journal.moved = [
             (str(path), f"{OLD_FILES}/{number}") for number, path in enumerate(in_the_way)
         ]
-        self._save()
-        (self.directory / OLD_FILES).mkdir()
+        if journal.moved:
+            self._save()
+            (self.directory / OLD_FILES).mkdir()
         for original, hidden in journal.moved:
             os.rename(original, self.directory / hidden)
             prune_empty_directories(Path(original).parent, journal.roots)
