@@ -11,6 +11,7 @@ distribution installed at another version is moved aside first, the new
 the old version back.
 """
 
+import csv
 import io
 import json
 import logging
@@ -32,8 +33,11 @@ from pip_accel.install.transaction import Journal, Transaction, in_the_way
 
 logger = logging.getLogger(__name__)
 
-Records = list[tuple[Scheme, RecordEntry]]
-"""The ``RECORD`` entries of an install, each with its scheme."""
+Row = tuple[str, str, str, str]
+"""One ``RECORD`` row of an install: the scheme, the path within it, the hash and the size."""
+
+Rows = list[Row]
+"""The ``RECORD`` rows of an install."""
 
 
 @dataclass
@@ -94,15 +98,82 @@ class Destination(SchemeDictionaryDestination):
             target.unlink()
         return super().write_to_fs(scheme, path, stream, is_executable)
 
-    def link(self, tree: UnpackedTree, items: list[TreeFile]) -> Records:
-        """Place the files of a tree, each checked against the tree's manifest first."""
-        records: Records = []
-        for item in items:
-            source = f"{tree.directory}/{item.scheme}/{item.path}"
-            check_tree_file(tree, item, source)
-            self.linker.place(source, self.target(item))
-            records.append((Scheme(item.scheme), item.record))
-        return records
+    def link(self, tree: UnpackedTree, items: list[TreeFile]) -> Rows:
+        """Place the files of a tree, all checked against the tree's manifest first."""
+        sources = check_tree_files(tree, items)
+        bases = self.bases
+        staging = None if self.staging is None else f"{self.staging}/"
+        root, dist_info = self.root_scheme, f"{self.dist_info}/"
+        targets = [
+            staging + item.path[len(dist_info) :]
+            if staging is not None and item.scheme == root and item.path.startswith(dist_info)
+            else f"{bases[item.scheme]}/{item.path}"
+            for item in items
+        ]
+        roots = [*bases.values(), *([staging[:-1]] if staging is not None else [])]
+        self.linker.make_directories((target.rpartition("/")[0] for target in targets), roots)
+        self.linker.place_all(sources, targets)
+        return [(item.scheme, item.path, item.hash or "", _size(item.size)) for item in items]
+
+    def write_record(self, scheme: Scheme, record_path: str, rows: Rows) -> None:
+        """Write ``RECORD`` as installer writes it (see its ``finalize_installation``), from
+        the rows of the manifest rather than one parsed ``RecordEntry`` per file.
+
+        The paths of other schemes are made relative to ``scheme``'s directory, and the rows
+        are sorted by their paths within their schemes, as installer sorts them.
+        """
+        prefixes = {
+            other: "" if other == scheme else f"{os.path.relpath(path, self.scheme_dict[scheme])}/"
+            for other, path in self.scheme_dict.items()
+        }
+        stream = io.StringIO(newline="")
+        writer = csv.writer(stream, delimiter=",", quotechar='"', lineterminator="\n")
+        for row_scheme, path, digest, size in sorted(rows, key=lambda row: row[1]):
+            writer.writerow((prefixes[row_scheme] + path, digest, size))
+        data = io.BytesIO(stream.getvalue().encode("utf-8"))
+        self.write_to_fs(scheme, record_path, data, is_executable=False)
+
+
+def _size(size: int | None) -> str:
+    """The size column of a ``RECORD`` row."""
+    return "" if size is None else str(size)
+
+
+def _row(scheme: str, record: RecordEntry) -> Row:
+    """The ``RECORD`` row of a file installer wrote (a script, the metadata)."""
+    return (scheme, record.path, str(record.hash_ or ""), _size(record.size))
+
+
+def check_tree_files(tree: UnpackedTree, items: list[TreeFile]) -> list[str]:
+    """The paths of files of a tree, each checked as :func:`check_tree_file` does (one
+    ``stat`` each, in one loop)."""
+    base = f"{tree.directory}/"
+    stat = os.stat
+    sources = []
+    for item in items:
+        source = f"{base}{item.scheme}/{item.path}"
+        try:
+            status = stat(source)
+        except FileNotFoundError as error:
+            raise _lacks(tree, source) from error
+        stamp = item.stamp
+        if stamp is not None and (status.st_size != stamp[0] or status.st_mtime_ns != stamp[1]):
+            raise _changed(tree, source)
+        sources.append(source)
+    return sources
+
+
+def _lacks(tree: UnpackedTree, source: str) -> DamagedTreeError:
+    """The error of a file gone from a tree."""
+    return DamagedTreeError(f"The unpacked tree {tree.directory} lacks {source}.")
+
+
+def _changed(tree: UnpackedTree, source: str) -> ChangedTreeFileError:
+    """The error of a file of a tree changed since the tree was made."""
+    return ChangedTreeFileError(
+        f"The file {source} of the unpacked tree {tree.directory} was changed"
+        " after it was unpacked (an installed file edited in place?)."
+    )
 
 
 def check_tree_file(tree: UnpackedTree, item: TreeFile, source: str) -> None:
@@ -115,12 +186,9 @@ def check_tree_file(tree: UnpackedTree, item: TreeFile, source: str) -> None:
     try:
         status = os.stat(source)
     except FileNotFoundError as error:
-        raise DamagedTreeError(f"The unpacked tree {tree.directory} lacks {source}.") from error
+        raise _lacks(tree, source) from error
     if item.stamp is not None and (status.st_size, status.st_mtime_ns) != tuple(item.stamp):
-        raise ChangedTreeFileError(
-            f"The file {source} of the unpacked tree {tree.directory} was changed"
-            " after it was unpacked (an installed file edited in place?)."
-        )
+        raise _changed(tree, source)
 
 
 def check_tree(tree: UnpackedTree) -> None:
@@ -138,24 +206,24 @@ def install_tree(
 ) -> None:
     """Install the files of a tree, make its scripts, write its metadata and ``RECORD``."""
     root = Scheme(tree.root_scheme)
-    records = destination.link(tree, tree.files)
+    scripts = Scheme("scripts")
+    rows = destination.link(tree, tree.files)
     if compiled:
-        records += destination.link(tree, tree.bytecode)
+        rows += destination.link(tree, tree.bytecode)
     for name, module, attr, section in tree.entry_points:
-        records.append(
-            (Scheme("scripts"), destination.write_script(name, module, attr, section))  # type: ignore[arg-type]
-        )
+        rows.append(_row(scripts, destination.write_script(name, module, attr, section)))  # type: ignore[arg-type]
     for item in tree.scripts:
         check_tree_file(tree, item, str(tree.source(item)))
         with tree.source(item).open("rb") as stream:
-            record = destination.write_file(Scheme("scripts"), item.path, stream, item.executable)
-        records.append((Scheme("scripts"), record))
+            rows.append(
+                _row(scripts, destination.write_file(scripts, item.path, stream, item.executable))
+            )
     dist_info = os.path.dirname(tree.record_path)
     for filename, contents in metadata.items():
         path = f"{dist_info}/{filename}"
-        records.append((root, destination.write_file(root, path, io.BytesIO(contents), False)))
-    records.append((root, RecordEntry(tree.record_path, None, None)))
-    destination.finalize_installation(root, tree.record_path, records)
+        rows.append(_row(root, destination.write_file(root, path, io.BytesIO(contents), False)))
+    rows.append((root, tree.record_path, "", ""))
+    destination.write_record(root, tree.record_path, rows)
 
 
 @dataclass

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import stat
+from collections.abc import Iterable
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,44 @@ class Linker:
         """Place files by ``mode``: ``hardlink`` or ``copy``."""
         self.mode = mode
         self.directories: set[str] = set()
+
+    def make_directories(self, directories: Iterable[str], roots: Iterable[str] = ()) -> None:
+        """Create the directories that files will be placed in, each once per run.
+
+        Their parents are made too, up to ``roots`` (the scheme directories, made
+        only if missing). Sorted, a directory comes before those inside it, so one
+        ``mkdir`` each is enough.
+        """
+        known, stops = self.directories, set(roots)
+        wanted: set[str] = set()
+        for directory in directories:
+            while directory and directory not in wanted and directory not in known:
+                if directory in stops:
+                    break
+                wanted.add(directory)
+                directory = directory.rpartition("/")[0]
+        for directory in sorted(wanted):
+            try:
+                os.mkdir(directory)
+            except FileExistsError:
+                if not os.path.isdir(directory):
+                    raise
+            except FileNotFoundError:  # a root that is not there yet
+                os.makedirs(directory, exist_ok=True)
+            known.add(directory)
+
+    def place_all(self, sources: list[str], targets: list[str]) -> None:
+        """Place each of ``sources`` as the target beside it, their directories made already
+        (:meth:`make_directories`): one ``link`` each, :meth:`place` where that fails."""
+        link = os.link
+        for source, target in zip(sources, targets, strict=True):
+            if self.mode == "hardlink":
+                try:
+                    link(source, target)
+                    continue
+                except OSError:
+                    pass  # in the way, another file system, a directory gone: see place()
+            self.place(source, target)
 
     def place(self, source: str, target: str) -> None:
         """Make ``target`` a link to or a copy of ``source``, replacing what is there."""

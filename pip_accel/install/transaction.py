@@ -111,13 +111,19 @@ class Transaction:
         return cls(private.path, journal, private.lock)
 
     def stash(self, in_the_way: Iterable[Path]) -> None:
-        """Write the journal, move what is in the way aside, and get ready to place files."""
+        """Write the journal, move what is in the way aside, and get ready to place files.
+
+        With nothing in the way (into a new environment), the journal is written once, in
+        state ``placing``: there is nothing to put back, and nothing at a path the new
+        version writes but what it placed.
+        """
         journal = self.journal
         journal.moved = [
             (str(path), f"{OLD_FILES}/{number}") for number, path in enumerate(in_the_way)
         ]
-        self._save()
-        (self.directory / OLD_FILES).mkdir()
+        if journal.moved:
+            self._save()
+            (self.directory / OLD_FILES).mkdir()
         for original, hidden in journal.moved:
             os.rename(original, self.directory / hidden)
             prune_empty_directories(Path(original).parent, journal.roots)
@@ -277,21 +283,49 @@ def _recorded_files(dist_info: Path) -> Iterator[Path]:
 
 
 def _existing(paths: Iterable[str]) -> Iterator[Path]:
-    """Those of ``paths`` that exist, listing each directory once rather than each file."""
+    """Those of ``paths`` that exist, listing each directory once rather than each file.
+
+    A directory inside one that is not there is not listed: into a new environment, one
+    ``listdir`` per package rather than one per directory.
+    """
     by_directory: dict[str, list[str]] = {}
     for path in paths:
         directory, _, name = path.rpartition("/")
         by_directory.setdefault(directory, []).append(name)
+    listed = _listings(sorted(by_directory))
     for directory, names in by_directory.items():
-        try:
-            present = set(os.listdir(directory))
-        except OSError:
-            continue
+        present = listed.get(directory, set())
         for name in names:
             if name in present:
                 found = Path(directory, name)
                 if found.is_file() or found.is_symlink():
                     yield found
+
+
+def _listings(directories: list[str]) -> dict[str, set[str]]:
+    """The names in each of ``directories`` (sorted) that can be listed; one inside a
+    directory found missing is not tried."""
+    listed: dict[str, set[str]] = {}
+    missing: set[str] = set()
+    for directory in directories:
+        if _inside_missing(directory, missing):
+            continue
+        try:
+            listed[directory] = set(os.listdir(directory))
+        except FileNotFoundError:
+            missing.add(directory)
+        except OSError:
+            pass
+    return listed
+
+
+def _inside_missing(directory: str, missing: set[str]) -> bool:
+    """Whether ``directory`` lies inside one of the ``missing`` directories."""
+    while directory:
+        directory = directory.rpartition("/")[0]
+        if directory in missing:
+            return True
+    return False
 
 
 def prune_empty_directories(directory: Path, roots: Iterable[str]) -> None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
-from urllib.request import url2pathname
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -54,6 +53,8 @@ class PlannedDistribution:
         parsed = urlparse(self.url)
         if parsed.scheme != "file":
             return None
+        from urllib.request import url2pathname  # here: it imports http and ssl (20 ms)
+
         return Path(url2pathname(unquote(parsed.path)))
 
     @property

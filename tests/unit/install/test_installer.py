@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from installer.records import RecordEntry
+from installer.utils import Scheme
 
 from pip_accel.environment import InstalledDistribution, InstallScheme, TargetEnvironment
 from pip_accel.exceptions import DamagedTreeError, InstallError
@@ -404,16 +406,16 @@ def test_an_interruption_midway_rolls_back_and_goes_on(
 ) -> None:
     """SIGTERM while linking: the old version is back, and the interruption is not swallowed."""
     installer(target).install(old_tree, "pkg", True, None)
-    real_place = Linker.place
+    real_link = os.link
     placed: list[str] = []
 
-    def place(self: Linker, source: str, target_path: str) -> None:
+    def link(source: str, target_path: str) -> None:
         if len(placed) == 2:
             raise Interrupted(15)
         placed.append(target_path)
-        real_place(self, source, target_path)
+        real_link(source, target_path)
 
-    monkeypatch.setattr(Linker, "place", place)
+    monkeypatch.setattr(os, "link", link)
 
     with pytest.raises(Interrupted):
         installer(target).install(new_tree, "pkg", True, None)
@@ -470,3 +472,26 @@ def test_a_dist_info_with_license_files_is_replaced(
 def test_libraries_are_the_purelib_and_platlib_directories(target: FakeTarget) -> None:
     """Transactions are kept (and looked for) in both library directories."""
     assert installer(target).libraries() == [target.site, target.site]
+
+
+def test_write_record_writes_what_installer_writes(target: FakeTarget, tmp_path: Path) -> None:
+    """The same bytes as installer's ``finalize_installation``: order, prefixes, quoting."""
+    rows = [
+        ("purelib", "pkg/b.py", "sha256=bbb", "3"),
+        ("scripts", "pkg-cli", "sha256=ccc", "20"),
+        ("purelib", 'pkg/a,odd "name".py', "sha256=aaa", "1"),
+        ("purelib", "pkg/__pycache__/a.pyc", "", ""),
+        ("headers", "pkg/h.h", "sha256=ddd", "4"),
+        ("purelib", "pkg-1.0.dist-info/RECORD", "", ""),
+    ]
+    ours = destination(target, tmp_path / "ours")
+    ours.write_record(Scheme("purelib"), "pkg-1.0.dist-info/RECORD", rows)
+    theirs = destination(target, tmp_path / "theirs")
+    entries = [
+        (Scheme(scheme), RecordEntry.from_elements(path, digest, size))
+        for scheme, path, digest, size in rows
+    ]
+    theirs.finalize_installation(Scheme("purelib"), "pkg-1.0.dist-info/RECORD", entries)
+    written = (tmp_path / "ours/RECORD").read_bytes()
+    assert written == (tmp_path / "theirs/RECORD").read_bytes()
+    assert b"/include/pkg/pkg/h.h,sha256=ddd,4\n" in written  # relative to purelib

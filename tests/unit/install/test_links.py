@@ -208,3 +208,54 @@ def test_copy_file_refuses_to_overwrite(source: Path, tmp_path: Path) -> None:
     with pytest.raises(FileExistsError):
         copy_file(str(source), str(target))
     assert target.read_text() == "EXISTING\n"
+
+
+def test_make_directories_makes_each_once_with_missing_parents(tmp_path: Path) -> None:
+    """Parents come first; one without files of its own is made on the way; made ones are kept."""
+    linker = Linker("hardlink")
+    site = tmp_path / "site"
+    site.mkdir()
+    wanted = [f"{site}/pkg/sub", f"{site}/pkg", f"{site}/ns/deep/er", f"{site}/pkg"]
+    linker.make_directories(wanted)
+    assert (site / "pkg/sub").is_dir()
+    assert (site / "ns/deep/er").is_dir()
+    (site / "pkg/sub").rmdir()
+    linker.make_directories([f"{site}/pkg/sub"])  # made once per run: not again
+    assert not (site / "pkg/sub").exists()
+
+
+def test_make_directories_refuses_a_file_in_the_way(tmp_path: Path) -> None:
+    """A file where a directory goes is an error, as with ``os.makedirs``."""
+    (tmp_path / "pkg").write_text("")
+    with pytest.raises(FileExistsError):
+        Linker("hardlink").make_directories([str(tmp_path / "pkg")])
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "copy"])
+def test_place_all_replaces_what_is_in_the_way(source: Path, tmp_path: Path, mode: str) -> None:
+    """Each target is placed; one in the way is replaced, not written through."""
+    linker = Linker(mode)
+    site = tmp_path / "site"
+    linker.make_directories([str(site / "pkg")])
+    other = tmp_path / "other.py"
+    other.write_text("OTHER\n")
+    os.link(other, site / "pkg/old.py")
+    targets = [str(site / "pkg/mod.py"), str(site / "pkg/old.py")]
+    linker.place_all([str(source), str(source)], targets)
+    assert [Path(target).read_text() for target in targets] == ["VALUE = 1\n"] * 2
+    assert other.read_text() == "OTHER\n"
+    assert os.path.samefile(source, targets[1]) == (mode == "hardlink")
+
+
+def test_place_all_copies_across_file_systems(
+    source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a link fails as across file systems, the rest are copied without trying links."""
+    tried = cross_device(monkeypatch)
+    linker = Linker("hardlink")
+    linker.make_directories([str(tmp_path / "site")])
+    targets = [str(tmp_path / f"site/mod{number}.py") for number in range(3)]
+    linker.place_all([str(source)] * 3, targets)
+    assert linker.mode == "copy"
+    assert len(tried) == 2  # the fast loop's try and place()'s, for the first file only
+    assert all(Path(target).read_text() == "VALUE = 1\n" for target in targets)

@@ -18,6 +18,7 @@ import pytest
 from filelock import FileLock
 
 from pip_accel.datadir.scratch import LOCK_SUFFIX, PrivateDirectory
+from pip_accel.install import transaction as transaction_module
 from pip_accel.install.transaction import (
     JOURNAL,
     OLD_STASH_PREFIX,
@@ -521,3 +522,50 @@ def test_environment_lock_is_per_library(tmp_path: Path) -> None:
         probe = FileLock(str(lock_file))
         probe.acquire(timeout=0)  # raises Timeout if the block had kept it
         probe.release()
+
+
+def test_in_the_way_lists_no_directory_inside_a_missing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file in the way is found at any depth; nothing inside a missing directory is listed."""
+    site = tmp_path / "site"
+    (site / "old/sub").mkdir(parents=True)
+    (site / "old/sub/mod.py").write_text("")
+    planned = [
+        f"{site}/old/sub/mod.py",
+        f"{site}/new/a.py",
+        f"{site}/new/sub/b.py",
+        f"{site}/new/sub/deeper/c.py",
+        f"{site}/new/no-files/deeper/d.py",
+    ]
+    listed: list[str] = []
+    real_listdir = os.listdir
+
+    def listdir(path: str) -> list[str]:
+        listed.append(path)
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", listdir)
+    found = in_the_way(None, site / "pkg-2.0.dist-info", planned)
+    assert found == [site / "old/sub/mod.py"]
+    assert listed == [f"{site}/new", f"{site}/old/sub"]
+
+
+def test_with_nothing_in_the_way_the_journal_is_written_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into a new environment: one journal, already ``placing``, and no directory of old files."""
+    site = tmp_path / "site"
+    site.mkdir()
+    journal = Journal(
+        new="pkg 2.0", old="", dist_info=str(site / "pkg-2.0.dist-info"), roots=[str(site)],
+        placed=[str(site / "pkg/__init__.py")],
+    )  # fmt: skip
+    written: list[str] = []
+    monkeypatch.setattr(
+        transaction_module, "write_atomically", lambda path, data: written.append(data.decode())
+    )
+    transaction = Transaction.create(site, journal)
+    transaction.stash(in_the_way(None, site / "pkg-2.0.dist-info", journal.placed))
+    assert [json.loads(data)["state"] for data in written] == ["placing"]
+    assert sorted(os.listdir(transaction.directory)) == ["dist-info"]
