@@ -33,7 +33,7 @@ $(WHEELS)/.done:
 	touch $@
 
 test: $(VENV)/bin/tox $(WHEELS)/.done
-	$(ISOLATE) PIP_ACCEL_TEST_WHEELS=$(CURDIR)/$(WHEELS) $(VENV)/bin/tox run -e lint,docs,pip23,pip26
+	$(ISOLATE) PIP_ACCEL_TEST_WHEELS=$(CURDIR)/$(WHEELS) $(VENV)/bin/tox run-parallel --parallel all -e pip26,pip23,lint,docs
 
 check: $(VENV)/bin/tox $(WHEELS)/.done
 	$(ISOLATE) PIP_ACCEL_TEST_WHEELS=$(CURDIR)/$(WHEELS) $(VENV)/bin/pytest $(PYTEST_ARGS)

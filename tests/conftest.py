@@ -12,6 +12,21 @@ is an end-to-end test and gets the ``e2e`` mark here, at collection; every other
 unit test. ``pytest -m "not e2e"`` runs the unit tests alone, in seconds, without the wheels.
 The collection stops, naming the test, when an end-to-end test sits in ``tests/unit`` or a
 unit test in ``tests/e2e``: the folders say truly what ``make unit`` runs.
+
+Every end-to-end test says which pips it runs with (:data:`PIP_CLASSES`), so that a new
+one is classified when it is written, and the collection stops, naming it, when it does
+not. The rule: ``every_pip`` (it runs with pip 23.0 and with the newest pip) when pip's
+version can change what the test checks: pip's parser and pip's answers to the options
+and requirement forms it reads (requirement files, constraints, groups, scripts, lock
+files), pip's dry run and report, the messages of pip that pip-accel passes on or reads
+(hashes, failed builds, missing build requirements, usage), how pip prepares local
+projects, what pip's finder answers, and pip's view of the result (pip list, check,
+uninstall). ``once`` (the newest pip only) when it checks pip-accel's own behaviour and
+pip only makes the plan it starts from: the binary cache and the trees, stored plans and
+the warm path, the local index's freshness record, its configuration and messages, faults
+and interruptions, the test harness. ``backends``, ``system`` and ``network`` run once too.
+A test marked ``once`` in an ``every_pip`` module runs once. The unit tests run with both
+pips but for those marked ``once`` or ``backends``: they cost seconds.
 """
 
 from __future__ import annotations
@@ -74,6 +89,16 @@ E2E_FIXTURES = frozenset(
 E2E_MARKS = ("network", "system")
 
 
+#: The marks of which every end-to-end test carries one: the pips it runs with (see above).
+PIP_CLASSES = ("every_pip", "once", "backends", "system", "network")
+
+UNCLASSIFIED = (
+    "Each end-to-end test says which pips it runs with: mark it (or its module's pytestmark)"
+    " every_pip when pip's version can change what it checks, else once (tests/conftest.py"
+    " says which is which); unclassified"
+)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark ``e2e`` the tests of :data:`E2E_FIXTURES` or :data:`E2E_MARKS`, before ``-m`` selects.
@@ -83,16 +108,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     pytest's own ``-m``. A test whose folder says otherwise stops the collection (see
     :data:`MISPLACED`), so that the folders and the mark always agree.
     """
-    misplaced = []
+    misplaced, unclassified = [], []
     for item in items:
         uses_e2e_fixture = E2E_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         e2e = bool(uses_e2e_fixture) or any(item.get_closest_marker(name) for name in E2E_MARKS)
         if e2e:
             item.add_marker(pytest.mark.e2e)
+            if not any(item.get_closest_marker(name) for name in PIP_CLASSES):
+                unclassified.append(item.nodeid)
         if item.path.is_relative_to(TESTS / ("unit" if e2e else "e2e")):
             misplaced.append(item.nodeid)
     if misplaced:
         raise pytest.UsageError(f"{MISPLACED}: {', '.join(misplaced)}")
+    if unclassified:
+        raise pytest.UsageError(f"{UNCLASSIFIED}: {', '.join(unclassified)}")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

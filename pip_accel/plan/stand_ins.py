@@ -46,6 +46,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from pip_accel.datadir.scratch import PrivateDirectory, remove_leftovers
 from pip_accel.pip.command_line import CommandLine, OptionGroup
 from pip_accel.pip.requirements import uses_hashes
 from pip_accel.plan.plan import Outcome, PlannedDistribution
@@ -225,15 +226,18 @@ def may_stand_in(request: InstallRequest) -> bool:
 class StandIns:
     """The stand-in wheels of one run's local projects, and the command line that names them."""
 
-    def __init__(self, request: InstallRequest, directory: Path) -> None:
-        """Write the stand-ins of ``request``'s local projects into ``directory``."""
-        self.projects = local_projects(request.command_line) if may_stand_in(request) else []
+    def __init__(self, request: InstallRequest, directory: Path | None) -> None:
+        """Write the stand-ins of ``request``'s local projects into ``directory`` (None: the
+        request has none, and it stays as it is)."""
+        self.projects: list[LocalProject] = []
         replacements: dict[OptionGroup, str] = {}
         self.wheels: dict[Path, LocalProject] = {}
-        for project in self.projects:
-            wheel = write_wheel(project.project, directory)
-            self.wheels[wheel] = project
-            replacements[project.group] = project.stand_in(wheel)
+        if directory is not None and may_stand_in(request):
+            self.projects = local_projects(request.command_line)
+            for project in self.projects:
+                wheel = write_wheel(project.project, directory)
+                self.wheels[wheel] = project
+                replacements[project.group] = project.stand_in(wheel)
         self.request = replace(request, command_line=request.command_line.replacing(replacements))
         """The request as the planner sees it: each local project named by its stand-in."""
 
@@ -278,9 +282,21 @@ def handed_to_pip(request: InstallRequest) -> list[PlannedDistribution]:
 
 @contextmanager
 def stand_ins(request: InstallRequest) -> Iterator[StandIns]:
-    """The stand-ins of a request's local projects, in a directory removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix=PREFIX) as directory:
-        yield StandIns(request, Path(directory))
+    """The stand-ins of a request's local projects, in a directory removed afterwards.
+
+    The directory is made only when there is a stand-in to write, so that a run
+    without local projects leaves nothing behind even when it is killed. It is a
+    private directory of the system's temporary directory (with its lock, see
+    :mod:`pip_accel.datadir.scratch`): one that a killed run left there is removed
+    by the next run that writes stand-ins.
+    """
+    if not (may_stand_in(request) and local_projects(request.command_line)):
+        yield StandIns(request, None)
+        return
+    temporary = Path(tempfile.gettempdir())
+    remove_leftovers(temporary, (PREFIX,))
+    with PrivateDirectory(temporary, PREFIX) as directory:
+        yield StandIns(request, directory)
 
 
 def write_wheel(project: StaticProject, directory: Path) -> Path:

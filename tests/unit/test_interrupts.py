@@ -21,8 +21,12 @@ from pip_accel.interrupts import Interrupted, child, deferred, install_handlers,
 
 
 @pytest.fixture(autouse=True)
-def clean_state() -> Iterator[None]:
-    """Each test starts and ends with nothing deferred, pending or registered."""
+def clean_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test starts and ends with nothing deferred, pending or registered, and with
+    children stopped by SIGINT: an earlier test that ran ``install_handlers`` (through the
+    CLI) in a run that ignores SIGINT, as a background job or ``tox run-parallel``, left
+    SIGTERM there."""
+    monkeypatch.setattr(interrupts, "_stop_signal", signal.SIGINT)
     yield
     interrupts._pending.clear()
     interrupts._deferring = 0

@@ -2,9 +2,13 @@
 
 import sys
 
+import pytest
+
 from pip_accel.cli import help
 
 from support.commands import pip_accel_cmd, run
+
+pytestmark = pytest.mark.every_pip  # pip-accel's help shows pip's own options
 
 GENERAL: list[list[str]] = [[], ["--help"], ["-h"], ["help"], ["-v"], ["--isolated", "help"]]
 """Command lines that print the general help."""

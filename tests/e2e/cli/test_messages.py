@@ -4,9 +4,13 @@ Each test runs ``pip-accel install`` against the fixture index and, where pip sa
 of its own, pip on the same input, to check that pip-accel passes on what pip said.
 """
 
+import pytest
+
 from support.bench import Bench
 from support.commands import run
 from support.venvs import accel, pip_cmd
+
+pytestmark = pytest.mark.every_pip  # pip's messages, passed on
 
 WRONG_HASH = "0" * 64
 """A sha256 that no fixture archive has."""
@@ -46,6 +50,7 @@ ALARMING = ("cannot", "could not", "interrupted", "failed", "error", "not find")
 """Words that, in an INFO line, make normal work read like a failure."""
 
 
+@pytest.mark.once
 def test_the_info_lines_of_first_runs_read_as_normal_work(bench: Bench) -> None:
     """Runs that meet new requirements say what they do, in words that alarm nobody.
 

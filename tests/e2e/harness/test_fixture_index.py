@@ -12,12 +12,16 @@ import socket
 import sys
 from pathlib import Path
 
+import pytest
+
 from support import CHECKOUT, TESTS
 from support.bench import Bench
 from support.commands import build_count, run
 from support.fixtures import make_sdist, pure_project
 from support.index import DIRECT, PackageIndex, answers
 from support.venvs import installed_packages, pip_cmd
+
+pytestmark = pytest.mark.once  # the tests' own harness: pip-independent
 
 #: A unit test and an e2e test of the suite: ``-k`` selects them in the sessions below.
 PAIR = [str(TESTS / "unit" / "test_fixtures.py"), str(Path(__file__))]

@@ -23,6 +23,8 @@ from support.fixtures import make_sdist, pure_project, write_files
 from support.index import IndexFactory, PackageIndex, free_port
 from support.venvs import Venv, VenvFactory, accel, installed_packages, pip_cmd
 
+pytestmark = pytest.mark.every_pip  # pip's options and pip's answers to them
+
 PYTHON_VERSION = f"python{sys.version_info.major}.{sys.version_info.minor}"
 """The name of the ``lib/pythonX.Y`` directory of the test venvs (same interpreter)."""
 
@@ -313,6 +315,7 @@ def test_editable_and_local_directory(
     assert python_code(regular.python, code, env) == "original"
 
 
+@pytest.mark.once
 def test_active_virtual_environment_and_python_directory(
     env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory
 ) -> None:

@@ -22,6 +22,8 @@ from support.fixtures import pyproject, write_files
 from support.index import PackageIndex
 from support.venvs import VenvFactory, accel, environment_of, pip_cmd
 
+pytestmark = pytest.mark.every_pip  # how pip prepares local projects
+
 PREPARED = r"^\s*(Processing |Obtaining file://){}(\[\w+\])?\s*$"
 """pip's line when it prepares a local project (an isolated build environment, its metadata),
 for the project's path."""

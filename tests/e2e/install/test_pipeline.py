@@ -14,7 +14,10 @@ from support.commands import Command, build_count, describe, pip_accel_cmd, run
 from support.fixtures import BASIC, make_sdist, make_wheel, pyproject
 from support.venvs import VenvFactory, accel, files_of, installed_packages, pip_cmd
 
+pytestmark = pytest.mark.every_pip  # pip's plan, builds, messages and view of the result
 
+
+@pytest.mark.once
 def test_second_install_works_offline_and_builds_nothing(bench: Bench) -> None:
     """Once seen, a requirement set installs into a new venv with the index server stopped."""
     first = accel(bench.env, bench.make_venv("one"), "--index-url", bench.index.url, *BASIC)
@@ -86,6 +89,7 @@ def test_upgrade_and_downgrade(bench: Bench) -> None:
     assert run(version, bench.env, check=True).stdout.strip() == "1.0"
 
 
+@pytest.mark.once
 def test_unpinned_requirement_uses_the_local_index(bench: Bench) -> None:
     """Without -U a requirement the local index satisfies is not looked up again."""
     accel(bench.env, bench.make_venv("one"), "--index-url", bench.index.url, "purepkg<2")

@@ -6,10 +6,14 @@ The run is ``python -X importtime -m pip_accel``, which names every module it im
 
 import sys
 
+import pytest
+
 from support.commands import run
 from support.imports import cold_modules
 from support.index import PackageIndex
 from support.venvs import VenvFactory
+
+pytestmark = pytest.mark.once  # the warm path starts no pip: pip-independent
 
 
 def imported_by(command: list[str], env: dict[str, str]) -> list[str]:

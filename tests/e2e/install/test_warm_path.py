@@ -36,6 +36,8 @@ from support.venvs import (
     pip_cmd,
 )
 
+pytestmark = pytest.mark.once  # stored plans and the warm path: pip-independent
+
 REUSED = "Using the plan of an earlier run"
 """What pip-accel logs when it installs from a stored plan."""
 

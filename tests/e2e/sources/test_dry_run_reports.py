@@ -22,6 +22,8 @@ from support.fixtures import canonical_name, make_wheel, pure_project
 from support.index import PackageIndex, free_port
 from support.venvs import Venv, VenvFactory, accel, installed_packages, pip_cmd
 
+pytestmark = pytest.mark.every_pip  # pip's dry run and its report
+
 RICH_METADATA = """\
 Metadata-Version: 2.1
 Name: Rich_Pkg

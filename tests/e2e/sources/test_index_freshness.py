@@ -18,6 +18,8 @@ from support.fixtures import make_wheel, pkg_info
 from support.index import IndexFactory, PackageIndex
 from support.venvs import VenvFactory, accel, accel_without_pip, installed_packages, pip_cmd
 
+pytestmark = pytest.mark.every_pip  # what pip's finder answers (those below: pip-accel's record)
+
 
 def wheel(directory: Path, name: str, version: str, dependencies: list[str] | None = None) -> Path:
     """A pure wheel of ``name`` ``version`` (with dependencies) in ``directory``."""
@@ -105,6 +107,7 @@ def test_a_loose_requirement_gets_what_pip_gets_once_the_ttl_is_over(
     assert (venv.site_packages / "freshpkg-2.0.dist-info" / "REQUESTED").exists()
 
 
+@pytest.mark.once
 def test_an_offline_plan_of_a_stale_project_asks_the_index(
     isolated_env: dict[str, str], make_venv: VenvFactory, releases: Releases
 ) -> None:
@@ -122,6 +125,7 @@ def test_an_offline_plan_of_a_stale_project_asks_the_index(
     assert not warnings_of(result.stderr), describe(result)
 
 
+@pytest.mark.once
 def test_with_the_index_down_the_local_index_answers_with_one_warning(
     isolated_env: dict[str, str], make_venv: VenvFactory, releases: Releases
 ) -> None:
@@ -140,6 +144,7 @@ def test_with_the_index_down_the_local_index_answers_with_one_warning(
     assert "deppkg, freshpkg," in warnings[0] and "toppkg," not in warnings[0]
 
 
+@pytest.mark.once
 def test_within_the_ttl_the_local_index_answers_without_asking(
     isolated_env: dict[str, str], make_venv: VenvFactory, releases: Releases
 ) -> None:
@@ -164,6 +169,7 @@ def test_within_the_ttl_the_local_index_answers_without_asking(
     assert installed_packages(fresh, env) == {"freshpkg": "2.0"}
 
 
+@pytest.mark.once
 def test_a_bounded_answer_within_the_ttl_does_not_answer_an_unbounded_requirement(
     isolated_env: dict[str, str], make_venv: VenvFactory, releases: Releases
 ) -> None:
@@ -195,6 +201,7 @@ def test_a_bounded_answer_within_the_ttl_does_not_answer_an_unbounded_requiremen
     assert not warnings_of(result.stderr), describe(result)
 
 
+@pytest.mark.once
 def test_a_transitive_range_picks_up_a_new_release(
     isolated_env: dict[str, str], make_venv: VenvFactory, releases: Releases
 ) -> None:
@@ -213,6 +220,7 @@ def test_a_transitive_range_picks_up_a_new_release(
     assert installed_packages(venv, env) == releases.pips_install(env, index, "toppkg==1.0")
 
 
+@pytest.mark.once
 def test_a_set_of_pins_never_asks_the_index(
     isolated_env: dict[str, str], make_venv: VenvFactory, releases: Releases, tmp_path: Path
 ) -> None:
@@ -236,6 +244,7 @@ def test_a_set_of_pins_never_asks_the_index(
     assert not warnings_of(result.stderr) and "Asking the package index" not in result.stderr
 
 
+@pytest.mark.once
 def test_upgrade_asks_the_index_within_the_ttl(
     isolated_env: dict[str, str], make_venv: VenvFactory, releases: Releases
 ) -> None:

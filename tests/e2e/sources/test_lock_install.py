@@ -23,6 +23,8 @@ from support.fixtures import make_wheel, pkg_info, pure_project
 from support.index import PackageIndex
 from support.venvs import VenvFactory, accel_without_pip, environment_of, pip_cmd
 
+pytestmark = pytest.mark.every_pip  # lock files: pip reads them, or refuses them
+
 LOCKING_PIP = Version(pip.__version__) >= Version("26.1")
 
 needs_lock = pytest.mark.skipif(not LOCKING_PIP, reason="pip reads lock files from 26.1 on")

@@ -29,6 +29,8 @@ from support.fixtures import make_sdist, pure_project
 from support.index import PackageIndex
 from support.venvs import Venv, VenvFactory, accel_without_pip, environment_of, pip_cmd
 
+pytestmark = pytest.mark.every_pip  # the requirement sources of pip's parser
+
 REUSED = "Using the plan of an earlier run"
 """What pip-accel logs when it installs from a stored plan."""
 

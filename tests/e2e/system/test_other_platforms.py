@@ -21,6 +21,8 @@ from support.index import PackageIndex
 from support.standins import calls, standins
 from support.venvs import Venv, VenvFactory, installed_packages
 
+pytestmark = pytest.mark.every_pip  # a failed build's output through pip (the others: pip-accel's)
+
 NEEDS_PG_CONFIG = (
     "import shutil\nfrom setuptools import setup\n"
     "if shutil.which('pg_config') is None:\n"
@@ -102,6 +104,7 @@ def test_fedora_installs_what_the_output_names_and_builds_again(platform: OtherP
     assert attempt.installed() == {"pgneeder": "1.0"}
 
 
+@pytest.mark.once
 def test_alpine_installs_what_the_project_table_names(platform: OtherPlatform) -> None:
     """A build that says nothing useful: apk (stand-in) adds what [projects] names for it."""
     attempt = platform.install(
@@ -114,6 +117,7 @@ def test_alpine_installs_what_the_project_table_names(platform: OtherPlatform) -
     assert attempt.installed() == {"psycopg2": "1.0"}
 
 
+@pytest.mark.once
 def test_refusal_names_the_package_and_the_command(platform: OtherPlatform) -> None:
     """auto-install off: nothing installed, one last line with the package and the command."""
     attempt = platform.install(
@@ -144,6 +148,7 @@ def test_second_failure_shows_the_new_output(platform: OtherPlatform) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.once
 def test_no_terminal_means_no_install(platform: OtherPlatform) -> None:
     """auto-install unset and standard input no terminal: no question, no install."""
     attempt = platform.install("pgneeder", NEEDS_PG_CONFIG, ["apk"])
@@ -155,6 +160,7 @@ def test_no_terminal_means_no_install(platform: OtherPlatform) -> None:
     assert attempt.calls() == ["apk --version", "apk info"]
 
 
+@pytest.mark.once
 def test_failed_install_shows_the_package_managers_output(platform: OtherPlatform) -> None:
     """The package manager fails: its output, then one line, exit 1, no second build."""
     attempt = platform.install(

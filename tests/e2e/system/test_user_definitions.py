@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+import pytest
+
 from support.commands import pip_accel_cmd, run
+
+pytestmark = pytest.mark.once  # pip-accel's own definitions: pip-independent
 
 
 def write(directory: Path, name: str, text: str) -> Path:

@@ -7,6 +7,7 @@ run this interpreter's pip with ``--no-index`` (or ``--version``): no index, abo
 """
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -274,15 +275,42 @@ def test_run_returns_pips_output(spinner: str | None) -> None:
     assert output.startswith(f"pip {pip_version()} from ")
 
 
-@pytest.mark.parametrize("spinner", [None, "Resolving"])
-def test_failed_run_raises_pips_error(spinner: str | None) -> None:
+def test_failed_run_raises_pips_error() -> None:
     """pip's failure becomes a PipFailedError with pip's own error line and exit code."""
     args = ["install", "--dry-run", "--no-index", "no-such-project-here"]
     with pytest.raises(PipFailedError) as raised:
-        Pip(None).run(args, spinner=spinner)
+        Pip(None).run(args)
     assert "No matching distribution found for no-such-project-here" in str(raised.value)
     assert raised.value.returncode == 1
     assert "ERROR:" in raised.value.output
+
+
+FAILING_PIP = """\
+import sys
+print("Looking in links: /nowhere")
+print("ERROR: No matching distribution found for no-such-project-here", file=sys.stderr)
+sys.exit(3)
+"""
+"""A stand-in of pip that fails as pip does: its error line on stderr, a non-zero exit."""
+
+
+class FailingPip(Pip):
+    """A :class:`Pip` that runs :data:`FAILING_PIP` instead of pip (a fraction of the time)."""
+
+    def command(self, args: Sequence[str]) -> list[str]:
+        """The stand-in's command, whatever the arguments."""
+        return [sys.executable, "-c", FAILING_PIP]
+
+
+@pytest.mark.parametrize("spinner", [None, "Resolving"])
+def test_a_failed_run_with_or_without_spinner_raises_the_error_line(spinner: str | None) -> None:
+    """Either way of running (the output read line by line, or into a file behind the
+    spinner), a failure raises the error line of stdout and stderr, and the exit code."""
+    with pytest.raises(PipFailedError) as raised:
+        FailingPip(None).run(["install", "no-such-project-here"], spinner=spinner)
+    assert "No matching distribution found for no-such-project-here" in str(raised.value)
+    assert raised.value.returncode == 3
+    assert "Looking in links: /nowhere" in raised.value.output
 
 
 def test_streamed_run_shows_and_returns_the_output(capsys: pytest.CaptureFixture[str]) -> None:

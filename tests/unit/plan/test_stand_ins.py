@@ -1,6 +1,7 @@
 """Unit tests of ``pip_accel.plan.stand_ins``: which local projects get a stand-in wheel,
 what its metadata says, the command line that names it, and the outcome without it."""
 
+import tempfile
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -10,11 +11,13 @@ import pytest
 from pip._internal.commands.install import InstallCommand
 
 from pip_accel.config import Config
+from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.environment import TargetEnvironment
 from pip_accel.pip.command_line import CommandLine, OptionGroup, parse_install
 from pip_accel.pip.runner import Pip
 from pip_accel.plan.plan import Outcome, PlannedWheel
 from pip_accel.plan.stand_ins import (
+    PREFIX,
     handed_to_pip,
     keyed,
     local_projects,
@@ -185,6 +188,48 @@ def test_the_planner_sees_stand_ins_and_the_outcome_hands_the_projects_to_pip(
     assert [item.pip_requirement for item in outcome.handed_to_pip] == [
         ["--editable", str(tmp_path / "proj")]
     ]
+
+
+def test_a_run_without_local_projects_makes_no_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to stand in, nothing made: a run killed while it plans leaves nothing in the
+    temporary directory (it used to leave an empty ``pip-accel-stand-ins-*`` behind)."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    monkeypatch.chdir(tmp_path)
+    project(tmp_path)
+    for argv in (["attrs"], ["--dry-run", "-e", "proj"]):
+        with stand_ins(request(argv, tmp_path)) as local:
+            assert not local.wheels
+            assert list(temporary.iterdir()) == []
+
+
+def test_the_stand_ins_of_a_killed_run_are_removed_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stand-ins live in a private directory (with its lock) of the temporary directory:
+    the next run with stand-ins removes one whose run is gone, not one whose run lives, and
+    its own at its end."""
+    temporary = tmp_path / "tmp"
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    monkeypatch.chdir(tmp_path)
+    project(tmp_path)
+    killed = write_files(temporary / f"{PREFIX}killed", {"proj-1.0-py3-none-any.whl": "x"})
+    (temporary / f"{PREFIX}killed.lock").touch()
+    living = PrivateDirectory(temporary, PREFIX)
+    try:
+        with stand_ins(request(["-e", "proj"], tmp_path)) as local:
+            (stand_in,) = local.wheels
+            assert stand_in.parent.parent == temporary
+            assert stand_in.parent.name.startswith(PREFIX)
+            assert not killed.exists()
+            assert living.path.is_dir()
+        assert sorted(temporary.iterdir()) == sorted([living.path, Path(living.lock.lock_file)])
+    finally:
+        living.close()
+    assert list(temporary.iterdir()) == []
 
 
 def test_only_deps_hands_nothing_and_reports_keep_pips_plan(
