@@ -16,6 +16,7 @@ manifest is checked against the files before the tree is published.
 
 import gzip
 import os
+import shutil
 import tarfile
 import zlib
 from pathlib import Path
@@ -206,8 +207,7 @@ def _extract(source: Readable, directory: Path) -> None:
             contents = tar.extractfile(member)
             assert contents is not None  # a regular file
             with contents, open(target, "xb") as output:
-                while chunk := contents.read(CHUNK):
-                    output.write(chunk)
+                shutil.copyfileobj(contents, output, CHUNK)
             os.chmod(target, 0o755 if member.mode & 0o111 else 0o644)
             os.utime(target, (member.mtime, member.mtime))
 

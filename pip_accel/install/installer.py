@@ -145,35 +145,13 @@ def _row(scheme: str, record: RecordEntry) -> Row:
 
 
 def check_tree_files(tree: UnpackedTree, items: list[TreeFile]) -> list[str]:
-    """The paths of files of a tree, each checked as :func:`check_tree_file` does (one
-    ``stat`` each, in one loop)."""
+    """The paths of files of a tree, each checked with :func:`check_tree_file`, all before
+    any is placed (a changed tree is then not linked in part)."""
     base = f"{tree.directory}/"
-    stat = os.stat
-    sources = []
-    for item in items:
-        source = f"{base}{item.scheme}/{item.path}"
-        try:
-            status = stat(source)
-        except FileNotFoundError as error:
-            raise _lacks(tree, source) from error
-        stamp = item.stamp
-        if stamp is not None and (status.st_size != stamp[0] or status.st_mtime_ns != stamp[1]):
-            raise _changed(tree, source)
-        sources.append(source)
+    sources = [f"{base}{item.scheme}/{item.path}" for item in items]
+    for item, source in zip(items, sources, strict=True):
+        check_tree_file(tree, item, source)
     return sources
-
-
-def _lacks(tree: UnpackedTree, source: str) -> DamagedTreeError:
-    """The error of a file gone from a tree."""
-    return DamagedTreeError(f"The unpacked tree {tree.directory} lacks {source}.")
-
-
-def _changed(tree: UnpackedTree, source: str) -> ChangedTreeFileError:
-    """The error of a file of a tree changed since the tree was made."""
-    return ChangedTreeFileError(
-        f"The file {source} of the unpacked tree {tree.directory} was changed"
-        " after it was unpacked (an installed file edited in place?)."
-    )
 
 
 def check_tree_file(tree: UnpackedTree, item: TreeFile, source: str) -> None:
@@ -186,9 +164,13 @@ def check_tree_file(tree: UnpackedTree, item: TreeFile, source: str) -> None:
     try:
         status = os.stat(source)
     except FileNotFoundError as error:
-        raise _lacks(tree, source) from error
-    if item.stamp is not None and (status.st_size, status.st_mtime_ns) != tuple(item.stamp):
-        raise _changed(tree, source)
+        raise DamagedTreeError(f"The unpacked tree {tree.directory} lacks {source}.") from error
+    stamp = item.stamp
+    if stamp is not None and (status.st_size != stamp[0] or status.st_mtime_ns != stamp[1]):
+        raise ChangedTreeFileError(
+            f"The file {source} of the unpacked tree {tree.directory} was changed"
+            " after it was unpacked (an installed file edited in place?)."
+        )
 
 
 def check_tree(tree: UnpackedTree) -> None:
