@@ -392,3 +392,20 @@ def test_local_archive_path(
     direct_url = json.loads((dist_info / "direct_url.json").read_text())
     assert direct_url["url"] == archive.as_uri()
     assert "archive_info" in direct_url
+
+
+def test_a_constraints_file_named_inside_a_requirements_file_asks_for_nothing(
+    env: dict[str, str], package_index: PackageIndex, make_venv: VenvFactory, tmp_path: Path
+) -> None:
+    """``-c limits.txt`` inside requirements.txt: pip reads its pins as constraints, so they are
+    neither installed nor fetched; pip-accel gives pip's environment and fetches no archive of
+    a project only constrained."""
+    (tmp_path / "limits.txt").write_text("chain-a==1.0\n")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--index-url {package_index.url}\nchain-c\n-c limits.txt\n")
+    by_pip, venv = make_venv("by-pip"), make_venv()
+    run([*pip_cmd(by_pip), "install", "-r", requirements], env, check=True)
+    accel(env, venv, "-r", requirements)
+    assert installed_packages(venv, env) == installed_packages(by_pip, env) == {"chain-c": "1.0"}
+    fetched = [path.name for path in (Path(env["PIP_ACCEL_CACHE"]) / "sources").iterdir()]
+    assert not [name for name in fetched if name.startswith("chain_a-")], fetched
