@@ -18,6 +18,7 @@ where they differ raises :class:`PipIndexUnavailable`, and pip-accel then
 runs ``pip download`` as before.
 """
 
+import functools
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -161,6 +162,7 @@ def _finder(
     from pip._vendor.packaging.tags import Tag
 
     _quiet_pip()
+    _user_agent_once()
     command: Any = create_command("download")
     options, _ = command.parse_args(list(tokens))
     session = command._build_session(options)
@@ -183,6 +185,20 @@ def _finder(
         ignore_requires_python=options.ignore_requires_python,
     )
     return session, finder, options.timeout
+
+
+def _user_agent_once() -> None:
+    """Have pip make its user agent once in this process, not once per session.
+
+    pip's session asks for it when it is made, and pip runs ``rustc --version`` for it
+    (where a rustc is on the PATH) and reads the distribution's release files: a tenth
+    of a second and a process each time, where pip-accel makes a session for each thread
+    that downloads. The answer cannot change within one process.
+    """
+    from pip._internal.network import session as pip_session
+
+    if not hasattr(pip_session.user_agent, "cache_info"):
+        pip_session.user_agent = functools.cache(pip_session.user_agent)
 
 
 class _ToDebug(logging.Handler):

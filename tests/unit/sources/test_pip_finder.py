@@ -102,6 +102,24 @@ def test_other_pip_internals_are_unavailable(monkeypatch: pytest.MonkeyPatch) ->
         PipIndex([], TARGET_TAGS, "3.11")
 
 
+def test_the_user_agent_is_made_once_for_every_session(
+    links: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip's user agent (a ``rustc --version`` each) is made once, however many finders."""
+    from pip._internal.network import session as pip_session
+
+    made: list[str] = []
+
+    def user_agent() -> str:
+        made.append("pip")
+        return "pip/test"
+
+    monkeypatch.setattr(pip_session, "user_agent", user_agent)
+    finders = [pip_index(links) for _ in range(3)]
+    assert made == ["pip"]
+    assert {finder.session.headers["User-Agent"] for finder in finders} == {"pip/test"}
+
+
 def test_a_local_index_or_none_is_no_trouble(tmp_path: Path) -> None:
     """A ``file:`` index is a directory, not a network (an index over HTTP that answers,
     even with 404, is the end-to-end tests' pypiserver); no index is no trouble either."""
