@@ -215,7 +215,7 @@ class InstallParts:
         from pip_accel.pip.commands import build_options
         from pip_accel.pip.requirements import index_options
         from pip_accel.plan.parts import PlannerParts
-        from pip_accel.sources.download import Downloader
+        from pip_accel.sources.building import BuildingDownloader
         from pip_accel.sources.local_index import LocalIndex
 
         config, command_line, reporter = request.config, request.command_line, self.reporter
@@ -227,7 +227,7 @@ class InstallParts:
             if unpacker is not None:
                 unpacker.add(archive)
 
-        downloader = Downloader(
+        downloader = BuildingDownloader(
             request.pip, index, command_line, request.requirements, config.max_retries,
             config.download_concurrency, on_archive, partial(_pip_index, request.target),
         )  # fmt: skip

@@ -2,7 +2,8 @@
 
 pip builds the wheel (``pip wheel --no-deps``) with the target interpreter,
 offline, taking the build back-ends from the local index. The wheel goes into
-the binary cache. A file lock per cache key makes concurrent pip-accel
+the binary cache, as do the wheels that pip built while it downloaded
+(:meth:`Builder.adopt`). A file lock per cache key makes concurrent pip-accel
 processes build one sdist once between them.
 """
 
@@ -20,7 +21,7 @@ from humanfriendly.text import pluralize
 
 from pip_accel.caches import CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
-from pip_accel.datadir.layout import BUILD_PREFIX
+from pip_accel.datadir.layout import BUILD_PREFIX, SET_BUILD_LOCK
 from pip_accel.datadir.scratch import PrivateDirectory
 from pip_accel.exceptions import BuildError, PipFailedError
 from pip_accel.pip.commands import wheel_command
@@ -90,6 +91,29 @@ class Builder:
             wheels.update(zip(missing, built, strict=True))
         return {key: wheel for key, wheel in wheels.items() if wheel is not None}
 
+    def whole_set_lock(self) -> FileLock:
+        """The lock to hold while ``pip wheel`` builds a whole set: another process waits
+        for it and then finds the wheels in the cache, so no sdist is built twice."""
+        self.locks.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.locks / SET_BUILD_LOCK))
+
+    def adopt(self, key: CacheKey, wheel: Path) -> Path:
+        """Store a wheel that pip built from the sdist of ``key`` while it downloaded, as if
+        built here (see :mod:`pip_accel.sources.building`)."""
+        self.locks.mkdir(parents=True, exist_ok=True)
+        with FileLock(self._lock_path(key)):
+            cached = self.cache.get(key, remote=False)
+            if cached is not None:  # another process built it meanwhile
+                return cached
+            stored = self.cache.put(key, wheel) or self._keep(wheel)
+        self.built.add(stored)
+        self.on_built(stored)
+        return stored
+
+    def _lock_path(self, key: CacheKey) -> str:
+        """The lock file of the builds of one cache key."""
+        return str(self.locks / f"{key.name}-{key.version}-{key.source_sha256}.lock")
+
     def _spinner(self, missing: list[CacheKey]) -> bool:
         """Whether builds show a spinner: when allowed, and one alone is built."""
         return self.spinner and len(missing) == 1
@@ -97,7 +121,7 @@ class Builder:
     def _locked_build(self, sdist: Path, key: CacheKey, spinner: bool) -> Path:
         """Build one sdist unless another process did so while this one waited for the lock."""
         self.locks.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(self.locks / f"{key.name}-{key.version}-{key.source_sha256}.lock")):
+        with FileLock(self._lock_path(key)):
             cached = self.cache.get(key)
             if cached is not None:
                 return cached

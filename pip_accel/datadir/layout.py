@@ -52,6 +52,10 @@ BINARIES = "binaries"
 LOCKS_OF_BINARIES = ".locks"
 """The lock files of builds and of the binary cache's entries, in the binary cache."""
 
+SET_BUILD_LOCK = "whole-sets.lock"
+"""The lock, in :data:`LOCKS_OF_BINARIES`, that a ``pip wheel`` of a whole requirement set
+holds while it downloads and builds: a concurrent run waits, then takes those wheels."""
+
 TREES = "trees"
 """The unpacked trees, in a directory per cache tag."""
 

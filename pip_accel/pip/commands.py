@@ -8,7 +8,12 @@ itself), and what pip-accel adds.
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pip_accel.pip.command_line import INDEX_DESTS, REQUIREMENT_DESTS, CommandLine
+from pip_accel.pip.command_line import (
+    INDEX_DESTS,
+    REQUIREMENT_DESTS,
+    CommandLine,
+    command_dests,
+)
 
 HANDED_OVER: dict[str, str] = {}
 """Install options with which pip-accel hands the whole command to pip, and why.
@@ -95,6 +100,34 @@ def download_arguments(command_line: CommandLine) -> list[str]:
     options = command_line.tokens_for("download", {"python", "download_dir", "only_dependencies"})
     editables = list(command_line.options.editables or [])
     return [*options, *command_line.arguments, *editables]
+
+
+def building_download_arguments(command_line: CommandLine) -> list[str] | None:
+    """What ``pip wheel`` gets to download and build everything the requirements need, or
+    None when it cannot stand in for ``pip download`` (see :func:`building_download_command`).
+
+    That is when an option of the command line is one that ``pip download``
+    takes and ``pip wheel`` does not (``--platform``, ``--python-version``,
+    ``--abi``, ``--implementation``: a plan for another interpreter, which
+    pip must not build for this one).
+    """
+    given = {group.dest for group in command_line.groups if group.dest}
+    if given & (command_dests("download") - command_dests("wheel")):
+        return None
+    options = command_line.tokens_for("wheel", {"python", "wheel_dir", "only_dependencies"})
+    return [*options, *command_line.arguments]
+
+
+def building_download_command(wheel_dir: Path, find_links: Path, args: Sequence[str]) -> list[str]:
+    """``pip wheel`` of the whole set into ``wheel_dir``, taking what ``find_links`` has.
+
+    pip resolves as ``pip download`` would, and builds each sdist in the
+    isolated environment in which it prepared the sdist's metadata: one build
+    environment per sdist, as ``pip install`` makes, where a download followed
+    by ``pip wheel --no-deps`` makes two.
+    """
+    return ["wheel", "--wheel-dir", str(wheel_dir), "--progress-bar", "off",
+            "--find-links", str(find_links), *args]  # fmt: skip
 
 
 def pin_options(command_line: CommandLine) -> list[str]:

@@ -11,7 +11,8 @@ from packaging.version import Version
 
 from pip_accel.exceptions import LockFileError
 from pip_accel.pip.command_line import CommandLine
-from pip_accel.pip.requirements import FormatChoice, RequirementFiles, lock_source
+from pip_accel.pip.format_choice import FormatChoice
+from pip_accel.pip.requirements import RequirementFiles, lock_source
 
 LOCK_PIP = "26.1"
 """The first pip that reads a lock file named with ``-r`` (older ones read it as requirements)."""

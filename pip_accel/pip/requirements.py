@@ -8,11 +8,10 @@ question takes (a caller without a request has them read for its question).
 """
 
 import hashlib
-import itertools
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -22,6 +21,18 @@ from pip_accel.pip.command_line import CommandLine
 
 NESTED = re.compile(r"^\s*(-r|--requirement|-c|--constraint)(\s*=\s*|\s+)(\S+)")
 """A line of a requirements file that names another file."""
+
+
+EDITABLE_OPTION = re.compile(r"^\s*(-e|--editable)(\s|=|$)")
+"""A requirements file line that names an editable project."""
+
+ARCHIVE_NAME = re.compile(r"\.(whl|zip|tgz|tar|tar\.(gz|bz2|xz))$", re.IGNORECASE)
+"""A requirement that pip reads as an archive's path when it ends so."""
+
+CHOICE_OPTION = re.compile(
+    r"^(--no-binary|--only-binary|--trusted-host)(\s*=\s*|\s+)(\S+)$|^(--prefer-binary|--pre)$"
+)
+"""A line of a requirements file that changes which archive pip chooses for a requirement."""
 
 
 HASH_OPTION = re.compile(r"(^|\s)--(hash|require-hashes)\b")
@@ -268,6 +279,24 @@ def names_source_trees(command_line: CommandLine) -> bool:
     return False
 
 
+def names_projects_only(command_line: CommandLine, files: RequirementFiles) -> bool:
+    """Whether every requirement names a project by its name: no path, URL or editable, on
+    the command line or in a requirements file (pip builds those from their source)."""
+    if names_source_trees(command_line):
+        return False
+    if any(EDITABLE_OPTION.match(line) for _, line in files.lines()):
+        return False
+    for text in requirement_texts(command_line, files):
+        if ARCHIVE_NAME.search(text):  # a file name pip reads as the path of an archive
+            return False
+        try:
+            if text and Requirement(text).url is not None:
+                return False
+        except InvalidRequirement:
+            return False
+    return True
+
+
 def uses_hashes(command_line: CommandLine, files: RequirementFiles) -> bool:
     """Whether pip checks hashes for this command line: ``--require-hashes``, or any ``--hash``.
 
@@ -279,29 +308,6 @@ def uses_hashes(command_line: CommandLine, files: RequirementFiles) -> bool:
     if command_line.given("require_hashes"):
         return True
     return any(HASH_OPTION.search(line) for _, line in files.lines())
-
-
-CHOICE_OPTION = re.compile(
-    r"^(--no-binary|--only-binary|--trusted-host)(\s*=\s*|\s+)(\S+)$|^(--prefer-binary|--pre)$"
-)
-"""A line of a requirements file that changes which archive pip chooses for a requirement."""
-
-
-def choice_options(files: RequirementFiles) -> list[str]:
-    """The options inside the requirement files that change which archive pip takes.
-
-    ``--no-binary``, ``--only-binary``, ``--prefer-binary``, ``--pre`` and
-    ``--trusted-host`` apply to the whole run when a file gives them, as pip
-    reads them; pip-accel's own fetching of pins must take them too.
-    """
-    tokens: list[str] = []
-    for _, line in files.lines():
-        match = CHOICE_OPTION.match(line)
-        if match and match.group(4):
-            tokens.append(match.group(4))
-        elif match:
-            tokens += [match.group(1), match.group(3)]
-    return tokens
 
 
 def index_options(files: RequirementFiles, find_links_only: bool = False) -> list[str]:
@@ -329,61 +335,3 @@ def index_options(files: RequirementFiles, find_links_only: bool = False) -> lis
         else:
             tokens += [option, value]
     return tokens
-
-
-@dataclass
-class FormatChoice:
-    """Which kinds of archive pip may take for each project, as ``--no-binary`` and
-    ``--only-binary`` say, on the command line and in requirement files.
-
-    pip's rules: a value is a comma-separated list of project names, ``:all:``
-    or ``:none:``; naming a project for one option takes it from the other; a
-    project named outright wins over ``:all:``.
-    """
-
-    no_binary: set[str] = field(default_factory=set)
-    only_binary: set[str] = field(default_factory=set)
-
-    @classmethod
-    def of(cls, command_line: CommandLine, files: RequirementFiles) -> "FormatChoice":
-        """The choice of a command line (its options first, then its files' lines: ``files``,
-        when read already)."""
-        control = getattr(command_line.options, "format_control", None)
-        choice = cls(
-            set(getattr(control, "no_binary", ())), set(getattr(control, "only_binary", ()))
-        )
-        for option, value in itertools.pairwise(choice_options(files)):
-            if option == "--no-binary":
-                _exclude(value, choice.no_binary, choice.only_binary)
-            elif option == "--only-binary":
-                _exclude(value, choice.only_binary, choice.no_binary)
-        return choice
-
-    def allows_wheels(self, name: str) -> bool:
-        """Whether pip may install a wheel of the project ``name``."""
-        name = canonicalize_name(name)
-        if name in self.only_binary:
-            return True
-        return name not in self.no_binary and ":all:" not in self.no_binary
-
-    def allows_sdists(self, name: str) -> bool:
-        """Whether pip may build the project ``name`` from an sdist."""
-        name = canonicalize_name(name)
-        if name in self.no_binary:
-            return True
-        return name not in self.only_binary and ":all:" not in self.only_binary
-
-
-def _exclude(value: str, target: set[str], other: set[str]) -> None:
-    """Add one option's value to its set, as pip does (``:all:`` and ``:none:`` included)."""
-    for item in value.split(","):
-        if item == ":all:":
-            target.clear()
-            other.clear()
-            target.add(":all:")
-        elif item == ":none:":
-            target.clear()
-        elif item:
-            name = canonicalize_name(item)
-            other.discard(name)
-            target.add(name)

@@ -36,8 +36,9 @@ from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.environment import TargetEnvironment
 from pip_accel.exceptions import LockFileError, LockHashMismatchError
 from pip_accel.pip.command_line import CommandLine
+from pip_accel.pip.format_choice import FormatChoice
 from pip_accel.pip.lock_files import lock_files
-from pip_accel.pip.requirements import FormatChoice, RequirementFiles
+from pip_accel.pip.requirements import RequirementFiles
 from pip_accel.plan.lockfile import LeftToPip, LockedArchive, Target, read_lock
 from pip_accel.plan.pinned import NoPinnedPlan, Pin, close_over_dependencies
 from pip_accel.plan.plan import Outcome, PlannedDistribution, PlannedWheel
@@ -57,11 +58,14 @@ class PlannerState(Protocol):
     command_line: CommandLine
     files: RequirementFiles
     index: LocalIndex
-    downloader: Downloader
     cache: BinaryCache
     builder: Builder
     reporter: Reporter
     new_archives: set[Path]
+
+    @property
+    def downloader(self) -> Downloader:
+        """What fetches the lock file's archives into the local index."""
 
     def share_sources(self) -> None:
         """Give the archives downloaded so far to the cache backends that keep sources."""

@@ -12,7 +12,7 @@ from pip_accel.builds.builder import Builder
 from pip_accel.builds.system import SystemDependencies
 from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.plan.freshness import FreshnessRecord
-from pip_accel.sources.download import Downloader
+from pip_accel.sources.building import BuildingDownloader
 from pip_accel.sources.local_index import LocalIndex
 
 
@@ -22,7 +22,7 @@ class PlannerParts:
 
     index: LocalIndex
     cache: BinaryCache
-    downloader: Downloader
+    downloader: BuildingDownloader
     builder: Builder
     system_packages: SystemDependencies
     scratch: Path

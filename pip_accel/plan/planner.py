@@ -18,9 +18,10 @@ from packaging.version import InvalidVersion, Version
 from pip_accel.builds.settings import BuildSettings
 from pip_accel.caches import CacheKey
 from pip_accel.datadir.layout import BUILD_PREFIX, INCOMING_PREFIX
-from pip_accel.datadir.scratch import remove_leftovers
+from pip_accel.datadir.scratch import PrivateDirectory, remove_leftovers
 from pip_accel.exceptions import DownloadError, PipFailedError
 from pip_accel.pip.commands import plan_arguments
+from pip_accel.pip.format_choice import FormatChoice
 from pip_accel.pip.lock_files import only_lock_files
 from pip_accel.pip.output import (
     INCOMPLETE,
@@ -29,8 +30,8 @@ from pip_accel.pip.output import (
     shortfall,
 )
 from pip_accel.pip.requirements import (
-    FormatChoice,
     exact_requirements,
+    names_projects_only,
     names_remote_files,
     pins,
     uses_hashes,
@@ -143,7 +144,7 @@ class Planner:
         try:
             if trouble:
                 raise DownloadError(f"Could not ask the package index: {trouble}")
-            self.new_archives |= self.downloader.download()
+            self.new_archives |= self._download()
         except DownloadError as error:
             if stale and not (trouble or is_network_trouble(error.output)):
                 raise
@@ -165,6 +166,32 @@ class Planner:
         self.share_sources()
         self._prepare(self.new_archives)
         return self._asked(self._resolve())
+
+    def _download(self) -> set[Path]:
+        """Download what the requirements need; return the new archives.
+
+        Where every requirement names a project, ``pip wheel`` downloads and
+        builds the new sdists on its way, each in the one build environment in
+        which it prepared the sdist's metadata, and its wheels enter the
+        binary cache; otherwise (or when that fails) ``pip download`` fetches,
+        and the builder builds afterwards.
+        """
+        if self.hashes or not names_projects_only(self.command_line, self.files):
+            return self.downloader.download()
+        with (
+            self.builder.whole_set_lock(),
+            self.index.view(self.cache, self._namespace, True) as view,
+            PrivateDirectory(self.scratch, BUILD_PREFIX) as wheels,
+        ):
+            done = self.downloader.download_building(view, wheels)
+            if done is None:
+                return self.downloader.download()
+            new, built = done
+            for sdist, wheel in built.items():
+                name_and_version = Archive(sdist).name_and_version()
+                if name_and_version is not None:
+                    self.builder.adopt(self.cache_key(*name_and_version, sdist), wheel)
+        return new
 
     def _stale(self, plan: Plan) -> Staleness | None:
         """What of a plan from the local index alone the package index must be asked about."""

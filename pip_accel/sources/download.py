@@ -31,8 +31,9 @@ from pip_accel.pip.commands import (
     pin_options,
     without_dependencies,
 )
+from pip_accel.pip.format_choice import choice_options
 from pip_accel.pip.output import is_network_trouble
-from pip_accel.pip.requirements import RequirementFiles, choice_options, index_options
+from pip_accel.pip.requirements import RequirementFiles, index_options
 from pip_accel.pip.runner import Pip
 from pip_accel.sources.back_ends import build_requirements
 from pip_accel.sources.finders import Finders

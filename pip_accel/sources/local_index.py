@@ -44,7 +44,7 @@ from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.datadir.layout import DAMAGED_SOURCES
 from pip_accel.datadir.records import Record, record_file, record_sha256, sha256_of
 from pip_accel.files import hash_file
-from pip_accel.pip.requirements import FormatChoice
+from pip_accel.pip.format_choice import FormatChoice
 
 logger = logging.getLogger(__name__)
 

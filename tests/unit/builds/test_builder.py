@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from filelock import Timeout
 
 from pip_accel.builds.builder import Builder
 from pip_accel.caches import CacheBackend, CacheKey
@@ -219,3 +220,34 @@ def test_builds_run_as_many_at_once_as_the_machine_gives(
         assert len(made.wheels_for(sdists(tmp_path))) == 3
     assert asked == [1]
     assert "Building 3 sdists, 1 at a time." in caplog.messages
+
+
+def test_a_wheel_pip_built_while_downloading_is_cached_once(tmp_path: Path) -> None:
+    """An adopted wheel enters the cache and counts as built; a second process's copy of
+    the same key finds the first and stores nothing; a cache that refuses it keeps it."""
+    wheel = tmp_path / "alpha-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"wheel")
+    built: list[Path] = []
+    first = builder(tmp_path, WheelPip())
+    first.on_built = built.append
+    stored = first.adopt(KEYS[0], wheel)
+    assert stored == tmp_path / "cache" / wheel.name and stored.read_bytes() == b"wheel"
+    assert first.built == {stored} and built == [stored]
+    wheel.write_bytes(b"another build")
+    second = builder(tmp_path, WheelPip())
+    assert second.adopt(KEYS[0], wheel) == stored and stored.read_bytes() == b"wheel"
+    assert second.built == set()
+    (tmp_path / "refused").mkdir()
+    refused = builder(tmp_path / "refused", WheelPip(), broken=True)
+    kept = refused.adopt(KEYS[1], wheel)
+    assert kept.read_bytes() == b"another build" and kept.parent != wheel.parent
+
+
+def test_a_whole_set_build_holds_one_lock_for_every_process(tmp_path: Path) -> None:
+    """The whole-set lock is one file among the builds' locks, the same for two builders."""
+    first, second = builder(tmp_path, WheelPip()), builder(tmp_path, WheelPip())
+    with first.whole_set_lock() as held:
+        assert Path(held.lock_file).parent == tmp_path / "locks"
+        assert second.whole_set_lock().lock_file == held.lock_file
+        with pytest.raises(Timeout):
+            second.whole_set_lock().acquire(timeout=0.05)

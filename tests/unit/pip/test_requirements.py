@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from pip_accel.pip.command_line import parse_install
+from pip_accel.pip.format_choice import FormatChoice, choice_options
 from pip_accel.pip.requirements import (
-    FormatChoice,
     RequirementFiles,
-    choice_options,
     exact_requirements,
     index_options,
     logical_lines,
+    names_projects_only,
     names_remote_files,
     names_source_trees,
     pins,
@@ -203,6 +203,27 @@ def test_anything_but_pins_is_no_set_of_exact_requirements(tmp_path: Path, line:
 def test_source_trees_and_urls_are_told_from_names(arguments: list[str], expected: bool) -> None:
     """A path, a URL or an editable is read by pip; a named requirement is not."""
     assert names_source_trees(parse_install(arguments)) is expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("chain-a>=1\npurepkg[x]; python_version > '3'", True),
+        ("-e ./project", False),
+        ("--editable=./project", False),
+        ("demo @ https://example.com/demo-1.0.tar.gz", False),
+        ("dist/demo-1.0.tar.gz", False),
+        ("./wheels/demo-1.0-py3-none-any.whl", False),
+        ("not a requirement ((", False),
+    ],
+)
+def test_names_projects_only_reads_the_files_too(tmp_path: Path, line: str, expected: bool) -> None:
+    """A requirement set that pip resolves by names alone: no path, URL, archive or
+    editable on the command line or in a requirements file."""
+    requirements = write(tmp_path / "requirements.txt", f"{line}\n")
+    command_line, files = with_files(parse_install(["purepkg", "-r", str(requirements)]))
+    assert names_projects_only(command_line, files) is expected
+    assert not names_projects_only(*with_files(parse_install(["./project", "purepkg"])))
 
 
 def test_the_files_are_read_once_into_a_value_that_answers_every_question(

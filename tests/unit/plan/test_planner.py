@@ -5,10 +5,12 @@ Fast unit tests of :data:`pip_accel.plan.planner.MISSING_PROJECT` on pip's own m
 pip, no index): a real local index in a temporary directory records what is fetched.
 """
 
+import contextlib
 import hashlib
 import importlib
 import sys
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import cast
@@ -17,6 +19,7 @@ import pytest
 
 import pip_accel.builds
 from pip_accel.builds.builder import Builder
+from pip_accel.builds.settings import BuildSettings
 from pip_accel.builds.system import SystemDependencies
 from pip_accel.caches import CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
@@ -31,7 +34,7 @@ from pip_accel.plan.freshness import FreshnessRecord
 from pip_accel.plan.plan import Plan
 from pip_accel.report.summary import Summary
 from pip_accel.request import InstallRequest
-from pip_accel.sources.download import Downloader
+from pip_accel.sources.building import BuildingDownloader
 from pip_accel.sources.listing import Listing
 from pip_accel.sources.local_index import IndexView, LocalIndex
 
@@ -265,7 +268,7 @@ def test_the_planner_works_with_the_collaborators_it_is_handed(tmp_path: Path) -
         cast(Config, None), parse_install(["alpha==1.0", "beta==2.0"]), target, Pip(None)
     )
     parts = PlannerParts(
-        index, BinaryCache({}), cast(Downloader, downloader), cast(Builder, builder),
+        index, BinaryCache({}), cast(BuildingDownloader, downloader), cast(Builder, builder),
         cast(SystemDependencies, None), tmp_path / "tmp",
     )  # fmt: skip
     planner = Planner(request, parts, Summary())
@@ -317,7 +320,7 @@ def lacking(*requirements: str) -> BuildError:
 def retrying_planner(downloader: RequirementsDownloader) -> Planner:
     """A planner with only what its retries use: a downloader and no system packages."""
     planner = Planner.__new__(Planner)
-    planner.downloader = cast(Downloader, downloader)
+    planner.downloader = cast(BuildingDownloader, downloader)
     planner.system_packages = cast(
         SystemDependencies, SimpleNamespace(install_missing=lambda error: False)
     )
@@ -380,12 +383,20 @@ def test_shortfall_says_plainly_what_the_local_index_lacks() -> None:
 class AskingDownloader:
     """Says whether the package index answers, and downloads (nothing) or fails to."""
 
-    def __init__(self, trouble: str | None = None, error: DownloadError | None = None) -> None:
-        """Answer ``trouble`` when asked about the index; raise ``error`` when downloading."""
+    def __init__(
+        self,
+        trouble: str | None = None,
+        error: DownloadError | None = None,
+        built: dict[Path, Path] | None = None,
+    ) -> None:
+        """Answer ``trouble`` when asked about the index; raise ``error`` when downloading;
+        with ``built``, ``pip wheel`` builds those wheels (by sdist), else it cannot run."""
         self.trouble = trouble
         self.error = error
+        self.built = built
         self.asked: list[str] = []
         self.downloads = 0
+        self.buildings = 0
         self.added: set[Path] = set()
 
     def index_trouble(self, name: str) -> str | None:
@@ -405,6 +416,33 @@ class AskingDownloader:
             raise self.error
         return set()
 
+    def download_building(
+        self, view: IndexView, wheels: Path
+    ) -> tuple[set[Path], dict[Path, Path]] | None:
+        """Download as :meth:`download` does, with the wheels built; or None."""
+        self.buildings += 1
+        return None if self.built is None else (self.download(), self.built)
+
+
+class AdoptingBuilder:
+    """Takes the wheels that pip built while downloading, under the whole-set lock."""
+
+    def __init__(self) -> None:
+        """Adopt nothing yet."""
+        self.adopted: list[tuple[CacheKey, Path]] = []
+        self.locked = 0
+
+    @contextlib.contextmanager
+    def whole_set_lock(self) -> Iterator[None]:
+        """Count the times the lock is held."""
+        self.locked += 1
+        yield
+
+    def adopt(self, key: CacheKey, wheel: Path) -> Path:
+        """Record the wheel with its key."""
+        self.adopted.append((key, wheel))
+        return wheel
+
 
 def planned(*items: tuple[str, str]) -> Plan:
     """A plan of these ``(name, version)`` archives of a local index."""
@@ -422,11 +460,15 @@ def fresh_planner(
     once the index was asked; the list holds the plans of its resolutions."""
     planner = planner_for(tmp_path, args, ["alpha-1.0.tar.gz", "beta-1.0.tar.gz"])
     planner.hashes = False
-    planner.downloader = cast(Downloader, downloader)
+    planner.downloader = cast(BuildingDownloader, downloader)
     planner.freshness = record
     planner.guessed = False
     planner.new_archives, planner.shared = set(), set()
     planner.cache = BinaryCache({})
+    planner.settings = BuildSettings()
+    planner.scratch = tmp_path / "scratch"
+    planner.builder = cast(Builder, AdoptingBuilder())
+    planner.target = cast(TargetEnvironment, SimpleNamespace(tags=TAGS, namespace="cp311-test"))
     resolutions: list[Plan] = []
     offline = planned(("alpha", "1.0"), ("beta", "1.0"))
     online = planned(("alpha", "2.0"), ("beta", "1.0"))
@@ -511,3 +553,38 @@ def test_a_download_that_fails_for_another_reason_is_an_error(tmp_path: Path) ->
     planner, _ = fresh_planner(tmp_path, ["alpha"], AskingDownloader(error=error), record)
     with pytest.raises(DownloadError):
         planner._plan()
+
+
+def test_a_loose_set_is_downloaded_by_building_and_its_wheels_are_cached(
+    tmp_path: Path,
+) -> None:
+    """Requirements named by project: pip wheel downloads under the whole-set lock, and each
+    wheel it built enters the cache under the key of its sdist in the index."""
+    record = FreshnessRecord(tmp_path / "freshness", 600)
+    wheel = tmp_path / "beta-1.0-py3-none-any.whl"
+    sdist = tmp_path / "sources" / "beta-1.0.tar.gz"
+    downloader = AskingDownloader(built={sdist: wheel})
+    planner, _ = fresh_planner(tmp_path, ["alpha"], downloader, record)
+    planner._plan()
+    builder = cast(AdoptingBuilder, planner.builder)
+    assert downloader.buildings == 1 and downloader.downloads == 1 and builder.locked == 1
+    digest = planner.index.sha256(sdist)
+    assert builder.adopted == [(CacheKey("cp311-test", "beta", "1.0", digest), wheel)]
+
+
+@pytest.mark.parametrize(
+    ("args", "hashes", "buildings"),
+    [(["alpha"], False, 1), (["alpha"], True, 0), (["./project", "alpha"], False, 0)],
+)
+def test_pip_download_fetches_what_pip_wheel_cannot(
+    tmp_path: Path, args: list[str], hashes: bool, buildings: int
+) -> None:
+    """pip wheel that gives up, hash-checking mode (pip sees archives, never a wheel built
+    from one) and a local project: pip download fetches, nothing is adopted."""
+    record = FreshnessRecord(tmp_path / "freshness", 600)
+    downloader = AskingDownloader()
+    planner, _ = fresh_planner(tmp_path, args, downloader, record)
+    planner.hashes = hashes
+    planner._download()
+    assert downloader.buildings == buildings and downloader.downloads == 1
+    assert cast(AdoptingBuilder, planner.builder).adopted == []
