@@ -133,6 +133,12 @@ class BinaryCache:
         return fetched
 
     @property
+    def remote(self) -> bool:
+        """Whether a backend is remote: it holds wheels that a view of the local
+        index does not show, found by key once a plan names them."""
+        return any(slot.remote for slot in self.slots)
+
+    @property
     def shared(self) -> bool:
         """Whether a backend shares named objects (plans, trees) between machines."""
         return any(slot.backend.shares_objects for slot in self.slots)

@@ -176,7 +176,8 @@ class Planner:
         binary cache; otherwise (or when that fails) ``pip download`` fetches,
         and the builder builds afterwards.
         """
-        if self.hashes or not names_projects_only(self.command_line, self.files):
+        local = not (self.hashes or self.cache.remote)  # a remote cache may hold the wheels
+        if not (local and names_projects_only(self.command_line, self.files)):
             return self.downloader.download()
         with (
             self.builder.whole_set_lock(),
@@ -188,9 +189,8 @@ class Planner:
                 return self.downloader.download()
             new, built = done
             for sdist, wheel in built.items():
-                name_and_version = Archive(sdist).name_and_version()
-                if name_and_version is not None:
-                    self.builder.adopt(self.cache_key(*name_and_version, sdist), wheel)
+                if (pin := Archive(sdist).name_and_version()) is not None:
+                    self.builder.adopt(self.cache_key(*pin, sdist), wheel)
         return new
 
     def _stale(self, plan: Plan) -> Staleness | None:

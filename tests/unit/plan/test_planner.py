@@ -21,7 +21,7 @@ import pip_accel.builds
 from pip_accel.builds.builder import Builder
 from pip_accel.builds.settings import BuildSettings
 from pip_accel.builds.system import SystemDependencies
-from pip_accel.caches import CacheKey
+from pip_accel.caches import CacheBackend, CacheKey
 from pip_accel.caches.binary_cache import BinaryCache
 from pip_accel.config import Config
 from pip_accel.datadir.records import Record
@@ -572,19 +572,42 @@ def test_a_loose_set_is_downloaded_by_building_and_its_wheels_are_cached(
     assert builder.adopted == [(CacheKey("cp311-test", "beta", "1.0", digest), wheel)]
 
 
+class RemoteBackend(CacheBackend):
+    """A stand-in of a remote cache (S3) that holds nothing: its wheels would be found by
+    key only once a plan names them."""
+
+    remote = True
+
+    def get(self, key: CacheKey) -> Path | None:
+        """Nothing is held."""
+        return None
+
+    def put(self, key: CacheKey, wheel: Path) -> None:
+        """Nothing is kept."""
+
+
 @pytest.mark.parametrize(
-    ("args", "hashes", "buildings"),
-    [(["alpha"], False, 1), (["alpha"], True, 0), (["./project", "alpha"], False, 0)],
+    ("args", "hashes", "remote", "buildings"),
+    [
+        (["alpha"], False, False, 1),
+        (["alpha"], True, False, 0),
+        (["./project", "alpha"], False, False, 0),
+        (["alpha"], False, True, 0),
+    ],
+    ids=["pip-wheel-gives-up", "hashes", "local-project", "remote-cache"],
 )
 def test_pip_download_fetches_what_pip_wheel_cannot(
-    tmp_path: Path, args: list[str], hashes: bool, buildings: int
+    tmp_path: Path, args: list[str], hashes: bool, remote: bool, buildings: int
 ) -> None:
     """pip wheel that gives up, hash-checking mode (pip sees archives, never a wheel built
-    from one) and a local project: pip download fetches, nothing is adopted."""
+    from one), a local project, and a remote cache (whose wheels pip wheel cannot see, so
+    it would build what the fleet has built): pip download fetches, nothing is adopted."""
     record = FreshnessRecord(tmp_path / "freshness", 600)
     downloader = AskingDownloader()
     planner, _ = fresh_planner(tmp_path, args, downloader, record)
     planner.hashes = hashes
+    if remote:
+        planner.cache = BinaryCache({"s3": RemoteBackend()})
     planner._download()
     assert downloader.buildings == buildings and downloader.downloads == 1
     assert cast(AdoptingBuilder, planner.builder).adopted == []
