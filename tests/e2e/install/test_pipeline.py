@@ -12,9 +12,53 @@ import pytest
 from support.bench import Bench
 from support.commands import Command, build_count, describe, pip_accel_cmd, run
 from support.fixtures import BASIC, make_sdist, make_wheel, pyproject
-from support.venvs import VenvFactory, accel, files_of, installed_packages, pip_cmd
+from support.venvs import (
+    Venv,
+    VenvFactory,
+    accel,
+    environment_of,
+    files_of,
+    installed_packages,
+    pip_cmd,
+)
 
 pytestmark = pytest.mark.every_pip  # pip's plan, builds, messages and view of the result
+
+ENVIRONMENT_LOGGING_SETUP = """\
+import os, sys
+from setuptools import setup
+environments = {entry.split("pip-build-env-")[1].split(os.sep)[0]
+                for entry in sys.path if "pip-build-env-" in entry}
+with open(os.environ["ENVIRONMENT_LOG"], "a") as log:
+    log.write(" ".join(sorted(environments)) + "\\n")
+setup()
+"""
+"""A setup.py that writes, at each of the back-end's steps (its build requirements, its
+metadata, its wheel), the name of the isolated build environment it runs in."""
+
+
+def test_a_new_sdist_of_a_loose_set_gets_one_build_environment_as_in_pip(bench: Bench) -> None:
+    """A loose requirement whose sdist is new: its metadata and its wheel are made in one
+    isolated build environment, as in pip's own install (not one to download and a second
+    to build), and the environment is pip's."""
+    files = {"pyproject.toml": pyproject("envlog", "1.0", packages=[]),
+             "setup.py": ENVIRONMENT_LOGGING_SETUP}  # fmt: skip
+    bench.index.add(make_sdist(bench.tmp_path / "made", "envlog", "1.0", files))
+    counts = []
+    for name in ("by-pip", "accel"):
+        env = bench.env | {"ENVIRONMENT_LOG": str(bench.tmp_path / f"{name}.log")}
+        venv = bench.make_venv(name)
+        if name == "by-pip":  # without its wheel cache, which pip-accel's pip would read
+            run([*pip_cmd(venv), "install", "--no-cache-dir", "-i", bench.index.url, "envlog"],
+                env, check=True)  # fmt: skip
+        else:
+            accel(env, venv, "-i", bench.index.url, "envlog")
+        logged = Path(env["ENVIRONMENT_LOG"]).read_text(encoding="utf-8").split()
+        assert len(logged) >= 2, logged  # the metadata and the wheel, at least
+        counts.append(len(set(logged)))
+    assert counts == [1, 1]
+    by_pip, venv = (Venv(bench.tmp_path / name) for name in ("by-pip", "accel"))
+    assert environment_of(venv, bench.env) == environment_of(by_pip, bench.env)
 
 
 @pytest.mark.once
