@@ -170,14 +170,14 @@ class Planner:
     def _download(self) -> set[Path]:
         """Download what the requirements need; return the new archives.
 
-        Where every requirement names a project, ``pip wheel`` downloads and
-        builds the new sdists on its way, each in the one build environment in
-        which it prepared the sdist's metadata, and its wheels enter the
-        binary cache; otherwise (or when that fails) ``pip download`` fetches,
-        and the builder builds afterwards.
+        Where every requirement names a project and no cache is remote (pip
+        wheel sees no bucket's wheels), ``pip wheel`` downloads and builds the
+        new sdists, each in the one build environment that prepared its
+        metadata, into the binary cache; otherwise (or when that fails)
+        ``pip download`` fetches, and the builder builds afterwards.
         """
-        local = not (self.hashes or self.cache.remote)  # a remote cache may hold the wheels
-        if not (local and names_projects_only(self.command_line, self.files)):
+        unseen = self.hashes or self.cache.remote  # what pip wheel's view cannot honour
+        if unseen or not names_projects_only(self.command_line, self.files):
             return self.downloader.download()
         with (
             self.builder.whole_set_lock(),
